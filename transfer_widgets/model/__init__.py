@@ -1,0 +1,17 @@
+"""Model-side logic with no widgets: inspection, block grouping, freezing."""
+
+from .freeze import freeze_all, freeze_up_to, set_many, set_trainable, toggle, unfreeze_all
+from .inspect import LayerNode, ModelTree, UnknownLayerError, inspect_model
+
+__all__ = [
+    "LayerNode",
+    "ModelTree",
+    "UnknownLayerError",
+    "freeze_all",
+    "freeze_up_to",
+    "inspect_model",
+    "set_many",
+    "set_trainable",
+    "toggle",
+    "unfreeze_all",
+]

@@ -1,0 +1,151 @@
+"""Group a container's layers into collapsible blocks by their names.
+
+Keras applications name the layers of one block with a shared prefix
+(``block_13_expand`` in MobileNetV2, ``conv4_block2_1_conv`` in ResNet50,
+``block6a_se_excite`` in EfficientNet) or, in NASNet, a shared cell suffix
+(``normal_add_1_5``). This module finds those runs from names alone, so a
+150-layer backbone reads as about twenty rows. It is pure string work: no Keras.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+MIN_BLOCK_SIZE = 3
+MAX_NESTING = 2
+_AUTO_NAME = re.compile(r"(.+?)(?:_\d+)?")
+_HAS_DIGIT = re.compile(r"\d")
+
+
+@dataclass
+class Group:
+    """A run of consecutive items: a block (``label`` set) or a lone item."""
+
+    items: list[int]
+    label: str | None = None
+    suffix: bool = False  # True when the label is a shared suffix (NASNet cells)
+    children: list[Group] = field(default_factory=list)
+
+
+def snake_case(class_name: str) -> str:
+    """Keras's auto-name for a class: ``ReLU`` -> ``re_lu``, ``Conv2D`` -> ``conv2d``."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def is_auto_name(name: str, class_name: str) -> bool:
+    """True for names Keras made up (``activation_12``): they carry no block."""
+    return _AUTO_NAME.fullmatch(name).group(1) == snake_case(class_name)
+
+
+def prefix_key(name: str) -> str | None:
+    """The block a name belongs to by prefix, or None.
+
+    The key runs up to the first token holding a digit (``block_13``, ``conv4``,
+    ``block6a``) when more tokens follow; other names key on their first token
+    (``stem_conv`` -> ``stem``).
+    """
+    tokens = name.split("_")
+    if len(tokens) < 2:
+        return None
+    for i, token in enumerate(tokens[:-1]):
+        if _HAS_DIGIT.search(token):
+            return "_".join(tokens[: i + 1])
+    return tokens[0]
+
+
+def suffix_key(name: str) -> str | None:
+    """The cell a name belongs to by suffix (NASNet's ``..._5``), or None."""
+    tokens = name.split("_")
+    if len(tokens) < 2 or not tokens[-1].isdigit():
+        return None
+    return tokens[-1]
+
+
+def group_names(names: list[str], class_names: list[str]) -> list[Group]:
+    """Group items (given by name and class) into blocks, keeping their order.
+
+    Tries prefix and suffix grouping and keeps whichever shows fewer rows.
+    """
+    auto = [is_auto_name(n, c) for n, c in zip(names, class_names)]
+    by_prefix = _group(names, auto, prefix_key, suffix=False, depth=1)
+    by_suffix = _group(names, auto, suffix_key, suffix=True, depth=MAX_NESTING)
+    return by_suffix if len(by_suffix) < len(by_prefix) else by_prefix
+
+
+def _group(names, auto, key_of, *, suffix: bool, depth: int, offset: str = "") -> list[Group]:
+    # None marks a Keras-made name, which may join the block around it; a named
+    # layer without a key gets a key of its own, so it stands alone.
+    keys = [None if a else key_of(n[len(offset):]) or f"\0{i}" for i, (n, a) in enumerate(zip(names, auto))]
+    _absorb_auto_named(keys)
+    groups: list[Group] = []
+    i = 0
+    while i < len(names):
+        j = i + 1
+        while keys[i] is not None and j < len(names) and keys[j] == keys[i]:
+            j += 1
+        run = list(range(i, j))
+        if len(run) >= MIN_BLOCK_SIZE:
+            named = [names[k] for k in run if not auto[k]]
+            digit_key = not suffix and _HAS_DIGIT.search(keys[i])
+            label = offset + keys[i] if digit_key else _common_affix(named, suffix)
+            group = Group(run, label, suffix)
+            if not suffix and depth < MAX_NESTING:
+                group.children = _nest(group, names, auto, key_of, depth)
+            groups.append(group)
+        else:
+            groups.extend(Group([k]) for k in run)
+        i = j
+    return groups
+
+
+def _nest(group, names, auto, key_of, depth) -> list[Group]:
+    """Sub-blocks inside a block (ResNet's ``conv4`` -> ``conv4_block2``), if any."""
+    sub_names = [names[k] for k in group.items]
+    sub_auto = [auto[k] for k in group.items]
+    inner = _group(sub_names, sub_auto, key_of, suffix=False, depth=depth + 1,
+                   offset=group.label + "_")
+    if sum(1 for g in inner if g.label) < 2:
+        return []
+    for g in inner:
+        g.items = [group.items[k] for k in g.items]
+        _remap(g.children, group.items)
+    return inner
+
+
+def _remap(groups: list[Group], items: list[int]) -> None:
+    for g in groups:
+        g.items = [items[k] for k in g.items]
+        _remap(g.children, items)
+
+
+def _absorb_auto_named(keys: list[str | None]) -> None:
+    """Keras-named items (key None) between two items of one block join that block."""
+    i = 0
+    while i < len(keys):
+        if keys[i] is None and i > 0 and keys[i - 1] is not None:
+            j = i
+            while j < len(keys) and keys[j] is None:
+                j += 1
+            if j < len(keys) and keys[j] == keys[i - 1]:
+                for k in range(i, j):
+                    keys[k] = keys[i - 1]
+            i = j
+        else:
+            i += 1
+
+
+def _common_affix(names: list[str], suffix: bool) -> str:
+    """Longest shared run of whole ``_`` tokens at the start (or end) of names."""
+    token_lists = [n.split("_") for n in names]
+    if suffix:
+        token_lists = [t[::-1] for t in token_lists]
+    common: list[str] = []
+    for tokens in zip(*token_lists):
+        if any(t != tokens[0] for t in tokens):
+            break
+        common.append(tokens[0])
+    if suffix:
+        common.reverse()
+    return "_".join(common)

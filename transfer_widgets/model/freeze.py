@@ -1,0 +1,125 @@
+"""Freeze and unfreeze layers: the flags live on the Keras model itself.
+
+Every operation works on leaves (the layers) and then makes each container's own
+``trainable`` flag honest (True when anything under it trains), so
+``base_model.trainable`` keeps meaning what users expect.
+
+BatchNorm policy: when a bulk operation unfreezes layers, BatchNormalization
+layers stay frozen unless ``keep_bn_frozen=False`` (the Keras transfer-learning
+guide's advice: their statistics are tuned to the pretrained data). A BatchNorm
+layer named on its own is set as asked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .inspect import LayerNode, ModelTree
+
+
+def as_tree(model_or_tree: Any) -> ModelTree:
+    """A :class:`ModelTree` for a model (built now) or the tree itself."""
+    return model_or_tree if isinstance(model_or_tree, ModelTree) else ModelTree(model_or_tree)
+
+
+def _bulk_value(leaf: LayerNode, flag: bool, keep_bn_frozen: bool) -> bool:
+    """The flag a bulk operation gives one layer under the BatchNorm policy."""
+    return flag and not (keep_bn_frozen and leaf.is_batch_norm)
+
+
+def _apply(tree: ModelTree, assignments) -> None:
+    """Set (leaf, flag) pairs on the model, fix container flags, refresh counts."""
+    for leaf, value in assignments:
+        if leaf.layer.trainable != value:
+            leaf.layer.trainable = value
+    _sync_container_flags(tree)
+    tree.refresh()
+
+
+def _sync_container_flags(tree: ModelTree) -> None:
+    """Set each model container's flag to whether any layer under it is trainable.
+
+    Keras's setter recurses into sub-layers, so a container that must turn on is
+    switched with the setter and its descendants' flags put back as they were.
+    """
+    for node in reversed(tree.nodes):  # children before parents
+        if node.kind != "model" or node.shared or not node.children:
+            continue
+        wanted = any(leaf.layer.trainable for leaf in node.leaves())
+        if node.layer.trainable == wanted:
+            continue
+        below = [n for n in node.walk() if n is not node and n.layer is not None]
+        saved = [n.layer.trainable for n in below]
+        node.layer.trainable = wanted
+        for n, flag in zip(below, saved):  # pre-order: containers before their children
+            n.layer.trainable = flag
+
+
+def set_trainable(model: Any, path: str | LayerNode, flag: bool, *, keep_bn_frozen: bool = True) -> LayerNode:
+    """Set one layer, block or sub-model (recursively) trainable or frozen.
+
+    Returns the node, with its counts refreshed.
+    """
+    tree = as_tree(model)
+    node = tree.find(path)
+    if not node.children:  # a single layer is set exactly as asked
+        keep_bn_frozen = False
+    _apply(tree, ((leaf, _bulk_value(leaf, bool(flag), keep_bn_frozen)) for leaf in node.leaves()))
+    return node
+
+
+def toggle(model: Any, path: str | LayerNode, *, keep_bn_frozen: bool = True) -> bool:
+    """Flip a node the way a checkbox does; returns the value that was set.
+
+    A frozen or mixed node becomes trainable, a trainable one frozen; a mixed node
+    whose only frozen layers are BatchNorm kept frozen by the policy is frozen
+    instead, so repeated clicks never get stuck.
+    """
+    tree = as_tree(model)
+    node = tree.find(path)
+    if node.trainable is None:
+        flag = any(
+            not leaf.layer.trainable and not (keep_bn_frozen and leaf.is_batch_norm)
+            for leaf in node.leaves()
+        )
+    else:
+        flag = not node.trainable
+    set_trainable(tree, node, flag, keep_bn_frozen=keep_bn_frozen)
+    return flag
+
+
+def set_many(model: Any, paths: list[str | LayerNode], flag: bool, *, keep_bn_frozen: bool = True) -> None:
+    """Set several nodes at once (a shift-click range) with one refresh."""
+    tree = as_tree(model)
+    nodes = [tree.find(p) for p in paths]
+    leaves: dict[int, LayerNode] = {}
+    for node in nodes:
+        for leaf in node.leaves():
+            leaves[leaf.id] = leaf
+    exact = {n.id for n in nodes if not n.children}  # single layers: set as asked
+    _apply(tree, ((leaf, _bulk_value(leaf, bool(flag), keep_bn_frozen and leaf.id not in exact))
+                  for leaf in leaves.values()))
+
+
+def freeze_all(model: Any) -> None:
+    """Freeze every layer."""
+    tree = as_tree(model)
+    _apply(tree, ((leaf, False) for leaf in tree.leaves))
+
+
+def unfreeze_all(model: Any, *, keep_bn_frozen: bool = True) -> None:
+    """Make every layer trainable (BatchNorm kept frozen by default)."""
+    tree = as_tree(model)
+    _apply(tree, ((leaf, _bulk_value(leaf, True, keep_bn_frozen)) for leaf in tree.leaves))
+
+
+def freeze_up_to(model: Any, layer_name: str | LayerNode, *, keep_bn_frozen: bool = True) -> None:
+    """The freeze boundary: layers before ``layer_name`` frozen, from it on trainable.
+
+    Order is the model's topological layer order (nested models included);
+    naming a block or sub-model puts the boundary at its first layer.
+    """
+    tree = as_tree(model)
+    first = tree.find(layer_name).leaves()[0]
+    start = tree.leaves.index(first)
+    _apply(tree, ((leaf, _bulk_value(leaf, i >= start, keep_bn_frozen)) for i, leaf in enumerate(tree.leaves)))
