@@ -26,6 +26,11 @@ __all__ = [
 ]
 
 
+def _jupyter_labextension_paths():
+    """Where JupyterLab finds the prebuilt plugin (used by `jupyter labextension develop`)."""
+    return [{"src": "labextension", "dest": "transfer-widgets"}]
+
+
 def __getattr__(name):
     # The widget pulls in anywidget/ipywidgets; import it only when asked for.
     if name == "LayerTree":

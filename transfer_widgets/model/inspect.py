@@ -240,7 +240,8 @@ class ModelTree:
     # -- look-ups -------------------------------------------------------------------
 
     def find(self, path_or_name: str | LayerNode) -> LayerNode:
-        """The node with this path, or the layer with this (unique) name.
+        """The node with this path (with or without the root model's name first),
+        or the layer or block with this (unique) name.
 
         Raises :class:`UnknownLayerError` naming the closest matches.
         """
@@ -248,7 +249,7 @@ class ModelTree:
             return path_or_name
         if not isinstance(path_or_name, str):
             raise TypeError(f"A layer is named by its name or path (a str), got {type(path_or_name).__name__}.")
-        node = self._by_path.get(path_or_name)
+        node = self._by_path.get(path_or_name) or self._by_path.get(f"{self.root.name}/{path_or_name}")
         if node is not None:
             return node
         named = self._by_name.get(path_or_name, [])

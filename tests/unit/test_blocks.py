@@ -1,0 +1,53 @@
+"""Block grouping from layer names alone."""
+
+from transfer_widgets.model.blocks import group_names, is_auto_name, prefix_key, suffix_key
+
+
+def labels(groups):
+    return [g.label or "-" for g in groups]
+
+
+def test_keys():
+    assert prefix_key("block_13_expand_BN") == "block_13"
+    assert prefix_key("conv4_block2_1_conv") == "conv4"
+    assert prefix_key("block6a_se_excite") == "block6a"
+    assert prefix_key("stem_conv") == "stem"
+    assert prefix_key("Conv1") is None
+    assert suffix_key("normal_add_1_5") == "5"
+    assert suffix_key("normal_concat") is None
+
+
+def test_auto_names_follow_keras_class_naming():
+    assert is_auto_name("re_lu_3", "ReLU")
+    assert is_auto_name("conv2d_94", "Conv2D")
+    assert is_auto_name("batch_normalization", "BatchNormalization")
+    assert not is_auto_name("block_1_relu", "ReLU")
+
+
+def test_runs_become_blocks_and_short_runs_stay_flat():
+    names = ["input", "block_1_a", "block_1_b", "block_1_c", "block_2_a", "block_2_b", "pool_1"]
+    classes = ["InputLayer"] + ["Dense"] * 6
+    assert labels(group_names(names, classes)) == ["-", "block_1", "-", "-", "-"]
+
+
+def test_keras_named_layers_inside_a_block_join_it():
+    names = ["block1_conv", "activation_7", "block1_bn", "block1_out", "add_3"]
+    classes = ["Conv2D", "Activation", "BatchNormalization", "ReLU", "Add"]
+    groups = group_names(names, classes)
+    assert labels(groups) == ["block1", "-"]
+    assert groups[0].items == [0, 1, 2, 3]
+
+
+def test_stages_nest_their_blocks():
+    names = [f"conv2_block{b}_{i}_conv" for b in (1, 2) for i in range(3)]
+    groups = group_names(names, ["Conv2D"] * len(names))
+    assert labels(groups) == ["conv2"]
+    assert labels(groups[0].children) == ["conv2_block1", "conv2_block2"]
+    assert groups[0].children[1].items == [3, 4, 5]
+
+
+def test_cell_suffixes_group_when_prefixes_do_not():
+    names = [f"{kind}_{cell}" for cell in (0, 1) for kind in ("normal_conv_1", "normal_bn_1", "normal_add_2")]
+    groups = group_names(names, ["Layer"] * len(names))
+    assert labels(groups) == ["0", "1"]
+    assert groups[0].suffix

@@ -1,0 +1,161 @@
+"""LayerTree's Python side, driven by simulated front-end messages."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from transfer_widgets import LayerTree, freeze_all
+
+from ..unit.model_corpus import BUILDERS
+
+
+class Recorder:
+    """Stands in for the front end: collects what the widget sends."""
+
+    def __init__(self, widget: LayerTree):
+        self.widget = widget
+        self.sent: list[dict] = []
+        widget.send = lambda msg, buffers=None: self.sent.append(msg)
+
+    def click(self, **msg) -> dict:
+        """Send one message as the browser would (through the comm handler)."""
+        self.widget._on_front_end_msg(self.widget, msg, [])
+        return self.sent[-1]
+
+    def node(self, name: str) -> dict:
+        return next(n for n in self.widget.tree["nodes"] if n["name"] == name)
+
+
+@pytest.fixture
+def tree():
+    widget = LayerTree(BUILDERS["small_cnn_in_functional"]())
+    return Recorder(widget)
+
+
+def trainable_count(model):
+    return sum(math.prod(w.shape) for w in model.trainable_weights)
+
+
+def test_initial_payload_describes_every_node_once(tree):
+    payload = tree.widget.tree
+    nodes = payload["nodes"]
+    assert [n["id"] for n in nodes] == list(range(len(nodes)))
+    assert nodes[0]["kind"] == "model" and nodes[0]["parent"] == -1
+    block = tree.node("block_2")
+    assert block["kind"] == "block" and block["cls"] == "Block · 3 layers"
+    assert [nodes[i]["name"] for i in block["children"]] == ["block_2_conv", "block_2_bn", "block_2_relu"]
+    assert tree.node("block_2_bn")["bn"] is True
+    assert tree.node("head")["shape"] == "(None, 3)"
+    assert payload["summary"]["total"] == tree.widget.model.count_params()
+    assert payload["state"] == [1] * len(nodes)
+
+
+def test_hello_answers_with_full_flags(tree):
+    msg = tree.click(type="hello")
+    assert msg["type"] == "flags" and msg["full"]
+    assert msg["ids"] == list(range(len(tree.widget.tree["nodes"])))
+
+
+def test_toggle_changes_the_model_and_sends_only_changed_rows(tree):
+    model = tree.widget.model
+    head = tree.node("head")
+    msg = tree.click(type="toggle", id=head["id"])
+    assert model.get_layer("head").trainable is False
+    assert set(msg["ids"]) == {head["id"], 0}  # the row and the (now mixed) root
+    assert msg["state"][msg["ids"].index(head["id"])] == 0
+    assert msg["summary"]["trainable"] == trainable_count(model)
+
+
+def test_mixed_block_with_only_bn_frozen_toggles_to_frozen(tree):
+    block = tree.node("block_2")
+    tree.click(type="freeze_all")
+    msg = tree.click(type="toggle", id=block["id"])  # unfreeze: BatchNorm kept frozen
+    assert msg["state"][msg["ids"].index(block["id"])] == 2
+    msg = tree.click(type="toggle", id=block["id"])  # clicking the mixed block freezes it
+    assert msg["state"][msg["ids"].index(block["id"])] == 0
+
+
+def test_range_sets_every_row_and_bn_rows_named_explicitly(tree):
+    tree.click(type="freeze_all")
+    ids = [tree.node(n)["id"] for n in ("block_1_conv", "block_1_bn", "block_1_relu")]
+    tree.click(type="set", ids=ids, value=True)
+    model = tree.widget.model
+    backbone = model.get_layer("backbone")
+    assert [backbone.get_layer(n).trainable for n in ("block_1_conv", "block_1_bn", "block_1_relu")] == [True] * 3
+    assert backbone.trainable is True and model.trainable is True
+
+
+def test_boundary_freezes_everything_before_the_row(tree):
+    msg = tree.click(type="boundary", id=tree.node("block_3")["id"])
+    backbone = tree.widget.model.get_layer("backbone")
+    flags = {layer.name: layer.trainable for layer in backbone.layers}
+    assert not any(flags[f"block_{b}_{k}"] for b in (1, 2) for k in ("conv", "bn", "relu"))
+    assert flags["block_3_conv"] and flags["block_3_relu"] and not flags["block_3_bn"]
+    assert msg["summary"]["trainable"] == trainable_count(tree.widget.model)
+
+
+def test_keep_bn_frozen_off_unfreezes_batchnorm(tree):
+    tree.widget.keep_bn_frozen = False
+    tree.click(type="freeze_all")
+    tree.click(type="unfreeze_all")
+    assert tree.widget.model.get_layer("backbone").get_layer("block_1_bn").trainable is True
+
+
+def test_python_changes_show_after_refresh(tree):
+    freeze_all(tree.widget.model)
+    tree.widget.refresh()
+    msg = tree.sent[-1]
+    assert msg["type"] == "flags" and not msg["full"]
+    assert set(msg["state"]) == {0}
+    assert msg["summary"]["trainable"] == 0
+
+
+def test_refresh_resends_structure_when_layers_change(tree):
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    widget = LayerTree(model)
+    before = widget.tree
+    model.add(keras.layers.Dense(4))
+    widget.refresh()
+    assert len(widget.tree["nodes"]) == len(before["nodes"]) + 1
+
+
+def test_disabled_refuses_edits_with_a_readable_error(tree):
+    tree.widget.disabled = True
+    msg = tree.click(type="freeze_all")
+    assert msg["type"] == "error" and "read-only" in msg["message"]
+    assert tree.widget.model.get_layer("head").trainable is True
+    with pytest.raises(RuntimeError, match="read-only"):
+        tree.widget.set_trainable("head", False)
+
+
+def test_bad_messages_answer_with_errors_not_exceptions(tree):
+    assert "out of date" in tree.click(type="toggle", id=10_000)["message"]
+    assert "Unknown layer tree message" in tree.click(type="explode")["message"]
+
+
+def test_python_api_and_unknown_names(tree):
+    tree.widget.freeze_up_to("block_2_conv")
+    assert tree.widget.summary["trainable"] == trainable_count(tree.widget.model)
+    with pytest.raises(LookupError, match="Closest matches: 'block_2_conv'"):
+        tree.widget.set_trainable("block_2_cnv", True)
+
+
+def test_untrusted_names_travel_as_plain_data():
+    import keras
+
+    name = '<img src=x onerror=alert(1)>'
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name=name)])
+    widget = LayerTree(model)
+    assert any(n["name"] == name for n in widget.tree["nodes"])
+    json.dumps(widget.tree)  # plain JSON, rendered with textContent in the browser
+
+
+def test_toggle_delta_is_small_compared_with_the_tree(tree):
+    size = len(json.dumps(tree.widget.tree))
+    msg = tree.click(type="toggle", id=tree.node("block_1_conv")["id"])
+    assert len(json.dumps(msg)) < size / 5

@@ -1,0 +1,5 @@
+"""Jupyter widgets: thin views over the model-side logic."""
+
+from .layer_tree import LayerTree
+
+__all__ = ["LayerTree"]

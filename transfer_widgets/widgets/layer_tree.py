@@ -1,0 +1,188 @@
+"""LayerTree: the model as a collapsible tree with a trainable toggle on every row.
+
+A thin view over :mod:`transfer_widgets.model`: the tree structure is sent once
+in the ``tree`` trait; every flag change afterwards travels as a small ``flags``
+message holding only the rows that changed. The front end sends intents
+(toggle, set a range, move the boundary, freeze / unfreeze all); the kernel
+applies them to the Keras model and answers with the resulting changes.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+import traitlets
+
+from ..model import freeze
+from ..model.inspect import LayerNode, ModelTree, format_shape
+from ._bundle import BundledWidget
+
+FROZEN, TRAINABLE, MIXED = 0, 1, 2
+
+
+def _state_code(trainable: bool | None) -> int:
+    return MIXED if trainable is None else int(trainable)
+
+
+class LayerTree(BundledWidget):
+    """See a Keras model as a tree and choose which layers train.
+
+    Every toggle in the browser changes the model's ``trainable`` flags at once.
+    After changing flags from Python (``layer.trainable = ...``), call
+    :meth:`refresh`; the freezing methods here refresh by themselves.
+    """
+
+    _bundle = "layer_tree"
+
+    tree = traitlets.Dict().tag(sync=True)
+    disabled = traitlets.Bool(False).tag(sync=True)
+    keep_bn_frozen = traitlets.Bool(True).tag(sync=True)
+
+    def __init__(self, model: Any, *, keep_bn_frozen: bool = True, disabled: bool = False, **kwargs):
+        self._tree = ModelTree(model)  # validates the model before any widget exists
+        super().__init__(keep_bn_frozen=keep_bn_frozen, disabled=disabled, **kwargs)
+        self._sent_state = self._flag_columns()
+        self.tree = self._tree_payload()
+        self.on_msg(self._on_front_end_msg)
+
+    # -- public API ------------------------------------------------------------------
+
+    @property
+    def model(self):
+        """The Keras model this tree shows (it holds the flags)."""
+        return self._tree.model
+
+    @property
+    def root(self) -> LayerNode:
+        """The inspected tree (see :func:`transfer_widgets.inspect_model`)."""
+        return self._tree.root
+
+    @property
+    def summary(self) -> dict[str, int]:
+        """Total, trainable and non-trainable parameter counts of the model."""
+        root = self._tree.root
+        return {"total": root.params, "trainable": root.trainable_params, "non_trainable": root.non_trainable_params}
+
+    def refresh(self) -> None:
+        """Show the model's current flags (and structure, if layers were added or removed)."""
+        paths = [n.path for n in self._tree.nodes]
+        tree = ModelTree(self._tree.model)
+        if [n.path for n in tree.nodes] != paths:
+            self._tree = tree
+            self._sent_state = self._flag_columns()
+            self.tree = self._tree_payload()
+            return
+        self._tree.refresh()
+        self._send_changes()
+
+    def set_trainable(self, path: str, flag: bool) -> None:
+        """Set one layer, block or sub-model trainable or frozen."""
+        self._edit(freeze.set_trainable, path, flag, keep_bn_frozen=self.keep_bn_frozen)
+
+    def freeze_all(self) -> None:
+        """Freeze every layer."""
+        self._edit(freeze.freeze_all)
+
+    def unfreeze_all(self) -> None:
+        """Make every layer trainable (BatchNorm kept frozen unless ``keep_bn_frozen`` is off)."""
+        self._edit(freeze.unfreeze_all, keep_bn_frozen=self.keep_bn_frozen)
+
+    def freeze_up_to(self, layer_name: str) -> None:
+        """Freeze the layers before ``layer_name``; make it and the rest trainable."""
+        self._edit(freeze.freeze_up_to, layer_name, keep_bn_frozen=self.keep_bn_frozen)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _edit(self, operation, *args, **kwargs) -> None:
+        if self.disabled:
+            raise RuntimeError("This layer tree is read-only (disabled); set tree.disabled = False to edit it.")
+        operation(self._tree, *args, **kwargs)
+        self._send_changes()
+
+    def _tree_payload(self) -> dict[str, Any]:
+        nodes = [
+            {
+                "id": n.id,
+                "parent": n.parent.id if n.parent is not None else -1,
+                "depth": _depth(n),
+                "path": n.path,
+                "name": n.name,
+                "cls": n.class_name,
+                "kind": n.kind,
+                "shape": format_shape(n.output_shape),
+                "params": n.params,
+                "bn": n.is_batch_norm,
+                "children": [c.id for c in n.children],
+            }
+            for n in self._tree.nodes
+        ]
+        state, trainable_params = self._sent_state
+        return {
+            "model_name": self._tree.model.name,
+            "nodes": nodes,
+            "state": list(state),
+            "trainable_params": list(trainable_params),
+            "summary": self.summary,
+        }
+
+    def _flag_columns(self) -> tuple[list[int], list[int]]:
+        nodes = self._tree.nodes
+        return [_state_code(n.trainable) for n in nodes], [n.trainable_params for n in nodes]
+
+    def _flags_message(self, ids: list[int], full: bool) -> dict[str, Any]:
+        state, trainable_params = self._sent_state
+        return {
+            "type": "flags",
+            "full": full,
+            "ids": ids,
+            "state": [state[i] for i in ids],
+            "trainable_params": [trainable_params[i] for i in ids],
+            "summary": self.summary,
+        }
+
+    def _send_changes(self) -> None:
+        """Send the rows whose state or trainable count changed since the last message."""
+        old_state, old_tp = self._sent_state
+        self._sent_state = new_state, new_tp = self._flag_columns()
+        changed = [i for i in range(len(new_state)) if new_state[i] != old_state[i] or new_tp[i] != old_tp[i]]
+        self.send(self._flags_message(changed, full=False))
+
+    def _on_front_end_msg(self, _widget, msg: dict[str, Any], _buffers) -> None:
+        try:
+            self._handle(msg)
+        except Exception as exc:  # shown in the widget, never raised into the comm
+            message = str(exc) or type(exc).__name__
+            self.send({"type": "error", "message": message, "traceback": traceback.format_exc()})
+
+    def _handle(self, msg: dict[str, Any]) -> None:
+        kind = msg.get("type")
+        if kind == "hello":
+            self.send(self._flags_message(list(range(len(self._tree.nodes))), full=True))
+            return
+        if kind == "toggle":
+            self._edit(freeze.toggle, self._node(msg["id"]), keep_bn_frozen=self.keep_bn_frozen)
+        elif kind == "set":
+            self._edit(freeze.set_many, [self._node(i) for i in msg["ids"]], bool(msg["value"]),
+                       keep_bn_frozen=self.keep_bn_frozen)
+        elif kind == "boundary":
+            self._edit(freeze.freeze_up_to, self._node(msg["id"]), keep_bn_frozen=self.keep_bn_frozen)
+        elif kind == "freeze_all":
+            self.freeze_all()
+        elif kind == "unfreeze_all":
+            self.unfreeze_all()
+        else:
+            raise ValueError(f"Unknown layer tree message type {kind!r}.")
+
+    def _node(self, node_id: Any) -> LayerNode:
+        nodes = self._tree.nodes
+        if not isinstance(node_id, int) or not 0 <= node_id < len(nodes):
+            raise ValueError(f"No row with id {node_id!r}: this view is out of date; re-run the cell.")
+        return nodes[node_id]
+
+
+def _depth(node: LayerNode) -> int:
+    depth = 0
+    while node.parent is not None:
+        node, depth = node.parent, depth + 1
+    return depth
