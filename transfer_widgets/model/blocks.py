@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 MIN_BLOCK_SIZE = 3
 MAX_NESTING = 2
@@ -28,6 +29,7 @@ class Group:
     children: list[Group] = field(default_factory=list)
 
 
+@lru_cache(maxsize=None)
 def snake_case(class_name: str) -> str:
     """Keras's auto-name for a class: ``ReLU`` -> ``re_lu``, ``Conv2D`` -> ``conv2d``."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)

@@ -206,7 +206,7 @@ class ModelTree:
         for v in variables:
             if id(v) not in self._seen_vars:
                 self._seen_vars.add(id(v))
-                claimed.append((v, math.prod(v.shape)))
+                claimed.append((v, _size(v)))
         return claimed
 
     # -- reading flags -------------------------------------------------------------
@@ -270,6 +270,14 @@ class ModelTree:
             node = node.parent
             out.append(node)
         return out
+
+
+def _size(variable) -> int:
+    # KerasVariable keeps its shape as a plain tuple in `_shape`; the public
+    # `.shape` goes through tf.TensorShape, which is a third of the build time
+    # on NASNetLarge. Fall back to it for any other variable type.
+    shape = getattr(variable, "_shape", None)
+    return math.prod(shape if isinstance(shape, tuple) else variable.shape)
 
 
 def _unique(path: str, used: set[str]) -> str:

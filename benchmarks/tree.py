@@ -1,0 +1,133 @@
+"""Layer tree costs on 1,000-layer models, as ratios measured in one run.
+
+For NASNetLarge and EfficientNetB7 (weights=None), prints JSON with:
+- build_vs_summary: time to build the widget's tree state (inspection + payload)
+  divided by the time of ``model.summary()`` on the same model (goal <= 0.05);
+- toggle_100_layers_ms: Python time to handle one toggle of 100 layers, from
+  message in to message out (goal < 5 ms), median of repeats; the worse of a
+  click on the block nearest 100 layers and a 100-row shift-click range;
+- bytes_per_toggle_vs_tree: JSON bytes of that toggle's message divided by the
+  JSON bytes of the initial tree state (goal <= 0.05).
+
+Run: .venv/bin/python benchmarks/tree.py
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+
+from transfer_widgets import LayerTree  # noqa: E402
+from transfer_widgets.model import ModelTree  # noqa: E402
+
+
+def median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def summary_time(model) -> float:
+    def run():
+        with contextlib.redirect_stdout(io.StringIO()):
+            model.summary(line_length=120)
+
+    return median_time(run, 3)
+
+
+def build_state_time(model) -> float:
+    widget = LayerTree(model)  # warm-up: first build also imports and caches
+    widget.close()
+
+    def build():
+        w = LayerTree(model)
+        json.dumps(w.tree)
+        w.close()
+
+    return median_time(build, 5)
+
+
+def node_nearest(tree: ModelTree, n_leaves: int):
+    containers = [n for n in tree.nodes if n.children and n.parent is not None]
+    return min(containers, key=lambda n: abs(len(n.leaves()) - n_leaves))
+
+
+def message_cost(widget: LayerTree, message: dict, sent: list[dict]) -> tuple[float, int]:
+    """Median seconds to handle ``message`` (message in to message out) and the
+    largest reply in JSON bytes. Repeats alternate the state back and forth."""
+    def handle():
+        widget._on_front_end_msg(widget, message, [])
+
+    handle()  # warm-up
+    seconds = median_time(handle, 21)
+    assert sent[-1]["type"] == "flags", sent[-1]
+    return seconds, max(len(json.dumps(m)) for m in sent[-2:])
+
+
+def toggle_cost(model) -> dict:
+    """A block of about 100 layers clicked, and a 100-row shift-click range."""
+    widget = LayerTree(model)
+    sent: list[dict] = []
+    widget.send = lambda msg, buffers=None: sent.append(msg)
+    node = node_nearest(widget._tree, 100)
+    block_s, block_bytes = message_cost(widget, {"type": "toggle", "id": node.id}, sent)
+    leaves = widget._tree.leaves
+    start = len(leaves) // 2
+    ids = [leaf.id for leaf in leaves[start:start + 100]]
+    widget.freeze_all()
+    range_s, range_bytes = message_cost(widget, {"type": "set", "ids": ids, "value": True}, sent)
+    widget.unfreeze_all()
+    widget._on_front_end_msg(widget, {"type": "set", "ids": ids, "value": False}, [])
+    range_bytes = max(range_bytes, len(json.dumps(sent[-1])))
+    tree_bytes = len(json.dumps(widget.tree))
+    widget.close()
+    toggle_bytes = max(block_bytes, range_bytes)
+    return {
+        "block_toggled": node.path,
+        "block_layers": len(node.leaves()),
+        "block_toggle_ms": round(block_s * 1000, 3),
+        "range_100_layers_ms": round(range_s * 1000, 3),
+        "toggle_100_layers_ms": round(max(block_s, range_s) * 1000, 3),
+        "tree_state_bytes": tree_bytes,
+        "toggle_message_bytes": toggle_bytes,
+        "bytes_per_toggle_vs_tree": round(toggle_bytes / tree_bytes, 4),
+    }
+
+
+def measure(name: str, model) -> dict:
+    summary_s = summary_time(model)
+    build_s = build_state_time(model)
+    return {
+        "model": name,
+        "layers_flat": len(ModelTree(model).leaves),
+        "summary_ms": round(summary_s * 1000, 1),
+        "build_state_ms": round(build_s * 1000, 2),
+        "build_vs_summary": round(build_s / summary_s, 4),
+        **toggle_cost(model),
+    }
+
+
+def main() -> None:
+    results = [
+        measure("NASNetLarge", keras.applications.NASNetLarge(weights=None, input_shape=(331, 331, 3))),
+        measure("EfficientNetB7", keras.applications.EfficientNetB7(weights=None, input_shape=(600, 600, 3))),
+    ]
+    goals = {"build_vs_summary": 0.05, "toggle_100_layers_ms": 5.0, "bytes_per_toggle_vs_tree": 0.05}
+    for r in results:
+        r["meets_goals"] = {k: r[k] <= v for k, v in goals.items()}
+    print(json.dumps({"benchmark": "layer_tree", "goals": goals, "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
