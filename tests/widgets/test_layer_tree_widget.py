@@ -104,8 +104,21 @@ def test_keep_bn_frozen_off_unfreezes_batchnorm(tree):
     assert tree.widget.model.get_layer("backbone").get_layer("block_1_bn").trainable is True
 
 
+def test_freezing_api_updates_displayed_trees_by_itself(tree):
+    backbone = tree.widget.model.get_layer("backbone")
+    freeze_all(backbone)  # a sub-model of the shown model, from another cell
+    msg = tree.sent[-1]
+    assert msg["type"] == "flags"
+    assert msg["summary"]["trainable"] == trainable_count(tree.widget.model) > 0
+    other = LayerTree(BUILDERS["sequential_mlp"]())
+    count = len(tree.sent)
+    freeze_all(other.model)  # another model: this tree stays quiet
+    assert len(tree.sent) == count
+
+
 def test_python_changes_show_after_refresh(tree):
-    freeze_all(tree.widget.model)
+    for layer in tree.widget.model.layers:
+        layer.trainable = False
     tree.widget.refresh()
     msg = tree.sent[-1]
     assert msg["type"] == "flags" and not msg["full"]

@@ -12,9 +12,23 @@ layer named on its own is set as asked.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from .inspect import LayerNode, ModelTree
+
+#: Views that show flags (layer trees): told after every operation here, so a
+#: displayed tree follows `freeze_all(model)` run in a later cell by itself.
+_watchers: weakref.WeakSet = weakref.WeakSet()
+
+
+def watch(view) -> None:
+    """Call ``view.flags_changed(tree)`` after every freezing operation."""
+    _watchers.add(view)
+
+
+def unwatch(view) -> None:
+    _watchers.discard(view)
 
 
 def as_tree(model_or_tree: Any) -> ModelTree:
@@ -34,6 +48,8 @@ def _apply(tree: ModelTree, assignments) -> None:
             leaf.layer.trainable = value
     _sync_container_flags(tree)
     tree.refresh()
+    for view in list(_watchers):
+        view.flags_changed(tree)
 
 
 def _sync_container_flags(tree: ModelTree) -> None:

@@ -45,6 +45,7 @@ class LayerTree(BundledWidget):
         self._sent_state = self._flag_columns()
         self.tree = self._tree_payload()
         self.on_msg(self._on_front_end_msg)
+        freeze.watch(self)
 
     # -- public API ------------------------------------------------------------------
 
@@ -91,6 +92,17 @@ class LayerTree(BundledWidget):
     def freeze_up_to(self, layer_name: str) -> None:
         """Freeze the layers before ``layer_name``; make it and the rest trainable."""
         self._edit(freeze.freeze_up_to, layer_name, keep_bn_frozen=self.keep_bn_frozen)
+
+    def close(self) -> None:
+        freeze.unwatch(self)
+        super().close()
+
+    def flags_changed(self, tree: ModelTree) -> None:
+        """Called after any freezing operation: show it if it touched this model."""
+        if tree is self._tree:
+            return  # our own edit: `_edit` sends the changes
+        if any(node.layer is tree.model for node in self._tree.nodes if node.kind == "model"):
+            self.refresh()
 
     # -- internals -----------------------------------------------------------------------
 
