@@ -13,6 +13,23 @@ from . import harness
 
 _HERE = Path(__file__).resolve().parent
 
+# Without Playwright or the system Chromium the tier cannot run: say so in the header
+# and do not collect it (the test modules import playwright at module level).
+try:
+    import playwright.sync_api  # noqa: F401
+
+    _MISSING = None if Path(harness.CHROMIUM).exists() else f"{harness.CHROMIUM} not found"
+except ImportError:
+    _MISSING = "playwright is not importable"
+if _MISSING:
+    collect_ignore_glob = ["test_*.py"]
+
+
+def pytest_report_header(config):
+    if _MISSING:
+        return f"browser tier NOT collected: {_MISSING}"
+    return None
+
 
 def pytest_configure(config):
     config.addinivalue_line(
