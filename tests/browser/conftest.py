@@ -5,6 +5,7 @@ Every test in this directory is marked ``browser``; deselect the tier with ``-m 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,9 @@ try:
     _MISSING = None if Path(harness.CHROMIUM).exists() else f"{harness.CHROMIUM} not found"
 except ImportError:
     _MISSING = "playwright is not importable"
+if _MISSING and os.environ.get("CI") == "true":
+    # In CI the set-up installs both; a missing one must fail the run, not skip the tier.
+    raise RuntimeError(f"browser tests cannot run in CI: {_MISSING}")
 if _MISSING:
     collect_ignore_glob = ["test_*.py"]
 
