@@ -1,5 +1,6 @@
 """transfer-widgets: see a Keras model, choose what trains, fine-tune it in Jupyter."""
 
+from .config import ConfigError, TransferConfig
 from .model import (
     LayerNode,
     ModelTree,
@@ -14,8 +15,15 @@ from .model import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ConfigError",
+    "ControllerBusyError",
+    "FineTuneController",
     "LayerNode",
     "LayerTree",
+    "PreflightError",
+    "TrainingError",
+    "TransferConfig",
+    "datasets",
     "ModelTree",
     "UnknownLayerError",
     "freeze_all",
@@ -32,6 +40,15 @@ def _jupyter_labextension_paths():
 
 
 def __getattr__(name):
+    # The controller and the demo data pull in TensorFlow's training stack; import them when asked for.
+    if name in ("FineTuneController", "ControllerBusyError", "PreflightError", "TrainingError"):
+        from . import training
+
+        return getattr(training, name)
+    if name == "datasets":
+        from .data import datasets
+
+        return datasets
     # The widget pulls in anywidget/ipywidgets; import it only when asked for.
     if name == "LayerTree":
         from .widgets.layer_tree import LayerTree

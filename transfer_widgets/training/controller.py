@@ -1,0 +1,606 @@
+"""FineTuneController: the kernel-side engine that runs transfer learning.
+
+It owns the assembled model (``inputs -> preprocessing -> base(training=False) ->
+head``), recompiles with a fresh optimizer whenever the set of trainable weights
+changed (Keras 3.15 silently skips a layer unfrozen after compile + fit, and an
+optimizer built for one set of variables cannot take another), and runs ``fit``
+in a background thread so the notebook stays responsive and Stop works.
+
+States: ``idle`` -> ``running`` <-> ``paused``; ``stopping`` after :meth:`stop`;
+then ``finished`` or ``failed`` (an exception, or a NaN loss). A failed run keeps
+the kernel alive and the controller reusable; edits while a run is active are
+refused with :class:`ControllerBusyError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+
+from ..config import (
+    ConfigError,
+    HeadLayerSpec,
+    HeadSpec,
+    TransferConfig,
+    apply_freeze_plan,
+    freeze_plan_from_model,
+)
+from ..data.adapters import describe, fit_arguments, from_spec, kind_of
+from ..model import freeze as freezing
+from ..model.assemble import assemble, base_input_shape, load_base, preprocessing_layers
+from ..model.head import build_head, default_loss, default_metrics
+from ..model.inspect import check_model
+from .callbacks import BestWeights, LRSweep, RunCallback, RunControl
+from .events import EventStream
+from .features import FeatureCache, disk_batches
+from .preflight import check_data
+
+STATES = ("idle", "running", "paused", "stopping", "finished", "failed")
+ACTIVE = ("running", "paused", "stopping")
+
+
+class ControllerBusyError(RuntimeError):
+    """An edit or a second run asked for while a run is active."""
+
+
+class TrainingError(RuntimeError):
+    """A run that failed (raised by ``block=True`` runs; background runs set ``state``)."""
+
+
+@dataclass
+class LRFindResult:
+    """Learning rates tried, the loss of each step, and the suggested rate."""
+
+    learning_rates: list[float]
+    losses: list[float]
+    suggested: float | None
+    smoothed: list[float] = field(default_factory=list)
+
+
+@dataclass
+class _Phase:
+    name: str
+    epochs: int
+    learning_rate: float
+    before: Callable[[], None] | None = None  # e.g. unfreeze the base; runs on the training thread
+    features: bool = False  # train the head on cached features
+
+
+class FineTuneController:
+    """Build, compile and train a transfer-learning model without blocking the notebook.
+
+    ``base_model``: a Keras model, a ``keras.applications`` name (``"MobileNetV2"``)
+    or a ``.keras`` / ``.h5`` path; or None to take ``config.base``. ``head``: a list
+    of :class:`HeadLayerSpec` (or dicts). ``train_data`` / ``validation_data``:
+    ``(x, y)`` arrays, a batched ``tf.data.Dataset`` or a ``keras.utils.PyDataset``;
+    None takes ``config.data`` (image folder or demo dataset). ``strategy``: a
+    ``tf.distribute`` strategy the model is built and compiled under.
+
+    An in-memory base keeps its own trainable flags; a base the controller loads
+    gets ``config.freeze`` (all frozen by default).
+    """
+
+    def __init__(self, base_model: Any = None, *, num_classes: int | None = None, head: Any = None,
+                 task: str | None = None, train_data: Any = None, validation_data: Any = None,
+                 config: TransferConfig | None = None, mode: str | None = None, strategy: Any = None):
+        self._config = config.copy() if config is not None else TransferConfig()
+        c = self._config
+        in_memory = None
+        if isinstance(base_model, str):
+            if base_model.endswith((".keras", ".h5")):
+                c.base.source, c.base.path = "file", base_model
+            else:
+                c.base.source, c.base.name = "application", base_model
+        elif base_model is not None:
+            in_memory = check_model(base_model)
+            c.base.source, c.base.name = "model", in_memory.name
+        if head is not None:
+            c.head.layers = _head_layers(head)
+        if task is not None:
+            c.head.task = task
+        if num_classes is not None:
+            c.head.num_classes = num_classes
+        if mode is not None:
+            c.mode = mode
+        if train_data is None and c.data.source in ("directory", "demo"):
+            train_data, spec_val = from_spec(c.data, c.training.batch_size)
+            validation_data = validation_data if validation_data is not None else spec_val
+        elif train_data is not None:
+            c.data.source = kind_of(train_data)
+        self.train_data = train_data
+        self.validation_data = validation_data
+        if c.head.num_classes is None and train_data is not None and c.head.task in ("multiclass", "multilabel"):
+            c.head.num_classes = _infer_num_classes(describe(train_data))
+        c.check()
+
+        self.strategy = strategy
+        self.events = EventStream()
+        self.history: dict[str, list] = {}
+        self.phases: list[dict[str, Any]] = []
+        self.error: str | None = None
+        self.error_traceback: str | None = None
+        self.stop_reason: str | None = None
+        self.compile_count = 0
+        self._state = "idle"
+        self._lock = threading.RLock()
+        self._thread: threading.Thread | None = None
+        self._control = RunControl()
+        self._label_mode = "sparse" if c.head.labels == "auto" else c.head.labels
+        self._compiled: dict[int, tuple] = {}  # id(model) -> signature it was compiled for
+        self._features = FeatureCache(c.feature_cache, c.cache_dir)
+        self._build(in_memory)
+        freezing.watch(self)
+
+    # -- building ---------------------------------------------------------------------
+
+    def _scope(self):
+        return self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
+
+    def _build(self, in_memory) -> None:
+        c = self._config
+        if c.training.seed is not None:
+            keras.utils.set_random_seed(c.training.seed)
+        with self._scope():
+            base = load_base(c.base, in_memory)
+            if self.strategy is not None and in_memory is not None:
+                base = _clone_into_scope(base)
+            if c.base.source != "model":
+                apply_freeze_plan(c.freeze, base)
+            input_shape = base_input_shape(base, c.base.input_shape)
+            if c.base.input_shape is None:
+                c.base.input_shape = tuple(input_shape)
+            feature_shape = tuple(base.compute_output_shape((None, *input_shape)))
+            head = build_head(c.head, feature_shape)
+            pre = preprocessing_layers(c.preprocessing, c.base.name or base.name)
+            parts = assemble(base, head, pre, input_shape=input_shape, base_training=c.training.base_training)
+        self.model: keras.Model = parts.model
+        self.base_model: keras.Model = parts.base
+        self.head: keras.Sequential = parts.head
+        self._feature_model = parts.features
+        self.input_shape = tuple(input_shape)
+
+    # -- state ------------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    def _set_state(self, state: str, **extra) -> None:
+        self._state = state
+        self.events.emit("state", state=state, **extra)
+
+    @property
+    def running(self) -> bool:
+        return self._state in ACTIVE
+
+    @property
+    def config(self) -> TransferConfig:
+        """The experiment's config, with ``freeze`` read from the base's current flags."""
+        if not self.running:
+            self._config.freeze = freeze_plan_from_model(self.base_model)
+        return self._config
+
+    def _refuse_if_running(self, what: str) -> None:
+        if self.running:
+            raise ControllerBusyError(
+                f"Cannot {what} while a run is {self._state}: call controller.stop() and controller.wait(), "
+                "or wait for the run to finish, then try again."
+            )
+
+    def flags_changed(self, tree) -> None:
+        """Freezing-API hook: flags changed behind the controller's back during a run."""
+        if self.running and tree.model in (self.model, self.base_model):
+            self.events.emit("warning", message="Trainable flags changed during a run; they take effect at the "
+                             "next fit (the controller recompiles then).")
+
+    # -- editing (refused while running) ----------------------------------------------
+
+    def freeze_all(self) -> None:
+        """Freeze the whole base."""
+        self._refuse_if_running("change trainable flags")
+        freezing.freeze_all(self.base_model)
+
+    def unfreeze_all(self, keep_bn_frozen: bool = True) -> None:
+        """Make the whole base trainable (BatchNorm kept frozen by default)."""
+        self._refuse_if_running("change trainable flags")
+        freezing.unfreeze_all(self.base_model, keep_bn_frozen=keep_bn_frozen)
+
+    def freeze_up_to(self, layer_name: str, keep_bn_frozen: bool = True) -> None:
+        """Freeze the base before ``layer_name``; train it from there on."""
+        self._refuse_if_running("change trainable flags")
+        freezing.freeze_up_to(self.base_model, layer_name, keep_bn_frozen=keep_bn_frozen)
+
+    def set_trainable(self, path: str, flag: bool, keep_bn_frozen: bool = True) -> None:
+        """Set one layer, block or sub-model of the assembled model trainable or frozen."""
+        self._refuse_if_running("change trainable flags")
+        freezing.set_trainable(self.model, path, flag, keep_bn_frozen=keep_bn_frozen)
+
+    def set(self, field_path: str, value: Any) -> None:
+        """Change one training setting by its dotted name (``"training.learning_rate"``).
+
+        Only ``training.*`` settings can change on a built controller; the others
+        define the model: make a new controller from ``controller.config`` instead.
+        """
+        self._refuse_if_running(f"change {field_path}")
+        if not field_path.startswith("training."):
+            raise ConfigError([f"{field_path} defines the model and cannot change on a built controller: "
+                               "edit a copy of controller.config and build a new FineTuneController"])
+        trial = self._config.copy()
+        obj = trial
+        *parents, last = field_path.split(".")
+        for part in parents:
+            obj = getattr(obj, part)
+        if not hasattr(obj, last):
+            raise ConfigError([f"{field_path} is not a known field"])
+        setattr(obj, last, value)
+        trial.check()
+        self._config = trial
+
+    # -- compile -------------------------------------------------------------------
+
+    def _optimizer(self, learning_rate: float):
+        cls = type(keras.optimizers.get(self._config.training.optimizer))
+        return cls(learning_rate=learning_rate)
+
+    def _compile_args(self) -> dict[str, Any]:
+        spec = self._config.head
+        return {"loss": default_loss(spec, self._label_mode), "metrics": default_metrics(spec)}
+
+    def _ensure_compiled(self, model: keras.Model, learning_rate: float) -> bool:
+        """Compile ``model`` with a fresh optimizer if its trainable set or compile
+        settings changed since the last compile; else just set the learning rate.
+        Returns True when it compiled."""
+        args = self._compile_args()
+        signature = (tuple(id(v) for v in model.trainable_weights), self._config.training.optimizer,
+                     args["loss"], tuple(args["metrics"]))
+        if self._compiled.get(id(model)) != signature or getattr(model, "optimizer", None) is None:
+            with self._scope():
+                model.compile(optimizer=self._optimizer(learning_rate), **args)
+            self._compiled[id(model)] = signature
+            self.compile_count += 1
+            return True
+        model.optimizer.learning_rate.assign(learning_rate)
+        return False
+
+    # -- preflight -----------------------------------------------------------------------
+
+    def preflight(self, features: bool = False) -> None:
+        """Check the data against the model and the task; raise before any training."""
+        if self.train_data is None:
+            raise ConfigError(["train_data is missing: pass train_data=(x, y), a tf.data.Dataset or a PyDataset, "
+                               "or set config.data to a directory or demo dataset"])
+        spec = self._config.head
+        for name, data in (("train_data", self.train_data), ("validation_data", self.validation_data)):
+            if data is None:
+                continue
+            mode = check_data(describe(data, name), name, input_shape=self.input_shape, task=spec.task,
+                              num_classes=spec.num_classes, labels=spec.labels)
+            if name == "train_data" and mode is not None:
+                self._label_mode = mode
+
+    # -- running -------------------------------------------------------------------------
+
+    def fit(self, epochs: int | None = None, learning_rate: float | None = None, *, block: bool = False,
+            callbacks: list | None = None) -> None:
+        """Train for ``epochs`` more epochs in a background thread; returns at once
+        (``block=True`` waits and raises :class:`TrainingError` if the run failed)."""
+        t = self._config.training
+        epochs = t.epochs if epochs is None else epochs
+        lr = t.learning_rate if learning_rate is None else learning_rate
+        _check_run_args(epochs=epochs, learning_rate=lr)
+        features = self._config.mode == "feature_extraction"
+        self._start([_Phase("fit", epochs, lr, features=features)], callbacks, block)
+
+    def fine_tune(self, head_epochs: int | None = None, epochs: int | None = None, *,
+                  unfreeze_from: str | None = None, learning_rate: float | None = None,
+                  lr_mult: float | None = None, keep_bn_frozen: bool | None = None, block: bool = False,
+                  callbacks: list | None = None) -> None:
+        """Two phases in one history: the head with the base frozen, then the base
+        unfrozen from ``unfreeze_from`` (all of it when None; BatchNorm kept frozen
+        by default) at ``learning_rate * lr_mult``."""
+        f = self._config.training.fine_tune
+        head_epochs = f.head_epochs if head_epochs is None else head_epochs
+        epochs = f.epochs if epochs is None else epochs
+        unfreeze_from = f.unfreeze_from if unfreeze_from is None else unfreeze_from
+        lr = self._config.training.learning_rate if learning_rate is None else learning_rate
+        lr_mult = f.lr_mult if lr_mult is None else lr_mult
+        keep_bn = f.keep_bn_frozen if keep_bn_frozen is None else keep_bn_frozen
+        _check_run_args(epochs=epochs, head_epochs=head_epochs, learning_rate=lr, lr_mult=lr_mult)
+        if self._config.training.base_training is False and self._config.mode == "feature_extraction" and epochs:
+            pass  # phase 2 trains end to end through the base; the head phase uses cached features
+        if unfreeze_from is not None:
+            freezing.as_tree(self.base_model).find(unfreeze_from)  # unknown names fail now, not mid-run
+
+        def unfreeze():
+            if unfreeze_from is None:
+                freezing.unfreeze_all(self.base_model, keep_bn_frozen=keep_bn)
+            else:
+                freezing.freeze_up_to(self.base_model, unfreeze_from, keep_bn_frozen=keep_bn)
+
+        features = self._config.mode == "feature_extraction"
+        phases = [_Phase("head", head_epochs, lr, before=lambda: freezing.freeze_all(self.base_model),
+                         features=features),
+                  _Phase("fine_tune", epochs, lr * lr_mult, before=unfreeze)]
+        self._start(phases, callbacks, block)
+
+    def _start(self, phases: list[_Phase], callbacks, block: bool) -> None:
+        with self._lock:
+            self._refuse_if_running("start another run")
+            self.preflight()
+            if any(p.features for p in phases) and self._feature_model is None:
+                raise ConfigError(["mode 'feature_extraction' needs a base without augmentation in front of it"])
+            self._control = RunControl()
+            self.error = self.error_traceback = self.stop_reason = None
+            self._set_state("running")
+            self._thread = threading.Thread(target=self._run, args=(phases, list(callbacks or [])),
+                                            name="transfer-widgets-fit", daemon=True)
+            self._thread.start()
+        if block:
+            self.wait()
+            if self._state == "failed":
+                raise TrainingError(self.error)
+
+    def _run(self, phases: list[_Phase], callbacks: list) -> None:
+        try:
+            for phase in phases:
+                if self._control.stop_requested:
+                    break
+                if phase.before is not None:
+                    phase.before()
+                if phase.epochs <= 0:
+                    continue
+                start = self._completed_epochs()
+                self.phases.append({"name": phase.name, "start_epoch": start, "end_epoch": start,
+                                    "learning_rate": phase.learning_rate})
+                self.events.emit("phase", phase=phase.name, start_epoch=start, learning_rate=phase.learning_rate)
+                run = self._fit_phase(phase, start, callbacks)
+                self.phases[-1]["end_epoch"] = self._completed_epochs()
+                if run.nan is not None:
+                    self._compiled.clear()  # the optimizer's slots may hold NaN: start fresh next time
+                    n = run.nan
+                    self.error = (f"Loss became {n['loss']} at epoch {n['epoch'] + 1}, batch {n['batch'] + 1}: "
+                                  f"the run stopped and the weights from {n.get('restored_from', 'before')} were "
+                                  "restored. Lower training.learning_rate or check the data for bad values.")
+                    self._set_state("failed", message=self.error)
+                    self.events.emit("error", message=self.error, traceback=None, kind="nan")
+                    return
+            self.stop_reason = "stopped" if self._control.stop_requested else "completed"
+            self._set_state("finished", reason=self.stop_reason)
+        except Exception as exc:  # noqa: BLE001 - every failure is surfaced, never kills the kernel
+            self._compiled.clear()
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.error_traceback = traceback.format_exc()
+            self._set_state("failed", message=self.error)
+            self.events.emit("error", message=self.error, traceback=self.error_traceback, kind="exception")
+        finally:
+            self.events.flush()
+
+    def _fit_phase(self, phase: _Phase, start: int, callbacks: list) -> RunCallback:
+        t = self._config.training
+        if phase.features:
+            model = self.head
+            train, val = self._feature_data(self.train_data), self._feature_data(self.validation_data)
+            fit_kwargs = self._feature_fit_arguments(train, t.batch_size)
+            if val is not None:
+                fit_kwargs["validation_data"] = (val.x, val.y)
+        else:
+            model = self.model
+            fit_kwargs = fit_arguments(self.train_data, t.batch_size)
+            if self.validation_data is not None:
+                val = self.validation_data
+                fit_kwargs["validation_data"] = tuple(val) if kind_of(val) == "arrays" else val
+        self._ensure_compiled(model, phase.learning_rate)
+        run = RunCallback(self.events, self._record, phase=phase.name, control=self._control, nan_guard=t.nan_guard)
+        extra = [BestWeights(t.monitor, self.events)] if t.restore_best else []
+        model.fit(**fit_kwargs, initial_epoch=start, epochs=start + phase.epochs, verbose=0,
+                  callbacks=[run, *extra, *callbacks])
+        return run
+
+    def _feature_data(self, data):
+        if data is None:
+            return None
+        return self._features.get(self._feature_model, data, self._config.training.batch_size)
+
+    @staticmethod
+    def _feature_fit_arguments(entry, batch_size: int) -> dict[str, Any]:
+        if entry.on_disk:
+            return {"x": disk_batches(entry, batch_size)}
+        return {"x": entry.x, "y": entry.y, "batch_size": batch_size, "shuffle": True}
+
+    def _completed_epochs(self) -> int:
+        return len(self.history.get("epoch", []))
+
+    def _record(self, epoch: int, logs: dict[str, float], phase: str) -> None:
+        """Append one completed epoch; every list keeps the same length (None for gaps)."""
+        n = self._completed_epochs()
+        row = {"epoch": epoch, "phase": phase, **logs}
+        for key in row:
+            self.history.setdefault(key, [None] * n)
+        for key, values in self.history.items():
+            values.append(row.get(key))
+
+    def wait(self, timeout: float | None = None) -> str:
+        """Block until the run ends (or ``timeout`` seconds pass); returns the state."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        return self._state
+
+    def stop(self) -> None:
+        """Stop at the end of the current batch (the epoch in progress is not recorded
+        as completed only if it had not finished)."""
+        if self._state in ("running", "paused"):
+            self._control.stop()
+            self._set_state("stopping")
+
+    def pause(self) -> None:
+        """Hold training between batches until :meth:`resume`."""
+        if self._state == "running":
+            self._control.pause()
+            self._set_state("paused")
+
+    def resume(self) -> None:
+        if self._state == "paused":
+            self._control.resume()
+            self._set_state("running")
+
+    # -- learning-rate finder --------------------------------------------------------------
+
+    def lr_find(self, start: float = 1e-7, end: float = 10.0, steps: int = 100) -> LRFindResult:
+        """Exponential learning-rate sweep; the model is left exactly as it was.
+
+        Trains on a copy of the weights (restored afterwards, with the optimizer and
+        its state) and returns the losses and a suggested rate (the steepest descent
+        of the smoothed loss). Runs in the calling thread.
+        """
+        if not (isinstance(start, (int, float)) and isinstance(end, (int, float)) and 0 < start < end):
+            raise ValueError(f"lr_find needs 0 < start < end, got start={start!r}, end={end!r}")
+        if not isinstance(steps, int) or steps < 2:
+            raise ValueError(f"lr_find steps must be an integer >= 2, got {steps!r}")
+        with self._lock:
+            self._refuse_if_running("run the learning-rate finder")
+            self.preflight()
+            self._set_state("running", task="lr_find")
+        features = self._config.mode == "feature_extraction"
+        model = self.head if features else self.model
+        saved_weights = model.get_weights()
+        saved_optimizer = getattr(model, "optimizer", None) if id(model) in self._compiled else None
+        saved_signature = self._compiled.pop(id(model), None)
+        sweep = LRSweep(start, end, steps, control=self._control)
+        try:
+            t = self._config.training
+            if features:
+                entry = self._feature_data(self.train_data)
+                kwargs = self._feature_fit_arguments(entry, t.batch_size)
+                n_batches = math.ceil(len(entry.x) / t.batch_size)
+            else:
+                kwargs = fit_arguments(self.train_data, t.batch_size)
+                n_batches = _batches_per_epoch(self.train_data, t.batch_size)
+            with self._scope():
+                model.compile(optimizer=self._optimizer(start), **self._compile_args())
+            model.fit(**kwargs, epochs=max(1, math.ceil(steps / max(1, n_batches))), verbose=0, callbacks=[sweep])
+        except Exception as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.error_traceback = traceback.format_exc()
+            self._set_state("failed", message=self.error)
+            raise
+        finally:
+            model.set_weights(saved_weights)
+            if saved_optimizer is not None:
+                with self._scope():
+                    model.compile(optimizer=saved_optimizer, **self._compile_args())
+                self._compiled[id(model)] = saved_signature
+        result = _suggest(sweep.lrs, sweep.losses)
+        self.events.emit("lr_find", learning_rates=result.learning_rates, losses=result.losses,
+                         suggested=result.suggested)
+        self._set_state("finished", reason="lr_find")
+        return result
+
+    # -- using the model ----------------------------------------------------------------
+
+    def evaluate(self, data) -> dict[str, float]:
+        """Metrics of the assembled model on ``(x, y)`` / a dataset."""
+        self._refuse_if_running("evaluate")
+        self._ensure_compiled(self.model, self._config.training.learning_rate)
+        kwargs = fit_arguments(data, self._config.training.batch_size, shuffle=False)
+        kwargs.pop("shuffle", None)
+        return {k: float(v) for k, v in self.model.evaluate(**kwargs, verbose=0, return_dict=True).items()}
+
+    def predict(self, x) -> np.ndarray:
+        return self.model.predict(x, batch_size=self._config.training.batch_size, verbose=0)
+
+    def __repr__(self) -> str:
+        epochs = self._completed_epochs()
+        return (f"<FineTuneController {self.model.name!r} base={self.base_model.name!r} state={self._state!r} "
+                f"epochs={epochs} mode={self._config.mode!r}>")
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _head_layers(head) -> list[HeadLayerSpec]:
+    if isinstance(head, HeadSpec):
+        return list(head.layers)
+    out = []
+    for i, item in enumerate(head):
+        if isinstance(item, HeadLayerSpec):
+            out.append(item)
+        elif isinstance(item, dict):
+            try:
+                out.append(HeadLayerSpec(**item))
+            except TypeError as exc:
+                raise ConfigError([f"head.layers[{i}] {exc}"]) from None
+        elif isinstance(item, str):
+            out.append(HeadLayerSpec(item))
+        else:
+            raise ConfigError([f"head.layers[{i}] must be a HeadLayerSpec, a dict or a layer type name, "
+                               f"got {type(item).__name__}"])
+    return out
+
+
+def _infer_num_classes(info) -> int | None:
+    y = info.y
+    if y is None or not hasattr(y, "ndim") or y.size == 0:
+        return None
+    if y.ndim == 2 and y.shape[1] > 1:
+        return int(y.shape[1])
+    if info.complete and np.issubdtype(y.dtype, np.integer):
+        return max(2, int(y.max()) + 1)
+    return None
+
+
+def _check_run_args(**values) -> None:
+    problems = []
+    for name, v in values.items():
+        if name.endswith("epochs"):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                problems.append(f"{name} must be a non-negative integer, got {v!r}")
+        elif not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v <= 0:
+            problems.append(f"{name} must be a positive number, got {v!r}")
+    if problems:
+        raise ConfigError(problems)
+
+
+def _batches_per_epoch(data, batch_size: int) -> int:
+    kind = kind_of(data)
+    if kind == "arrays":
+        return math.ceil(len(data[0]) / batch_size)
+    if kind == "pydataset":
+        return len(data)
+    n = int(data.cardinality())
+    return n if n > 0 else 1
+
+
+def _clone_into_scope(base: keras.Model) -> keras.Model:
+    """A copy of ``base`` whose variables belong to the current distribution scope."""
+    plan = freeze_plan_from_model(base)
+    clone = keras.models.clone_model(base)
+    clone.set_weights(base.get_weights())
+    apply_freeze_plan(plan, clone)
+    return clone
+
+
+def _suggest(lrs: list[float], losses: list[float]) -> LRFindResult:
+    smoothed, avg = [], 0.0
+    for i, loss in enumerate(losses):
+        if not math.isfinite(loss):
+            break
+        avg = 0.9 * avg + 0.1 * loss
+        smoothed.append(avg / (1 - 0.9 ** (i + 1)))
+    suggested = None
+    if len(smoothed) >= 3:
+        logs = np.log10(np.asarray(lrs[: len(smoothed)]))
+        slopes = np.gradient(np.asarray(smoothed), logs)
+        # The steepest descent before the minimum of the smoothed loss.
+        lowest = int(np.argmin(smoothed))
+        window = slopes[: max(1, lowest)]
+        suggested = float(lrs[int(np.argmin(window))])
+    return LRFindResult([float(v) for v in lrs], [float(v) for v in losses], suggested, smoothed)

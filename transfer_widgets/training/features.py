@@ -1,0 +1,147 @@
+"""Feature extraction: run the frozen base once, cache its outputs, train the head on them.
+
+Training a head on cached features skips the base's forward pass every epoch,
+which is most of the cost. The cache lives in memory, or on disk (a memory-mapped
+``.npy`` file under ``cache_dir``) for data that does not fit. Entries are keyed
+by the data and by a fingerprint of the base's weights, so fine-tuning the base
+invalidates them instead of serving stale features.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..data.adapters import feature_batches, kind_of
+
+#: ``feature_cache="auto"`` keeps features in memory up to this size, then uses disk.
+MEMORY_LIMIT_BYTES = 2 * 1024**3
+
+
+@dataclass
+class CachedFeatures:
+    x: np.ndarray  # in memory, or an np.memmap over the disk cache
+    y: np.ndarray | None
+    on_disk: bool
+    path: str | None = None
+
+
+def weights_fingerprint(model) -> str:
+    """A checksum of every weight of ``model`` (cheap next to one pass over the data)."""
+    crc = 0
+    for w in model.get_weights():
+        crc = zlib.crc32(np.ascontiguousarray(w).view(np.uint8).reshape(-1), crc)
+    return f"{crc:08x}"
+
+
+def data_key(data) -> str:
+    """Identifies the data: its content for arrays, the object for datasets."""
+    if kind_of(data) == "arrays":
+        x, y = data
+        h = hashlib.blake2b(digest_size=12)
+        for a in (x, y):
+            if a is None:
+                continue
+            a = np.ascontiguousarray(a)
+            h.update(str((a.shape, a.dtype.str)).encode())
+            h.update(a.view(np.uint8).reshape(-1))
+        return h.hexdigest()
+    return f"obj{id(data):x}"
+
+
+class FeatureCache:
+    """Cached base outputs for the data sets a controller trains on."""
+
+    def __init__(self, where: str = "auto", cache_dir: str | None = None, memory_limit: int = MEMORY_LIMIT_BYTES):
+        self.where = where
+        self.cache_dir = cache_dir
+        self.memory_limit = memory_limit
+        self._entries: dict[str, CachedFeatures] = {}
+        self.computed = 0  # passes over data, for tests and the monitor
+
+    def get(self, feature_model, data, batch_size: int) -> CachedFeatures:
+        """The features of ``data`` under ``feature_model``, computed at most once per weights."""
+        key = f"{data_key(data)}-{weights_fingerprint(feature_model)}"
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._compute(feature_model, data, batch_size, key)
+            self._entries[key] = entry
+        return entry
+
+    def clear(self) -> None:
+        for entry in self._entries.values():
+            if entry.on_disk and entry.path and os.path.exists(entry.path):
+                del entry.x
+                os.remove(entry.path)
+        self._entries.clear()
+
+    def _use_disk(self, feature_model, data) -> bool:
+        if self.where != "auto":
+            return self.where == "disk"
+        if kind_of(data) != "arrays":
+            return False
+        per_sample = int(np.prod(feature_model.outputs[0].shape[1:])) * 4
+        return per_sample * len(data[0]) > self.memory_limit
+
+    def _compute(self, feature_model, data, batch_size: int, key: str) -> CachedFeatures:
+        self.computed += 1
+        disk = self._use_disk(feature_model, data)
+        path = None
+        chunks, labels, n = [], [], 0
+        out = None
+        if disk:
+            folder = self.cache_dir or tempfile.gettempdir()
+            os.makedirs(folder, exist_ok=True)
+            path = os.path.join(folder, f"tw-features-{key}.f32")
+            out = open(path, "wb")
+        try:
+            for x, y in feature_batches(data, batch_size):
+                f = np.asarray(feature_model.predict_on_batch(x), dtype=np.float32)
+                n += len(f)
+                if out is not None:
+                    out.write(f.tobytes())
+                else:
+                    chunks.append(f)
+                if y is not None:
+                    labels.append(np.asarray(y))
+        finally:
+            if out is not None:
+                out.close()
+        shape = tuple(feature_model.outputs[0].shape[1:])
+        y_all = np.concatenate(labels) if labels else None
+        if disk:
+            x_all = np.memmap(path, dtype=np.float32, mode="r", shape=(n, *shape))
+        else:
+            x_all = np.concatenate(chunks) if chunks else np.zeros((0, *shape), np.float32)
+        return CachedFeatures(x_all, y_all, disk, path)
+
+
+def disk_batches(entry: CachedFeatures, batch_size: int, shuffle: bool = True, seed: int | None = None):
+    """A ``keras.utils.PyDataset`` reading batches from a disk cache, so ``fit``
+    never loads the whole memory-mapped file."""
+    import keras
+
+    class _Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+            self.order = np.arange(len(entry.x))
+            self.on_epoch_end()
+
+        def __len__(self):
+            return (len(entry.x) + batch_size - 1) // batch_size
+
+        def __getitem__(self, i):
+            idx = np.sort(self.order[i * batch_size:(i + 1) * batch_size])
+            return np.asarray(entry.x[idx]), entry.y[idx]
+
+        def on_epoch_end(self):
+            if shuffle:
+                self.rng.shuffle(self.order)
+
+    return _Batches()
