@@ -145,6 +145,22 @@ def base_input_shape(base: keras.Model, fallback: tuple | None = None) -> tuple:
     return shape
 
 
+def pin_inference_mode(base: keras.Model) -> None:
+    """Make ``base(x, training=False)`` stick inside a functional model.
+
+    Measured on Keras 3.15: a functional model passes its own ``training`` value to
+    every sub-layer that takes one, overriding the ``training=False`` recorded when
+    the base was called, so BatchNorm statistics drift during ``fit`` even though
+    the Keras guide's recipe was followed. Removing ``training`` from the base's
+    call-context arguments keeps the recorded value; an explicit
+    ``base(x, training=True)`` still works.
+    """
+    args = getattr(base, "_call_context_args", None)
+    if args is None or "training" not in args:
+        return
+    base._call_context_args = {a for a in args if a != "training"}
+
+
 def assemble(base: keras.Model, head: keras.Sequential, preprocessing: list[keras.Layer], *,
              input_shape: tuple, base_training: bool = False, name: str = "transfer_model") -> Assembly:
     """Wire ``inputs -> preprocessing -> base -> head`` into one functional model."""
@@ -152,6 +168,8 @@ def assemble(base: keras.Model, head: keras.Sequential, preprocessing: list[kera
     x = inputs
     for layer in preprocessing:
         x = layer(x)
+    if not base_training:
+        pin_inference_mode(base)
     features = base(x, training=None if base_training else False)
     outputs = head(features)
     model = keras.Model(inputs, outputs, name=name)
