@@ -112,7 +112,7 @@ def fit_arguments(data, batch_size: int, *, shuffle: bool = True) -> dict[str, A
     if kind_of(data) == "arrays":
         x, y = data
         return {"x": x, "y": y, "batch_size": batch_size, "shuffle": shuffle}
-    return {"x": data}
+    return {"x": data, "shuffle": False}  # datasets shuffle themselves; Keras warns otherwise
 
 
 def from_spec(spec: DataSpec, batch_size: int) -> tuple[Any, Any]:

@@ -412,7 +412,7 @@ class FineTuneController:
     @staticmethod
     def _feature_fit_arguments(entry, batch_size: int) -> dict[str, Any]:
         if entry.on_disk:
-            return {"x": disk_batches(entry, batch_size)}
+            return {"x": disk_batches(entry, batch_size), "shuffle": False}  # it shuffles itself
         return {"x": entry.x, "y": entry.y, "batch_size": batch_size, "shuffle": True}
 
     def _completed_epochs(self) -> int:
