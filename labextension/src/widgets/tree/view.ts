@@ -216,7 +216,7 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
     const want = new Set<number>();
     for (let r = start; r < stop; r++) want.add(rows.ids[r]);
     const fr = rows.rowOf[focusedId];
-    if (fr >= 0 && (focusInside() || rendered.has(focusedId))) want.add(focusedId);
+    if (fr >= 0 && focusInside()) want.add(focusedId);
     for (const [id, parts] of rendered) {
       if (!want.has(id)) {
         rendered.delete(id);
