@@ -50,7 +50,7 @@ class BaseSpec:
 
     source: str = "model"
     name: str | None = None
-    weights: str | None = None
+    weights: str | None = "imagenet"
     path: str | None = None
     input_shape: tuple[int, ...] | None = None
     kwargs: dict[str, Any] = field(default_factory=dict)

@@ -117,8 +117,11 @@ class FineTuneController:
             c.data.source = kind_of(train_data)
         self.train_data = train_data
         self.validation_data = validation_data
-        if c.head.num_classes is None and train_data is not None and c.head.task in ("multiclass", "multilabel"):
-            c.head.num_classes = _infer_num_classes(describe(train_data))
+        info = describe(train_data) if train_data is not None else None
+        if c.head.num_classes is None and info is not None and c.head.task in ("multiclass", "multilabel"):
+            c.head.num_classes = _infer_num_classes(info)
+        if c.base.input_shape is None and c.base.source == "application" and info is not None and info.x is not None:
+            c.base.input_shape = tuple(int(d) for d in info.x.shape[1:])  # applications accept any size
         c.check()
 
         self.strategy = strategy
