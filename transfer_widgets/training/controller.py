@@ -177,7 +177,8 @@ class FineTuneController:
         return self._state
 
     def _set_state(self, state: str, **extra) -> None:
-        self._state = state
+        with self._lock:  # stop() / pause() and the run's own end never interleave
+            self._state = state
         self.events.emit("state", state=state, **extra)
 
     @property
@@ -317,8 +318,6 @@ class FineTuneController:
         lr_mult = f.lr_mult if lr_mult is None else lr_mult
         keep_bn = f.keep_bn_frozen if keep_bn_frozen is None else keep_bn_frozen
         _check_run_args(epochs=epochs, head_epochs=head_epochs, learning_rate=lr, lr_mult=lr_mult)
-        if self._config.training.base_training is False and self._config.mode == "feature_extraction" and epochs:
-            pass  # phase 2 trains end to end through the base; the head phase uses cached features
         if unfreeze_from is not None:
             freezing.as_tree(self.base_model).find(unfreeze_from)  # unknown names fail now, not mid-run
 
@@ -440,20 +439,23 @@ class FineTuneController:
     def stop(self) -> None:
         """Stop at the end of the current batch (the epoch in progress is not recorded
         as completed only if it had not finished)."""
-        if self._state in ("running", "paused"):
-            self._control.stop()
-            self._set_state("stopping")
+        with self._lock:
+            if self._state in ("running", "paused"):
+                self._control.stop()
+                self._set_state("stopping")
 
     def pause(self) -> None:
         """Hold training between batches until :meth:`resume`."""
-        if self._state == "running":
-            self._control.pause()
-            self._set_state("paused")
+        with self._lock:
+            if self._state == "running":
+                self._control.pause()
+                self._set_state("paused")
 
     def resume(self) -> None:
-        if self._state == "paused":
-            self._control.resume()
-            self._set_state("running")
+        with self._lock:
+            if self._state == "paused":
+                self._control.resume()
+                self._set_state("running")
 
     # -- learning-rate finder --------------------------------------------------------------
 
