@@ -35,7 +35,8 @@ def layer_tree(nb, model_name: str):
 
 def row(tree, name: str):
     """The treeitem whose checkbox is named ``name``."""
-    return tree.get_by_role("treeitem").filter(has=tree.get_by_role("checkbox", name=name, exact=True))
+    # `has=` is resolved inside each row, so the inner locator starts from the page.
+    return tree.get_by_role("treeitem").filter(has=tree.page.get_by_role("checkbox", name=name, exact=True))
 
 
 def test_nested_backbone_expand_and_click_changes_python_flag(open_nb, artifacts_dir, console_log):
@@ -134,7 +135,7 @@ def test_read_only_tree(open_nb):
     nb.run_all()
     tree = layer_tree(nb, "flat")
     expect(tree.get_by_role("checkbox", name="d0", exact=True)).to_be_disabled()
-    expect(nb.page.get_by_role("button", name="Freeze all")).to_be_disabled()
+    expect(nb.page.get_by_role("button", name="Freeze all", exact=True)).to_be_disabled()
 
 
 def test_hostile_layer_name_is_shown_as_text(open_nb, artifacts_dir, console_log):
