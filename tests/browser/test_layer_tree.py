@@ -158,3 +158,23 @@ def test_hostile_layer_name_is_shown_as_text(open_nb, artifacts_dir, console_log
     nb.page.screenshot(path=str(artifacts_dir / "layer-tree-dark.png"))
     assert dialogs == []
     assert console_log.errors == []
+
+
+def test_thousand_layer_model_renders_only_visible_rows(open_nb):
+    nb = open_nb(
+        [
+            "import keras\nfrom transfer_widgets import LayerTree\n"
+            "model = keras.applications.NASNetLarge(weights=None, input_shape=(331, 331, 3))\n"
+            "last = model.layers[-1].name\nprint(len(model.layers), last)",
+            "LayerTree(model)",
+        ]
+    )
+    nb.run_all()
+    layers, last = nb.cell_text(0).split()
+    assert int(layers) > 1000
+    tree = layer_tree(nb, "nasnet_large")
+    nb.page.get_by_role("button", name="Expand all", exact=True).click()
+    row(tree, "nasnet_large").click()
+    nb.page.keyboard.press("End")  # jump to the last of 1,000+ rows
+    expect(tree.get_by_role("checkbox", name=last, exact=True)).to_be_visible()
+    assert tree.get_by_role("treeitem").count() < 100  # virtualised: only the window is in the DOM
