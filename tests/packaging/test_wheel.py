@@ -10,11 +10,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_wheel_ships_bundles_and_prebuilt_labextension(tmp_path):
     # --no-isolation: reuse the venv's hatchling/jupyterlab instead of downloading them again.
-    subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path), str(REPO)],
-        check=True,
         capture_output=True,
+        text=True,
     )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (wheel,) = tmp_path.glob("transfer_widgets-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     data = "transfer_widgets-0.1.0.data/data/share/jupyter/labextensions/transfer-widgets"
