@@ -31,3 +31,19 @@ def test_image_folder_for_the_directory_workflow(tmp_path):
     assert len(files) == 5 and files[0].endswith(".png")
     image = tf.io.decode_png(tf.io.read_file(os.path.join(path, "digit_9", files[0])))
     assert tuple(image.shape) == (12, 12, 3)
+
+
+def test_digits_on_a_canvas_keep_every_pixel():
+    x, _ = datasets.load_digits(classes=[3])
+    placed, _ = datasets.load_digits(classes=[3], canvas=20, seed=1)
+    assert placed.shape[1:] == (20, 20, 3)
+    np.testing.assert_allclose(placed.sum(axis=(1, 2, 3)), x.sum(axis=(1, 2, 3)), rtol=1e-5)
+
+
+def test_transfer_beats_training_from_scratch_on_few_labels(capsys):
+    result = datasets.transfer_demo(per_class=2, draws=2, seed=0)
+    out = capsys.readouterr().out
+    assert "pretrained on digits 0-4" in out and "from scratch" in out
+    assert f"{result['transfer_accuracy']:.1%}" in out and f"{result['scratch_accuracy']:.1%}" in out
+    assert result["source_accuracy"] > 0.9
+    assert result["transfer_accuracy"] > result["scratch_accuracy"] + 0.05

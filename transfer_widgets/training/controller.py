@@ -15,6 +15,7 @@ refused with :class:`ControllerBusyError`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import threading
 import traceback
@@ -57,7 +58,8 @@ class TrainingError(RuntimeError):
 
 @dataclass
 class LRFindResult:
-    """Learning rates tried, the loss of each step, and the suggested rate."""
+    """Learning rates tried, the loss of each step, and the suggested rate (None
+    when the loss never fell: widen the range or add steps)."""
 
     learning_rates: list[float]
     losses: list[float]
@@ -139,6 +141,7 @@ class FineTuneController:
         self._label_mode = "sparse" if c.head.labels == "auto" else c.head.labels
         self._compiled: dict[int, tuple] = {}  # id(model) -> signature it was compiled for
         self._features = FeatureCache(c.feature_cache, c.cache_dir)
+        self._config_listeners: list[Callable[[TransferConfig], Any]] = []
         self._build(in_memory)
         freezing.watch(self)
 
@@ -247,6 +250,45 @@ class FineTuneController:
         setattr(obj, last, value)
         trial.check()
         self._config = trial
+        self._config_changed()
+
+    def apply_head(self, head: HeadSpec, augmentation: list | None = None) -> None:
+        """Replace the head (and, if given, the augmentation layers) and rebuild the
+        assembled model on the same base, whose weights and trainable flags are kept.
+
+        The config is checked first: a head with problems raises :class:`ConfigError`
+        and changes nothing. The next fit compiles the new model afresh.
+        """
+        self._refuse_if_running("change the head")
+        data = self._config.to_dict()
+        data["head"] = dataclasses.asdict(head) if dataclasses.is_dataclass(head) else dict(head)
+        if augmentation is not None:
+            data["preprocessing"]["augmentation"] = [
+                dataclasses.asdict(a) if dataclasses.is_dataclass(a) else dict(a) for a in augmentation
+            ]
+        trial = TransferConfig.from_dict(data).check()
+        base = self.base_model
+        feature_shape = tuple(base.compute_output_shape((None, *self.input_shape)))
+        with self._scope():
+            new_head = build_head(trial.head, feature_shape)
+            pre = preprocessing_layers(trial.preprocessing, trial.base.name or base.name)
+            parts = assemble(base, new_head, pre, input_shape=self.input_shape,
+                             base_training=trial.training.base_training)
+        self._config = trial
+        self.model, self.head, self._feature_model = parts.model, parts.head, parts.features
+        self._compiled = {}
+        self._label_mode = "sparse" if trial.head.labels == "auto" else trial.head.labels
+        self._config_changed()
+
+    def on_config_change(self, fn: Callable[[TransferConfig], Any]) -> Callable[[], None]:
+        """Call ``fn(config)`` after :meth:`set` or :meth:`apply_head` changed the config;
+        returns a function that unsubscribes (views such as the head designer use it)."""
+        self._config_listeners.append(fn)
+        return lambda: self._config_listeners.remove(fn) if fn in self._config_listeners else None
+
+    def _config_changed(self) -> None:
+        for fn in list(self._config_listeners):
+            fn(self._config)
 
     # -- compile -------------------------------------------------------------------
 
@@ -604,8 +646,9 @@ def _suggest(lrs: list[float], losses: list[float]) -> LRFindResult:
     if len(smoothed) >= 3:
         logs = np.log10(np.asarray(lrs[: len(smoothed)]))
         slopes = np.gradient(np.asarray(smoothed), logs)
-        # The steepest descent before the minimum of the smoothed loss.
+        # The steepest descent before the minimum of the smoothed loss; none when the
+        # loss never fell (the range started too high, or too few steps).
         lowest = int(np.argmin(smoothed))
-        window = slopes[: max(1, lowest)]
-        suggested = float(lrs[int(np.argmin(window))])
+        if lowest >= 2:
+            suggested = float(lrs[int(np.argmin(slopes[:lowest]))])
     return LRFindResult([float(v) for v in lrs], [float(v) for v in losses], suggested, smoothed)
