@@ -106,6 +106,7 @@ class HeadSpec:
     multilabel: ``num_classes`` sigmoid units; regression: ``num_classes`` linear
     outputs (1 by default). ``loss`` / ``metrics`` follow from the task when None;
     ``labels`` ``auto`` detects sparse vs one-hot labels from the data.
+    ``class_names``: optional names of the outputs, one per class (two for binary).
     """
 
     layers: list[HeadLayerSpec] = field(default_factory=_default_head_layers)
@@ -114,6 +115,7 @@ class HeadSpec:
     loss: str | None = None
     metrics: list[str] | None = None
     labels: str = "auto"
+    class_names: list[str] | None = None
 
 
 @dataclass
@@ -447,6 +449,27 @@ class _Validator:
                     except (ValueError, TypeError):
                         self.add(f"head.metrics[{i}]", f"must be a Keras metric name, got {m!r}")
         self.one_of("head.labels", h.labels, LABEL_MODES)
+        if h.class_names is not None:
+            self.class_names(h, task_ok)
+
+    def class_names(self, h: HeadSpec, task_ok: bool) -> None:
+        names = h.class_names
+        if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+            self.add("head.class_names", f"must be a list of non-empty names, got {names!r}")
+            return
+        if len(set(names)) != len(names):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            self.add("head.class_names", f"must be unique, got {', '.join(map(repr, dupes))} more than once")
+        expected = None
+        if task_ok and h.task == "binary":
+            expected = 2
+        elif task_ok and _is_int(h.num_classes):
+            expected = h.num_classes
+        elif task_ok and h.task == "regression" and h.num_classes is None:
+            expected = 1
+        if expected is not None and len(names) != expected:
+            word = "name" if expected == 1 else "names"
+            self.add("head.class_names", f"must have {expected} {word} (one per output), got {len(names)}")
 
     def training(self, t: TrainingSpec) -> None:
         import keras
