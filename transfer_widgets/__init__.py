@@ -18,6 +18,7 @@ __all__ = [
     "ConfigError",
     "ControllerBusyError",
     "FineTuneController",
+    "HeadDesigner",
     "LayerNode",
     "LayerTree",
     "PreflightError",
@@ -54,4 +55,8 @@ def __getattr__(name):
         from .widgets.layer_tree import LayerTree
 
         return LayerTree
+    if name == "HeadDesigner":
+        from .widgets.head_designer import HeadDesigner
+
+        return HeadDesigner
     raise AttributeError(f"module 'transfer_widgets' has no attribute {name!r}")

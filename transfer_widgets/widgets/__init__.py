@@ -1,5 +1,6 @@
 """Jupyter widgets: thin views over the model-side logic."""
 
+from .head_designer import HeadDesigner
 from .layer_tree import LayerTree
 
-__all__ = ["LayerTree"]
+__all__ = ["HeadDesigner", "LayerTree"]
