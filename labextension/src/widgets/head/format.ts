@@ -1,0 +1,120 @@
+/** Labels, numbers and form-value parsing for the head designer (pure). */
+import type { HeadState, Row, Value } from './types';
+
+const LABELS: Record<string, string> = {
+  global_average_pooling: 'Global average pooling',
+  global_max_pooling: 'Global max pooling',
+  flatten: 'Flatten',
+  dropout: 'Dropout',
+  dense: 'Dense',
+  batch_norm: 'Batch normalization',
+  random_flip: 'Random flip',
+  random_rotation: 'Random rotation',
+  random_zoom: 'Random zoom',
+  random_contrast: 'Random contrast'
+};
+
+const TASKS: Record<string, string> = {
+  multiclass: 'Multiclass (one label)',
+  binary: 'Binary',
+  multilabel: 'Multilabel',
+  regression: 'Regression'
+};
+
+export function layerLabel(type: string): string {
+  return LABELS[type] ?? type;
+}
+
+export function taskLabel(task: string): string {
+  return TASKS[task] ?? task;
+}
+
+export function formatInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export function plural(n: number, word: string): string {
+  return `${formatInt(n)} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** A form value as typed: '' -> null, a plain number -> number, anything else stays text
+ * (the kernel's validation names what is wrong with it). */
+export function parseNumber(text: string): Value {
+  const t = text.trim();
+  if (t === '') return null;
+  if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) return Number(t);
+  return t;
+}
+
+/** 'a, b ,c' -> ['a', 'b', 'c']; blank -> null (use the default). */
+export function parseList(text: string): string[] | null {
+  const items = text.split(',').map(s => s.trim());
+  if (items.every(s => s === '')) return null;
+  return items;
+}
+
+export function showValue(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (Array.isArray(v)) return v.join(', ');
+  return String(v);
+}
+
+/** Fields each layer type has, in order: [name, label, kind]. */
+export function fieldsOf(type: string): [string, string, 'number' | 'activation' | 'flip'][] {
+  switch (type) {
+    case 'dense':
+      return [
+        ['units', 'Units', 'number'],
+        ['activation', 'Activation', 'activation']
+      ];
+    case 'dropout':
+      return [['rate', 'Rate', 'number']];
+    case 'random_flip':
+      return [['mode', 'Mode', 'flip']];
+    case 'random_rotation':
+    case 'random_zoom':
+    case 'random_contrast':
+      return [['factor', 'Factor', 'number']];
+    default:
+      return [];
+  }
+}
+
+/** One line describing a row's settings, for its accessible name and summaries. */
+export function rowSummary(row: Row): string {
+  const parts = fieldsOf(row.type).map(([name]) => showValue((row as any)[name]));
+  return parts.filter(p => p !== '').join(', ');
+}
+
+/** The config's name for a field of row `index` (`head.layers[2].units`). */
+export function fieldKey(section: 'layers' | 'augmentation', index: number, field?: string): string {
+  const base = section === 'layers' ? `head.layers[${index}]` : `preprocessing.augmentation[${index}]`;
+  return field ? `${base}.${field}` : base;
+}
+
+/** Problems for a row as a whole (not tied to one of its fields). */
+export function rowError(state: HeadState, section: 'layers' | 'augmentation', index: number): string | null {
+  const key = fieldKey(section, index);
+  const msgs = [state.errors[key], state.errors[`${key}.type`]].filter(Boolean);
+  return msgs.length ? msgs.join('; ') : null;
+}
+
+export function outputText(state: HeadState): string {
+  if (!state.output) return 'Output layer: set the number of classes';
+  const { units, activation } = state.output;
+  return `Output · Dense ${units}, ${activation}`;
+}
+
+export function statusText(state: HeadState, locked: string | null): string {
+  if (locked) return locked;
+  const n = state.problems.length;
+  if (n === 0) return state.controller ? 'Applied to the model' : 'Head is valid';
+  return `Not applied: ${plural(n, 'problem')} to fix`;
+}
+
+export function totalsText(state: HeadState): string {
+  if (!state.head_totals || !state.model_totals) return 'Head: fix the problems to see parameter counts';
+  const h = state.head_totals;
+  const m = state.model_totals;
+  return `Head: ${plural(h.total, 'param')} · Model: ${plural(m.total, 'param')}, ${formatInt(m.trainable)} trainable`;
+}

@@ -1,0 +1,73 @@
+/** What the kernel sends in the `state` trait (see transfer_widgets/widgets/head_designer.py). */
+export type Value = number | string | null;
+
+export interface Row {
+  id: number;
+  type: string;
+  units?: Value;
+  activation?: string | null;
+  rate?: Value;
+  factor?: Value;
+  mode?: string | null;
+}
+
+export interface PreviewRow {
+  name: string;
+  shape: string;
+  params: number;
+  trainable: number;
+}
+
+export interface Totals {
+  total: number;
+  trainable: number;
+}
+
+export interface Preset {
+  name: string;
+  label: string;
+  description: string;
+}
+
+export interface HeadState {
+  base: { name: string; input_shape: string; output_shape: string; params: number; trainable: number };
+  layers: Row[];
+  augmentation: Row[];
+  task: string;
+  num_classes: Value;
+  class_names: string[] | string | null;
+  optimizer: string;
+  learning_rate: Value;
+  loss: string | null;
+  metrics: string[] | string | null;
+  defaults: { loss: string | null; metrics: string[] };
+  output: { units: number; activation: string } | null;
+  preview: PreviewRow[] | null;
+  head_totals: Totals | null;
+  model_totals: Totals | null;
+  errors: Record<string, string>;
+  problems: string[];
+  applied: boolean;
+  controller: boolean;
+  options: {
+    layers: string[];
+    augmentation: string[];
+    tasks: string[];
+    activations: string[];
+    optimizers: string[];
+    losses: string[];
+    presets: Preset[];
+  };
+}
+
+export type Section = 'layers' | 'augmentation';
+
+/** Intents the view sends to the kernel. */
+export type ViewMessage =
+  | { type: 'hello' }
+  | { type: 'add'; section: Section; layer: string; index?: number }
+  | { type: 'remove'; section: Section; id: number }
+  | { type: 'move'; section: Section; id: number; to: number }
+  | { type: 'set'; section: Section; id: number; field: string; value: Value }
+  | { type: 'field'; field: string; value: unknown }
+  | { type: 'preset'; name: string };

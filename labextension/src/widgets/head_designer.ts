@@ -1,0 +1,9 @@
+/** anywidget module: the head designer (see head/view.ts). */
+import './head_designer.css';
+import { renderHeadDesigner, type WidgetModel } from './head/view';
+
+export default {
+  render({ model, el }: { model: WidgetModel; el: HTMLElement }) {
+    return renderHeadDesigner({ model, el });
+  }
+};
