@@ -334,3 +334,28 @@ def test_lr_find_leaves_the_model_exactly_as_it_was():
     assert c.compile_count == 1  # the next fit needs no recompile
     with pytest.raises(ValueError, match="start < end"):
         c.lr_find(start=1, end=0.1)
+
+
+# -- tasks and label forms -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("task", "num_classes", "labels", "loss", "units"),
+    [
+        ("multiclass", 3, lambda n: np.arange(n) % 3, "sparse_categorical_crossentropy", 3),
+        ("multiclass", 3, lambda n: np.eye(3)[np.arange(n) % 3], "categorical_crossentropy", 3),
+        ("binary", None, lambda n: np.arange(n) % 2, "binary_crossentropy", 1),
+        ("multilabel", 4, lambda n: (np.arange(n * 4).reshape(n, 4) % 3 == 0).astype("float32"),
+         "binary_crossentropy", 4),
+        ("regression", 2, lambda n: np.linspace(0, 1, n * 2).reshape(n, 2), "mse", 2),
+    ],
+    ids=["sparse", "one-hot", "binary", "multilabel", "regression"],
+)
+def test_loss_and_output_follow_the_task_and_label_form(task, num_classes, labels, loss, units):
+    x = data(32)[0]
+    c = FineTuneController(backbone(), task=task, num_classes=num_classes, train_data=(x, labels(32)),
+                           config=config())
+    c.fit(1, block=True)
+    assert c.state == "finished"
+    assert c.model.output.shape == (None, units)
+    assert c.model.loss == loss
