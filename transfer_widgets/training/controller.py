@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import dataclasses
 import math
 import threading
 import traceback
@@ -39,7 +38,7 @@ from ..config import (
 from ..data.adapters import describe, fit_arguments, from_spec, kind_of
 from ..model import freeze as freezing
 from ..model.assemble import assemble, base_input_shape, load_base, preprocessing_layers
-from ..model.head import build_head, check_head_fits, default_loss, default_metrics
+from ..model.head import build_head, default_loss, default_metrics
 from ..model.inspect import check_model
 from .callbacks import BestWeights, LRSweep, RunCallback, RunControl
 from .events import EventStream
@@ -255,41 +254,6 @@ class FineTuneController:
         self._config_changed()
 
     def apply_head(self, head: HeadSpec, augmentation: list[AugmentationSpec] | None = None) -> None:
-        """Rebuild the model with a new head (and augmentation, when given) on the same
-        base, which keeps its weights and trainable flags. A head with problems is
-        refused with :class:`ConfigError` and nothing changes."""
-        self._refuse_if_running("change the head")
-        data = self._config.to_dict()  # a detached copy: the caller's specs are not kept
-        data["head"] = dataclasses.asdict(head)
-        if augmentation is not None:
-            data["preprocessing"]["augmentation"] = [dataclasses.asdict(a) for a in augmentation]
-        trial = TransferConfig.from_dict(data)
-        trial.check()
-        feature_shape = tuple(self.base_model.compute_output_shape((None, *self.input_shape)))
-        problems = check_head_fits(trial.head, feature_shape)
-        if problems:
-            raise ConfigError(problems)
-        with self._scope():
-            new_head = build_head(trial.head, feature_shape)
-            pre = preprocessing_layers(trial.preprocessing, trial.base.name or self.base_model.name)
-            parts = assemble(self.base_model, new_head, pre, input_shape=self.input_shape,
-                             base_training=trial.training.base_training)
-        self.model, self.head, self._feature_model = parts.model, parts.head, parts.features
-        self._config = trial
-        self._compiled.clear()
-        self._config_changed()
-
-    def on_config_change(self, fn: Callable[[TransferConfig], Any]) -> Callable[[], None]:
-        """Call ``fn(config)`` after :meth:`set` and :meth:`apply_head`; returns an unsubscribe function."""
-        self._config_listeners.append(fn)
-        return lambda: self._config_listeners.remove(fn) if fn in self._config_listeners else None
-
-    def _config_changed(self) -> None:
-        for fn in list(self._config_listeners):
-            fn(self.config)
-        self._config_changed()
-
-    def apply_head(self, head: HeadSpec, augmentation: list | None = None) -> None:
         """Replace the head (and, if given, the augmentation layers) and rebuild the
         assembled model on the same base, whose weights and trainable flags are kept.
 
