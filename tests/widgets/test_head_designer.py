@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from transfer_widgets import FineTuneController, HeadDesigner
+from transfer_widgets import ConfigError, FineTuneController, HeadDesigner
 from transfer_widgets.config import AugmentationSpec, HeadLayerSpec, HeadSpec
 from transfer_widgets.model import freeze
 
@@ -444,6 +444,16 @@ def test_close_unsubscribes(controller):
     widget.close()
     controller.set("training.learning_rate", 0.3)
     assert widget.state["learning_rate"] != 0.3
+
+
+def test_a_base_of_any_size_needs_an_input_shape():
+    base = keras.applications.MobileNetV2(weights=None, include_top=False, alpha=0.35)
+    with pytest.raises(ConfigError, match="base.input_shape must be set"):
+        HeadDesigner(base, num_classes=2)
+    widget = HeadDesigner(base, num_classes=2, input_shape=(32, 32, 3))
+    assert widget.state["base"]["output_shape"] == "(None, 1, 1, 1280)"
+    assert widget.state["preview"][-1]["params"] == 1280 * 2 + 2
+    widget.close()
 
 
 def test_model_supplied_strings_travel_as_plain_data():

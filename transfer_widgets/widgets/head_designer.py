@@ -33,6 +33,7 @@ from ..config import (
     TransferConfig,
 )
 from ..model import freeze
+from ..model.assemble import base_input_shape
 from ..model.head import build_head, check_head_fits, default_loss, default_metrics, output_activation, output_units
 from ..model.inspect import format_shape
 from ._bundle import BundledWidget
@@ -64,7 +65,8 @@ class HeadDesigner(BundledWidget):
 
     ``HeadDesigner(controller)`` edits the controller's config and rebuilds its
     model whenever the head is valid; ``HeadDesigner(base_model)`` works on its own
-    and gives :attr:`head_spec` / :attr:`config`. Every edit is also a method here,
+    and gives :attr:`head_spec` / :attr:`config` (``input_shape=`` for a base that takes
+    any image size). Every edit is also a method here,
     so a notebook can drive the designer from Python.
     """
 
@@ -75,7 +77,8 @@ class HeadDesigner(BundledWidget):
     disabled = traitlets.Bool(False).tag(sync=True)  # True while the controller trains
 
     def __init__(self, source: Any, *, num_classes: int | None = None, task: str | None = None,
-                 read_only: bool = False, config: TransferConfig | None = None, **kwargs):
+                 read_only: bool = False, config: TransferConfig | None = None,
+                 input_shape: tuple[int, ...] | None = None, **kwargs):
         self.controller = source if _is_controller(source) else None
         if self.controller is not None:
             self._base = self.controller.base_model
@@ -85,7 +88,8 @@ class HeadDesigner(BundledWidget):
             from ..model.inspect import check_model
 
             self._base = check_model(source)
-            self._input_shape = tuple(self._base.inputs[0].shape[1:])
+            # A base that takes any image size needs input_shape= for the preview.
+            self._input_shape = tuple(base_input_shape(self._base, input_shape))
         self._config = (config or TransferConfig()).copy()
         if task is not None:
             self._config.head.task = task
@@ -189,7 +193,7 @@ class HeadDesigner(BundledWidget):
 
     def close(self) -> None:
         freeze.unwatch(self)
-        for unsubscribe in self._unsubscribe:
+        for unsubscribe in getattr(self, "_unsubscribe", ()):  # also after a failed __init__
             unsubscribe()
         self._unsubscribe = []
         super().close()
