@@ -153,9 +153,13 @@ def test_fit_returns_at_once_and_edits_are_refused_while_running():
     assert c.state == "running" and c.running
     for edit in (c.freeze_all, c.unfreeze_all, lambda: c.freeze_up_to("block_2_conv"),
                  lambda: c.set("training.learning_rate", 0.1), lambda: c.fit(1), c.lr_find,
-                 lambda: c.evaluate(data())):
+                 lambda: c.evaluate(data()), lambda: setattr(c.config.training, "batch_size", 4),
+                 lambda: setattr(c.config, "mode", "feature_extraction")):
         with pytest.raises(ControllerBusyError, match="while a run is running"):
             edit()
+    assert c.config.training.batch_size == 16 and "training.batch_size" in str(
+        pytest.raises(ControllerBusyError, setattr, c.config.training, "batch_size", 4).value)
+    assert c.config.to_json() == c._config.to_json()  # reading still works
     gate.release.set()
     assert c.wait(60) == "finished"
     assert c.stop_reason == "completed" and c.history["epoch"] == [0, 1, 2]

@@ -191,9 +191,13 @@ class FineTuneController:
 
     @property
     def config(self) -> TransferConfig:
-        """The experiment's config, with ``freeze`` read from the base's current flags."""
-        if not self.running:
-            self._config.freeze = freeze_plan_from_model(self.base_model)
+        """The experiment's config, with ``freeze`` read from the base's current flags.
+
+        While a run is active it is a read-only view: setting a field raises
+        :class:`ControllerBusyError` (change settings with :meth:`set` between runs)."""
+        if self.running:
+            return _ReadOnly(self._config, "config", self)
+        self._config.freeze = freeze_plan_from_model(self.base_model)
         return self._config
 
     def _refuse_if_running(self, what: str) -> None:
@@ -572,6 +576,36 @@ class FineTuneController:
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+class _ReadOnly:
+    """A view of a config (or one of its parts) whose fields cannot be set: what
+    ``controller.config`` returns while a run is active."""
+
+    __slots__ = ("_target", "_path", "_owner")
+
+    def __init__(self, target, path: str, owner: FineTuneController):
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_path", path)
+        object.__setattr__(self, "_owner", owner)
+
+    def __getattr__(self, name):
+        value = getattr(self._target, name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return _ReadOnly(value, f"{self._path}.{name}", self._owner)
+        return value
+
+    def __setattr__(self, name, value):
+        raise ControllerBusyError(
+            f"Cannot change {self._path}.{name} while a run is {self._owner.state}: call controller.stop() and "
+            "controller.wait(), or wait for the run to finish, then use controller.set()."
+        )
+
+    def __eq__(self, other):
+        return self._target == (other._target if isinstance(other, _ReadOnly) else other)
+
+    def __repr__(self):
+        return f"<read-only while running: {self._target!r}>"
 
 
 def _head_layers(head) -> list[HeadLayerSpec]:
