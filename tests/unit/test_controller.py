@@ -363,3 +363,14 @@ def test_loss_and_output_follow_the_task_and_label_form(task, num_classes, label
     assert c.state == "finished"
     assert c.model.output.shape == (None, units)
     assert c.model.loss == loss
+
+
+def test_base_training_true_lets_batchnorm_statistics_update():
+    base = backbone()
+    controller(base)  # pins the base's training=False
+    c = controller(base, config=config(base_training=True))
+    unfreeze_all(c.base_model, keep_bn_frozen=False)
+    bn = c.base_model.get_layer("block_1_bn")
+    mean = np.array(bn.moving_mean.numpy())
+    c.fit(1, block=True)
+    assert not np.array_equal(bn.moving_mean.numpy(), mean)

@@ -145,7 +145,7 @@ def base_input_shape(base: keras.Model, fallback: tuple | None = None) -> tuple:
     return shape
 
 
-def pin_inference_mode(base: keras.Model) -> None:
+def pin_inference_mode(base: keras.Model, pinned: bool = True) -> None:
     """Make ``base(x, training=False)`` stick inside a functional model.
 
     Measured on Keras 3.15: a functional model passes its own ``training`` value to
@@ -153,12 +153,16 @@ def pin_inference_mode(base: keras.Model) -> None:
     the base was called, so BatchNorm statistics drift during ``fit`` even though
     the Keras guide's recipe was followed. Removing ``training`` from the base's
     call-context arguments keeps the recorded value; an explicit
-    ``base(x, training=True)`` still works.
+    ``base(x, training=True)`` still works. ``pinned=False`` undoes it (a base
+    assembled again with ``training.base_training=True``).
     """
     args = getattr(base, "_call_context_args", None)
-    if args is None or "training" not in args:
+    if args is None or not getattr(base, "_call_has_training_arg", True):
         return
-    base._call_context_args = {a for a in args if a != "training"}
+    if pinned and "training" in args:
+        base._call_context_args = {a for a in args if a != "training"}
+    elif not pinned and "training" not in args:
+        base._call_context_args = {*args, "training"}
 
 
 def assemble(base: keras.Model, head: keras.Sequential, preprocessing: list[keras.Layer], *,
@@ -168,8 +172,7 @@ def assemble(base: keras.Model, head: keras.Sequential, preprocessing: list[kera
     x = inputs
     for layer in preprocessing:
         x = layer(x)
-    if not base_training:
-        pin_inference_mode(base)
+    pin_inference_mode(base, pinned=not base_training)
     features = base(x, training=None if base_training else False)
     outputs = head(features)
     model = keras.Model(inputs, outputs, name=name)
