@@ -1,5 +1,21 @@
 /** Test helpers: tree payloads built from a compact spec, and a fake anywidget model. */
-import type { TreeNode, TreePayload } from '@tw/widgets/tree/types';
+import type { NodeColumns, TreeNode, TreePayload } from '@tw/widgets/tree/types';
+
+/** What the kernel sends, plus the decoded `nodes` the tests look names up in. */
+export type TestPayload = TreePayload & { nodes: TreeNode[] };
+
+export function columnsOf(nodes: TreeNode[]): NodeColumns {
+  return {
+    parent: nodes.map(n => n.parent),
+    path: nodes.map(n => n.path),
+    name: nodes.map(n => n.name),
+    cls: nodes.map(n => n.cls),
+    kind: nodes.map(n => n.kind),
+    shape: nodes.map(n => n.shape),
+    params: nodes.map(n => n.params),
+    bn: nodes.map(n => n.bn)
+  };
+}
 
 export interface Spec {
   name: string;
@@ -12,7 +28,7 @@ export interface Spec {
 }
 
 /** Pre-order payload; leaf state defaults to trainable, containers derive theirs. */
-export function payload(spec: Spec): TreePayload {
+export function payload(spec: Spec): TestPayload {
   const nodes: TreeNode[] = [];
   const state: number[] = [];
   const tp: number[] = [];
@@ -52,6 +68,7 @@ export function payload(spec: Spec): TreePayload {
   const total = nodes[0].params;
   return {
     model_name: spec.name,
+    columns: columnsOf(nodes),
     nodes,
     state,
     trainable_params: tp,
@@ -150,7 +167,7 @@ export class FakeModel {
 }
 
 /** A full flags message from a payload (what the kernel answers `hello` with). */
-export function fullFlags(p: TreePayload) {
+export function fullFlags(p: TestPayload) {
   return {
     type: 'flags',
     full: true,

@@ -50,10 +50,16 @@ describe('TreeState', () => {
     expect(tree.summary.total).toBe(1);
   });
 
+  it('decodes depth and children from parent columns', () => {
+    const tree = new TreeState(payload(flatSpec(2)));
+    expect(tree.nodes.map(n => n.depth)).toEqual([0, 1, 1]);
+    expect(tree.nodes[0].children).toEqual([1, 2]);
+  });
+
   it('rejects nodes out of order', () => {
     const p = payload(flatSpec(2));
-    p.nodes[1].id = 5;
-    expect(() => new TreeState(p)).toThrow();
+    p.columns.parent[1] = 2; // a parent after its child
+    expect(() => new TreeState(p)).toThrow(/pre-order/);
   });
 });
 

@@ -26,7 +26,10 @@ class Recorder:
         return self.sent[-1]
 
     def node(self, name: str) -> dict:
-        return next(n for n in self.widget.tree["nodes"] if n["name"] == name)
+        """One node of the sent structure, as a dict of its columns' entries."""
+        columns = self.widget.tree["columns"]
+        i = columns["name"].index(name)
+        return {"id": i, **{key: values[i] for key, values in columns.items()}}
 
 
 @pytest.fixture
@@ -41,22 +44,25 @@ def trainable_count(model):
 
 def test_initial_payload_describes_every_node_once(tree):
     payload = tree.widget.tree
-    nodes = payload["nodes"]
-    assert [n["id"] for n in nodes] == list(range(len(nodes)))
-    assert nodes[0]["kind"] == "model" and nodes[0]["parent"] == -1
+    columns = payload["columns"]
+    n = len(columns["name"])
+    assert all(len(values) == n for values in columns.values())
+    assert columns["kind"][0] == "model" and columns["parent"][0] == -1
+    assert all(parent < i for i, parent in enumerate(columns["parent"]))  # pre-order
     block = tree.node("block_2")
     assert block["kind"] == "block" and block["cls"] == "Block · 3 layers"
-    assert [nodes[i]["name"] for i in block["children"]] == ["block_2_conv", "block_2_bn", "block_2_relu"]
+    children = [columns["name"][i] for i, parent in enumerate(columns["parent"]) if parent == block["id"]]
+    assert children == ["block_2_conv", "block_2_bn", "block_2_relu"]
     assert tree.node("block_2_bn")["bn"] is True
     assert tree.node("head")["shape"] == "(None, 3)"
     assert payload["summary"]["total"] == tree.widget.model.count_params()
-    assert payload["state"] == [1] * len(nodes)
+    assert payload["state"] == [1] * n
 
 
 def test_hello_answers_with_full_flags(tree):
     msg = tree.click(type="hello")
     assert msg["type"] == "flags" and msg["full"]
-    assert msg["ids"] == list(range(len(tree.widget.tree["nodes"])))
+    assert msg["ids"] == list(range(len(tree.widget.tree["columns"]["name"])))
 
 
 def test_toggle_changes_the_model_and_sends_only_changed_rows(tree):
@@ -134,7 +140,7 @@ def test_refresh_resends_structure_when_layers_change(tree):
     before = widget.tree
     model.add(keras.layers.Dense(4))
     widget.refresh()
-    assert len(widget.tree["nodes"]) == len(before["nodes"]) + 1
+    assert len(widget.tree["columns"]["name"]) == len(before["columns"]["name"]) + 1
 
 
 def test_disabled_refuses_edits_with_a_readable_error(tree):
@@ -164,7 +170,7 @@ def test_untrusted_names_travel_as_plain_data():
     name = '<img src=x onerror=alert(1)>'
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name=name)])
     widget = LayerTree(model)
-    assert any(n["name"] == name for n in widget.tree["nodes"])
+    assert name in widget.tree["columns"]["name"]
     json.dumps(widget.tree)  # plain JSON, rendered with textContent in the browser
 
 

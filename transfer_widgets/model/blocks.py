@@ -72,6 +72,9 @@ def group_names(names: list[str], class_names: list[str]) -> list[Group]:
     """
     auto = [is_auto_name(n, c) for n, c in zip(names, class_names)]
     by_prefix = _group(names, auto, prefix_key, suffix=False, depth=1)
+    named = [n for n, a in zip(names, auto) if not a]
+    if sum(suffix_key(n) is not None for n in named) * 2 < len(named):
+        return by_prefix  # too few cell suffixes to be worth a second grouping
     by_suffix = _group(names, auto, suffix_key, suffix=True, depth=MAX_NESTING)
     return by_suffix if len(by_suffix) < len(by_prefix) else by_prefix
 

@@ -2,6 +2,7 @@
  * TreeState: the tree structure plus the flags, with the derived indexes every
  * other module needs (subtree ends, leaf order). Pure data, no DOM.
  */
+import { decodeNodes } from './types';
 import type { FlagsMessage, Summary, TreeNode, TreePayload } from './types';
 
 export class TreeState {
@@ -21,14 +22,13 @@ export class TreeState {
   readonly leafCount: Int32Array;
 
   constructor(payload: TreePayload) {
-    const nodes = payload.nodes ?? [];
+    const nodes = decodeNodes(payload.columns);
     const n = nodes.length;
     this.modelName = String(payload.model_name ?? '');
     this.nodes = nodes;
     this.state = new Uint8Array(n);
     this.trainableParams = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      if (nodes[i].id !== i) throw new Error(`layer tree: nodes[${i}].id is ${nodes[i].id}`);
       this.state[i] = payload.state?.[i] ?? 1;
       this.trainableParams[i] = payload.trainable_params?.[i] ?? 0;
     }

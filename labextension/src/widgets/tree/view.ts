@@ -609,7 +609,7 @@ function emptyPayload(value: unknown): TreePayload {
   const v = (value ?? {}) as Partial<TreePayload>;
   return {
     model_name: v.model_name ?? '',
-    nodes: Array.isArray(v.nodes) ? v.nodes : [],
+    columns: v.columns ?? { parent: [], path: [], name: [], cls: [], kind: [], shape: [], params: [], bn: [] },
     state: v.state ?? [],
     trainable_params: v.trainable_params ?? [],
     summary: v.summary ?? { total: 0, trainable: 0, non_trainable: 0 }
