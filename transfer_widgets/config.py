@@ -494,6 +494,11 @@ class _Validator:
             self.add("training.monitor", f"must be a metric name such as 'val_loss', got {t.monitor!r}")
         if t.seed is not None and not _is_int(t.seed):
             self.add("training.seed", f"must be an integer or None, got {t.seed!r}")
+        for name, value in (("training.base_training", t.base_training), ("training.restore_best", t.restore_best),
+                            ("training.nan_guard", t.nan_guard), ("training.fine_tune.keep_bn_frozen",
+                                                                   f.keep_bn_frozen)):
+            if not isinstance(value, bool):
+                self.add(name, f"must be true or false, got {value!r}")
 
     def data(self, d: DataSpec) -> None:
         if not self.one_of("data.source", d.source, DATA_SOURCES):
@@ -517,6 +522,8 @@ class _Validator:
             return
         if f.kind == "boundary" and not (isinstance(f.boundary, str) and f.boundary):
             self.add("freeze.boundary", "must name the first trainable layer when freeze.kind is 'boundary'")
+        if not isinstance(f.keep_bn_frozen, bool):
+            self.add("freeze.keep_bn_frozen", f"must be true or false, got {f.keep_bn_frozen!r}")
         if f.kind == "explicit" and not all(isinstance(p, str) for p in f.trainable):
             self.add("freeze.trainable", "must be a list of layer paths")
 

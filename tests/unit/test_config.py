@@ -173,3 +173,12 @@ def test_preprocessing_layer_matches_keras_preprocess_input():
                      ("torch", keras.applications.densenet.preprocess_input)):
         np.testing.assert_allclose(np.asarray(ImagenetPreprocessing(mode)(x)), fn(x.copy()), rtol=1e-5, atol=1e-4)
     assert family_of("inception_resnet_v2") == "inception_resnet_v2"
+
+
+def test_flags_must_be_booleans_not_strings():
+    data = json.loads(TransferConfig().to_json())
+    data["training"]["nan_guard"] = "yes"
+    data["freeze"]["keep_bn_frozen"] = 1
+    problems = TransferConfig.from_dict(data).validate()
+    assert "training.nan_guard must be true or false, got 'yes'" in problems
+    assert "freeze.keep_bn_frozen must be true or false, got 1" in problems
