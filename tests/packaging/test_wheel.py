@@ -19,8 +19,9 @@ def test_wheel_ships_bundles_and_prebuilt_labextension(tmp_path):
     (wheel,) = tmp_path.glob("transfer_widgets-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     data = "transfer_widgets-0.1.0.data/data/share/jupyter/labextensions/transfer-widgets"
-    assert "transfer_widgets/static/layer_tree.js" in names
-    assert "transfer_widgets/static/layer_tree.css" in names
+    for widget in ("layer_tree", "head_designer"):
+        assert f"transfer_widgets/static/{widget}.js" in names
+        assert f"transfer_widgets/static/{widget}.css" in names
     assert f"{data}/package.json" in names
     assert f"{data}/install.json" in names
     assert any(n.startswith(f"{data}/static/remoteEntry.") for n in names), sorted(n for n in names if data in n)
