@@ -1,4 +1,5 @@
 /** Labels, numbers and form-value parsing for the head designer (pure). */
+import { formatInt } from '../shared/format';
 import type { HeadState, Row, Value } from './types';
 
 const LABELS: Record<string, string> = {
@@ -29,9 +30,7 @@ export function taskLabel(task: string): string {
   return TASKS[task] ?? task;
 }
 
-export function formatInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
+export { formatInt };
 
 export function plural(n: number, word: string): string {
   return `${formatInt(n)} ${word}${n === 1 ? '' : 's'}`;

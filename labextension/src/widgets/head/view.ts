@@ -18,33 +18,11 @@ import {
   taskLabel,
   totalsText
 } from './format';
+import { h, type WidgetModel } from '../shared/dom';
 import { gapAt, moveTarget, stepTarget } from './reorder';
 import type { HeadState, Row, Section, ViewMessage } from './types';
 
-/** The part of the anywidget model API this view uses. */
-export interface WidgetModel {
-  get(name: string): any;
-  set(name: string, value: unknown): void;
-  save_changes(): void;
-  send(content: unknown, callbacks?: unknown, buffers?: unknown): void;
-  on(event: string, cb: (...args: any[]) => void): void;
-  off(event?: string | null, cb?: ((...args: any[]) => void) | null): void;
-}
-
 let uid = 0;
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  cls?: string,
-  text?: string,
-  attrs?: Record<string, string>
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  if (cls) el.className = cls;
-  if (text !== undefined) el.textContent = text;
-  if (attrs) for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  return el;
-}
 
 const FLIP_MODES = ['horizontal', 'vertical', 'horizontal_and_vertical'];
 
@@ -52,7 +30,7 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
   const n = ++uid;
   let fieldSeq = 0;
   const send = (msg: ViewMessage) => model.send(msg);
-  const root = h('div', 'tw-head-designer');
+  const root = h('div', 'tw-widget tw-head-designer');
   el.append(root);
   const alert = h('div', 'tw-hd-alert', undefined, { role: 'alert' });
   alert.hidden = true;

@@ -1,11 +1,9 @@
 /** Text shown in rows and the summary. Pure. */
+import { formatInt } from '../shared/format';
 import type { TreeState } from './state';
 import type { Summary } from './types';
 
-export function formatInt(n: number): string {
-  const s = Math.round(Math.abs(n)).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return n < 0 ? `-${s}` : s;
-}
+export { formatInt };
 
 export function percent(part: number, total: number): string {
   return total > 0 ? `${((100 * part) / total).toFixed(1)}%` : '0.0%';

@@ -9,17 +9,8 @@ import { ariaChecked, classLabel, formatInt, percent, summaryText } from './form
 import { rangeMessage } from './range';
 import { TreeState } from './state';
 import type { KernelMessage, TreePayload, ViewMessage } from './types';
+import { h, type WidgetModel } from '../shared/dom';
 import { computeFilter, computeVisible, Expansion, nearestVisible, type VisibleRows } from './visible';
-
-/** The part of the anywidget model API this view uses. */
-export interface WidgetModel {
-  get(name: string): any;
-  set(name: string, value: unknown): void;
-  save_changes(): void;
-  send(content: unknown, callbacks?: unknown, buffers?: unknown): void;
-  on(event: string, cb: (...args: any[]) => void): void;
-  off(event?: string | null, cb?: ((...args: any[]) => void) | null): void;
-}
 
 export const ROW_HEIGHT = 26;
 export const MAX_HEIGHT = 420;
@@ -27,19 +18,6 @@ export const OVERSCAN = 8;
 const INDENT = 16;
 
 let uid = 0;
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  cls?: string,
-  text?: string,
-  attrs?: Record<string, string>
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  if (cls) el.className = cls;
-  if (text !== undefined) el.textContent = text;
-  if (attrs) for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  return el;
-}
 
 function setAttr(el: Element, name: string, value: string | null): void {
   if (value === null) {
@@ -79,7 +57,7 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
   let drag: { gap: number; pointerId: number } | null = null;
 
   // ---- skeleton ---------------------------------------------------------------------
-  const root = h('div', 'tw-layer-tree');
+  const root = h('div', 'tw-widget tw-layer-tree');
   const toolbar = h('div', 'tw-toolbar');
   const filterId = `tw-filter-${n}`;
   const filterLabel = h('label', 'tw-filter-label', 'Filter layers', { for: filterId });
