@@ -13,6 +13,8 @@ from transfer_widgets import ConfigError, FineTuneController, HeadDesigner
 from transfer_widgets.config import AugmentationSpec, HeadLayerSpec, HeadSpec
 from transfer_widgets.model import freeze
 
+from .front_end import FrontEnd
+
 
 def backbone():
     """A small 4-D feature extractor with BatchNorm: (8, 8, 3) -> (None, 4, 4, 6)."""
@@ -29,18 +31,8 @@ def data(n=16, classes=3):
     return rng.random((n, 8, 8, 3), dtype="float32"), rng.integers(0, classes, n)
 
 
-class Recorder:
-    """Stands in for the front end: collects what the widget sends."""
-
-    def __init__(self, widget: HeadDesigner):
-        self.widget = widget
-        self.sent: list[dict] = []
-        widget.send = lambda msg, buffers=None: self.sent.append(msg)
-
-    def click(self, **msg) -> dict:
-        """Send one message as the browser would (through the comm handler)."""
-        self.widget._on_front_end_msg(self.widget, msg, [])
-        return self.sent[-1]
+class Recorder(FrontEnd):
+    """The head designer's front end, with look-ups into its state."""
 
     @property
     def state(self) -> dict:

@@ -10,20 +10,11 @@ import pytest
 from transfer_widgets import LayerTree, freeze_all
 
 from ..unit.model_corpus import BUILDERS
+from .front_end import FrontEnd
 
 
-class Recorder:
-    """Stands in for the front end: collects what the widget sends."""
-
-    def __init__(self, widget: LayerTree):
-        self.widget = widget
-        self.sent: list[dict] = []
-        widget.send = lambda msg, buffers=None: self.sent.append(msg)
-
-    def click(self, **msg) -> dict:
-        """Send one message as the browser would (through the comm handler)."""
-        self.widget._on_front_end_msg(self.widget, msg, [])
-        return self.sent[-1]
+class Recorder(FrontEnd):
+    """The layer tree's front end, with look-ups into the sent structure."""
 
     def node(self, name: str) -> dict:
         """One node of the sent structure, as a dict of its columns' entries."""
