@@ -1,0 +1,11 @@
+"""Pure logic behind the training monitor, testable without a front end:
+decimation (LTTB), smoothing, throughput / ETA, the event-fed monitor state,
+confusion matrices and history export."""
+
+from .decimate import lttb
+from .history import history_to_csv, history_to_dataframe
+from .smoothing import ema
+from .state import MonitorState, Throughput, confusion_matrix, per_class_accuracy
+
+__all__ = ["MonitorState", "Throughput", "confusion_matrix", "ema", "history_to_csv",
+           "history_to_dataframe", "lttb", "per_class_accuracy"]

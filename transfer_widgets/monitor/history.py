@@ -1,0 +1,44 @@
+"""The controller's history (a dict of equal-length lists) as CSV or a DataFrame."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+
+
+def _columns(history: dict[str, list]) -> list[str]:
+    first = [k for k in ("epoch", "phase") if k in history]
+    return first + [k for k in history if k not in first]
+
+
+def history_to_csv(history: dict[str, list], path: str | os.PathLike | None = None) -> str:
+    """The history as CSV text (one row per epoch, empty cells for gaps); also
+    written to ``path`` when given."""
+    cols = _columns(history)
+    rows = max((len(v) for v in history.values()), default=0)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(cols)
+    for i in range(rows):
+        row = []
+        for c in cols:
+            values = history[c]
+            v = values[i] if i < len(values) else None
+            row.append("" if v is None else (repr(v) if isinstance(v, float) else v))
+        writer.writerow(row)
+    text = buf.getvalue()
+    if path is not None:
+        with open(path, "w", newline="") as f:
+            f.write(text)
+    return text
+
+
+def history_to_dataframe(history: dict[str, list]):
+    """The history as a pandas DataFrame (raises ImportError naming pandas if it is missing)."""
+    try:
+        import pandas as pd
+    except ImportError as exc:  # pragma: no cover - pandas is installed in the test env
+        raise ImportError("history_to_dataframe needs pandas: pip install pandas "
+                          "(or use history_to_csv / the plain dict)") from exc
+    return pd.DataFrame({c: history[c] for c in _columns(history)})

@@ -1,0 +1,265 @@
+"""What a training monitor shows, built from the controller's event stream.
+
+:class:`MonitorState` is fed the event lists the controller's
+:class:`~transfer_widgets.training.events.EventStream` delivers (or its log, for
+a monitor displayed after training started) and keeps the series, progress,
+phases, best epoch, LR-finder result, confusion matrix and errors. ``apply``
+returns which parts changed, so a view redraws only those. No widget code here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+
+class Throughput:
+    """Steps per second over a sliding window of recent (time, step) samples."""
+
+    def __init__(self, window_s: float = 5.0):
+        self.window_s = window_s
+        self._samples: deque[tuple[float, int]] = deque()
+
+    def reset(self) -> None:
+        self._samples.clear()
+
+    def update(self, t: float, step: int) -> None:
+        if self._samples and step < self._samples[-1][1]:
+            self._samples.clear()  # a new run counted from lower steps
+        self._samples.append((t, step))
+        while len(self._samples) > 2 and t - self._samples[1][0] >= self.window_s:
+            self._samples.popleft()
+
+    @property
+    def steps_per_s(self) -> float | None:
+        if len(self._samples) < 2:
+            return None
+        (t0, s0), (t1, s1) = self._samples[0], self._samples[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 and s1 > s0 else None
+
+    def eta_s(self, remaining_steps: int) -> float | None:
+        rate = self.steps_per_s
+        return remaining_steps / rate if rate and remaining_steps >= 0 else None
+
+
+def confusion_matrix(y_true, y_pred, num_classes: int) -> np.ndarray:
+    """``m[i, j]`` = how many samples of true class ``i`` were predicted ``j``."""
+    y_true = np.asarray(y_true, dtype=np.int64).ravel()
+    y_pred = np.asarray(y_pred, dtype=np.int64).ravel()
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred differ in length: {y_true.shape} vs {y_pred.shape}")
+    ok = (y_true >= 0) & (y_true < num_classes) & (y_pred >= 0) & (y_pred < num_classes)
+    return np.bincount(y_true[ok] * num_classes + y_pred[ok], minlength=num_classes ** 2
+                       ).reshape(num_classes, num_classes)
+
+
+def per_class_accuracy(matrix) -> np.ndarray:
+    """Recall of each class (diagonal over row sums); NaN for a class with no samples."""
+    m = np.asarray(matrix, dtype=np.float64)
+    rows = m.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(rows > 0, np.diag(m) / np.where(rows > 0, rows, 1), np.nan)
+
+
+def _higher_is_better(name: str) -> bool:
+    return any(k in name.lower() for k in ("acc", "auc", "precision", "recall", "f1"))
+
+
+class MonitorState:
+    """Everything the monitor draws, updated from controller events."""
+
+    PARTS = ("batch", "epoch", "progress", "state", "lr_find", "confusion", "error")
+
+    def __init__(self, batch_size: int | None = None, monitor: str = "val_loss"):
+        self.batch_size = batch_size
+        self.monitor = monitor
+        self.state = "idle"
+        self.task: str | None = None
+        self.reason: str | None = None
+        self.phase: str | None = None
+        self.learning_rate: float | None = None
+        self.phases: list[dict[str, Any]] = []  # {"name", "start_epoch", "learning_rate"}
+        self.batch_steps: list[int] = []
+        self.batch_loss: list[float] = []
+        self.epochs: dict[int, dict[str, Any]] = {}  # epoch -> {"phase", "logs"}
+        self.epoch: int | None = None
+        self.total_epochs: int | None = None
+        self.batch: int | None = None
+        self.steps: int | None = None
+        self.epoch_eta_s: float | None = None
+        self.started_at: float | None = None
+        self.last_time: float | None = None
+        self.ended_at: float | None = None
+        self.throughput = Throughput()
+        self.lr_find: dict[str, Any] | None = None
+        self.confusion: dict[str, Any] | None = None
+        self.error: dict[str, Any] | None = None
+        self.warnings: list[str] = []
+        self.restored: dict[str, Any] | None = None
+
+    # -- feeding ---------------------------------------------------------------------
+
+    def apply(self, events) -> set[str]:
+        """Take one delivery (a list of event dicts); return the parts that changed."""
+        changed: set[str] = set()
+        for e in events:
+            handler = getattr(self, f"_on_{e.get('type')}", None)
+            if handler is not None:
+                changed |= handler(e)
+            if "time" in e:
+                self.last_time = e["time"]
+        return changed
+
+    def load_history(self, history: dict[str, list], phases: list[dict] | None = None) -> set[str]:
+        """Fill the epoch series from ``controller.history`` (complete even when the
+        event log has wrapped); idempotent, keyed by epoch number."""
+        epochs = history.get("epoch", [])
+        for i, epoch in enumerate(epochs):
+            logs = {k: v[i] for k, v in history.items() if k not in ("epoch", "phase") and v[i] is not None}
+            phase = history.get("phase", [None] * len(epochs))[i]
+            self.epochs[int(epoch)] = {"phase": phase, "logs": logs}
+        for p in phases or []:
+            if not any(q["start_epoch"] == p["start_epoch"] and q["name"] == p["name"] for q in self.phases):
+                self.phases.append({"name": p["name"], "start_epoch": p["start_epoch"],
+                                    "learning_rate": p.get("learning_rate")})
+        self.phases.sort(key=lambda p: p["start_epoch"])
+        return {"epoch"}
+
+    def _on_state(self, e) -> set[str]:
+        state = e["state"]
+        if state == "running" and self.state not in ("paused", "stopping", "running"):
+            self.task = e.get("task")
+            self.started_at, self.ended_at = e.get("time"), None
+            self.error = None
+            self.reason = None
+            self.throughput.reset()
+        if state in ("finished", "failed"):
+            self.ended_at = e.get("time")
+            self.reason = e.get("reason")
+        self.state = state
+        return {"state", "progress"}
+
+    def _on_phase(self, e) -> set[str]:
+        self.phase = e["phase"]
+        self.learning_rate = e.get("learning_rate")
+        self.phases = [p for p in self.phases if p["start_epoch"] != e["start_epoch"]]
+        self.phases.append({"name": e["phase"], "start_epoch": e["start_epoch"],
+                            "learning_rate": e.get("learning_rate")})
+        self.phases.sort(key=lambda p: p["start_epoch"])
+        return {"epoch", "progress"}
+
+    def _step(self, epoch: int, batch: int, steps: int | None) -> int:
+        return epoch * steps + batch + 1 if steps else batch + 1
+
+    def _on_batch(self, e) -> set[str]:
+        self.epoch, self.batch, self.steps = e["epoch"], e["batch"], e.get("steps")
+        self.total_epochs = e.get("epochs")
+        self.epoch_eta_s = e.get("eta_s")
+        self.phase = e.get("phase", self.phase)
+        step = self._step(e["epoch"], e["batch"], self.steps)
+        self.throughput.update(e["time"], step)
+        loss = e.get("logs", {}).get("loss")
+        if loss is not None:
+            if self.batch_steps and step <= self.batch_steps[-1]:
+                # A new run restarted the step count below what is drawn: keep the x axis increasing.
+                step = self.batch_steps[-1] + 1
+            self.batch_steps.append(step)
+            self.batch_loss.append(float(loss))
+        return {"batch", "progress"}
+
+    def _on_epoch(self, e) -> set[str]:
+        self.epochs[int(e["epoch"])] = {"phase": e.get("phase"), "logs": dict(e.get("logs", {}))}
+        self.epoch, self.total_epochs = e["epoch"], e.get("epochs", self.total_epochs)
+        if self.steps:
+            self.batch = self.steps - 1
+        return {"epoch", "progress"}
+
+    def _on_error(self, e) -> set[str]:
+        self.error = {"message": e.get("message"), "traceback": e.get("traceback"), "kind": e.get("kind")}
+        return {"error"}
+
+    def _on_warning(self, e) -> set[str]:
+        self.warnings.append(e.get("message", ""))
+        return {"error"}
+
+    def _on_restored(self, e) -> set[str]:
+        self.restored = {k: e.get(k) for k in ("monitor", "value", "epoch")}
+        return {"epoch"}
+
+    def _on_lr_find(self, e) -> set[str]:
+        self.lr_find = {"learning_rates": list(e["learning_rates"]), "losses": list(e["losses"]),
+                        "suggested": e.get("suggested")}
+        return {"lr_find"}
+
+    def _on_confusion(self, e) -> set[str]:
+        m = np.asarray(e["matrix"], dtype=np.int64)
+        names = e.get("class_names") or [str(i) for i in range(len(m))]
+        self.confusion = {"epoch": e.get("epoch"), "matrix": m, "class_names": list(names),
+                          "per_class_accuracy": per_class_accuracy(m)}
+        return {"confusion"}
+
+    # -- reading ---------------------------------------------------------------------
+
+    def set_error(self, message: str, traceback: str | None = None, kind: str = "exception") -> None:
+        """Record an error that did not come through the stream (a refused click)."""
+        self.error = {"message": message, "traceback": traceback, "kind": kind}
+
+    def metric_names(self) -> list[str]:
+        """Metric base names in first-seen order (``loss``, ``accuracy``...; ``val_`` folded in)."""
+        names: list[str] = []
+        for row in self.epoch_rows():
+            for k in row["logs"]:
+                base = k[4:] if k.startswith("val_") else k
+                if base not in names and base not in ("learning_rate", "lr"):
+                    names.append(base)
+        return names
+
+    def epoch_rows(self) -> list[dict[str, Any]]:
+        return [{"epoch": k, **self.epochs[k]} for k in sorted(self.epochs)]
+
+    def epoch_series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """(epoch numbers counted from 1, values) of one logged key, gaps left out; float32."""
+        xs, ys = [], []
+        for row in self.epoch_rows():
+            v = row["logs"].get(key)
+            if v is not None and math.isfinite(v):
+                xs.append(row["epoch"] + 1)
+                ys.append(v)
+        return np.asarray(xs, dtype=np.float32), np.asarray(ys, dtype=np.float32)
+
+    def best_epoch(self) -> tuple[int, float, str] | None:
+        """(epoch counted from 1, value, key) of the best epoch on the monitored key
+        (``val_loss`` by default, ``loss`` when there is no validation)."""
+        for key in (self.monitor, "val_loss", "loss"):
+            xs, ys = self.epoch_series(key)
+            if len(ys):
+                i = int(np.argmax(ys) if _higher_is_better(key) else np.argmin(ys))
+                return int(xs[i]), float(ys[i]), key
+        return None
+
+    @property
+    def global_step(self) -> int | None:
+        return self.batch_steps[-1] if self.batch_steps else None
+
+    def samples_per_s(self) -> float | None:
+        rate = self.throughput.steps_per_s
+        return rate * self.batch_size if rate is not None and self.batch_size else None
+
+    def eta_s(self) -> float | None:
+        """Seconds left in the run: the epoch in progress plus the epochs after it."""
+        if self.state not in ("running", "paused", "stopping") or self.epoch is None or not self.steps:
+            return None
+        remaining = self.steps - (self.batch or 0) - 1
+        if self.total_epochs is not None:
+            remaining += max(0, self.total_epochs - self.epoch - 1) * self.steps
+        eta = self.throughput.eta_s(remaining)
+        return eta if eta is not None else self.epoch_eta_s
+
+    def elapsed_s(self, now: float | None = None) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.ended_at if self.ended_at is not None else (now if now is not None else self.last_time)
+        return max(0.0, (end or self.started_at) - self.started_at)
