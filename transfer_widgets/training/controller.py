@@ -134,6 +134,8 @@ class FineTuneController:
         self.error: str | None = None
         self.error_traceback: str | None = None
         self.stop_reason: str | None = None
+        # Keras callbacks every fit run adds (views such as the training monitor put theirs here).
+        self.run_callbacks: list = []
         self.compile_count = 0
         self._state = "idle"
         self._lock = threading.RLock()
@@ -450,7 +452,7 @@ class FineTuneController:
         run = RunCallback(self.events, self._record, phase=phase.name, control=self._control, nan_guard=t.nan_guard)
         extra = [BestWeights(t.monitor, self.events)] if t.restore_best else []
         model.fit(**fit_kwargs, initial_epoch=start, epochs=start + phase.epochs, verbose=0,
-                  callbacks=[run, *extra, *callbacks])
+                  callbacks=[run, *extra, *self.run_callbacks, *callbacks])
         return run
 
     def _feature_data(self, data):

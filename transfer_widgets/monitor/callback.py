@@ -1,0 +1,72 @@
+"""The Keras callback that sends a validation confusion matrix at the end of each
+epoch (kept out of ``transfer_widgets.monitor``'s pure modules: it needs Keras)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from .state import confusion_matrix
+
+CLASSIFICATION = ("multiclass", "binary")
+
+
+def validation_sample(data, limit: int):
+    """Up to ``limit`` validation (x, y) pairs from arrays or a batched dataset."""
+    if data is None:
+        return None
+    if isinstance(data, (tuple, list)) and len(data) >= 2 and hasattr(data[0], "shape"):
+        return np.asarray(data[0][:limit]), np.asarray(data[1][:limit])
+    xs, ys, n = [], [], 0
+    try:
+        for batch in data:
+            x, y = batch[0], batch[1]
+            xs.append(np.asarray(x))
+            ys.append(np.asarray(y))
+            n += len(xs[-1])
+            if n >= limit:
+                break
+    except TypeError:
+        return None
+    if not xs:
+        return None
+    return np.concatenate(xs)[:limit], np.concatenate(ys)[:limit]
+
+
+def class_indices(values, task: str) -> np.ndarray:
+    """Integer classes from labels or predictions (sparse, one-hot, probabilities)."""
+    v = np.asarray(values)
+    if v.ndim >= 2 and v.shape[-1] > 1:
+        return np.argmax(v, axis=-1).ravel()
+    if task == "binary" and np.issubdtype(v.dtype, np.floating):
+        return (v.ravel() > 0.5).astype(np.int64)
+    return v.ravel().astype(np.int64)
+
+
+class ValidationConfusion(keras.callbacks.Callback):
+    """Emit ``{"type": "confusion", "epoch", "matrix", "class_names"}`` on the
+    controller's event stream after each epoch, from at most ``max_samples``
+    validation samples predicted by the assembled model. Does nothing for
+    regression / multilabel heads or without validation data."""
+
+    def __init__(self, controller, max_samples: int = 2000):
+        super().__init__()
+        self.controller = controller
+        self.max_samples = max_samples
+
+    def on_epoch_end(self, epoch, logs=None):
+        c = self.controller
+        spec = c._config.head
+        if spec.task not in CLASSIFICATION:
+            return
+        sample = validation_sample(c.validation_data, self.max_samples)
+        if sample is None:
+            return
+        x, y = sample
+        n = 2 if spec.task == "binary" else int(spec.num_classes or 0)
+        if n < 2:
+            return
+        pred = c.model.predict(x, batch_size=c._config.training.batch_size, verbose=0)
+        m = confusion_matrix(class_indices(y, spec.task), class_indices(pred, spec.task), n)
+        names = list(spec.class_names) if spec.class_names and len(spec.class_names) == n else None
+        c.events.emit("confusion", epoch=epoch, matrix=m.tolist(), class_names=names)
