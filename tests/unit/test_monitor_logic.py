@@ -188,3 +188,23 @@ def test_batch_steps_keep_increasing_across_runs():
     s.apply([ev("batch", 1, epoch=1, batch=5, steps=10, logs={"loss": 1.0}),
              ev("batch", 2, epoch=0, batch=1, steps=10, logs={"loss": 1.0})])
     assert s.batch_steps == [16, 17]
+
+
+def test_running_ema_matches_ema_in_pieces():
+    from transfer_widgets.monitor import RunningEMA
+
+    values = [3.0, math.nan, 1.0, 2.0, 5.0]
+    r = RunningEMA(0.8)
+    r.extend(values[:2])
+    r.extend(values[2:])
+    assert np.allclose(r.values, ema(values, 0.8), equal_nan=True)
+
+
+def test_lttb_is_fast_on_long_series():
+    import time
+
+    x = np.arange(200_000, dtype=float)
+    y = np.random.default_rng(1).normal(size=x.size)
+    t = time.perf_counter()
+    lttb(x, y, 2000)
+    assert time.perf_counter() - t < 0.5  # generous on a shared machine; about 10 ms here
