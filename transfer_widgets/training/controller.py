@@ -571,6 +571,30 @@ class FineTuneController:
     def predict(self, x) -> np.ndarray:
         return self.model.predict(x, batch_size=self._config.training.batch_size, verbose=0)
 
+    # -- export (transfer_widgets.export does the work) ------------------------------------
+
+    @classmethod
+    def from_config(cls, config: Any, base_model: Any = None, **kwargs) -> FineTuneController:
+        """A controller for a saved experiment: ``config`` is a :class:`TransferConfig`, a
+        dict, JSON text (``config.to_json()``) or a JSON file. An in-memory base or in-memory
+        data must be passed again (``base_model=``, ``train_data=``); the freeze plan is applied."""
+        from ..export.restore import controller_from_config
+
+        return controller_from_config(cls, config, base_model, **kwargs)
+
+    def export_code(self, kind: str = "script", *, two_phase: bool | None = None) -> str:
+        """The experiment as code: ``"script"``, ``"notebook"`` (ipynb JSON), ``"cell"`` or
+        ``"json"``. ``two_phase``: write head-then-fine-tune phases (default: as the last run did)."""
+        from ..export import export_code
+
+        return export_code(self, kind, two_phase=two_phase)
+
+    def export_script(self, path, *, two_phase: bool | None = None):
+        """Write the script to ``path`` (an in-memory base is saved beside it); returns the path."""
+        from ..export import export_script
+
+        return export_script(self, path, two_phase=two_phase)
+
     def __repr__(self) -> str:
         epochs = self._completed_epochs()
         return (f"<FineTuneController {self.model.name!r} base={self.base_model.name!r} state={self._state!r} "

@@ -1,0 +1,566 @@
+"""An :class:`~transfer_widgets.export.plan.ExportPlan` rendered as code: a
+standalone script, a notebook, or one notebook cell.
+
+Rules the output follows: every string from the model or the user (layer names,
+paths, class names, ...) is written as a Python literal (:func:`lit`, built on
+``repr``) and never into a comment or docstring; the same plan gives the same
+text; the script passes ``ruff check``.
+
+The code is organised as functions a reader can follow and tests can call:
+``load_data()`` -> ``build_model()`` (base, freeze plan, preprocessing, head) ->
+``train()`` (the phases of fit, each compiled with its learning rate) -> save.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import keras
+
+from ..model.head import default_loss, default_metrics
+from .plan import ExportPlan, LayerCall
+
+KINDS = ("script", "notebook", "cell")
+OUTPUT_PATH = "fine_tuned.keras"
+INDENT = "    "
+WIDTH = 88  # ruff format's default line length
+
+
+def lit(value) -> str:
+    """``value`` as a Python literal (``repr``), strings double-quoted where that
+    needs no escaping, as ``ruff format`` would write them."""
+    if isinstance(value, str):
+        text = repr(value)
+        if text.startswith("'") and '"' not in value:
+            text = '"' + text[1:-1] + '"'
+        return text
+    if isinstance(value, (list, tuple)):
+        items = ", ".join(lit(v) for v in value)
+        if isinstance(value, tuple):
+            return f"({items},)" if len(value) == 1 else f"({items})"
+        return f"[{items}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{lit(k)}: {lit(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, float) and len(repr(value)) > 10 and 0 < abs(value) < 1:
+        n = round(1 / value)
+        if abs(n) > 1 and 1 / n == value:  # 0.00392156862745098 reads better as 1 / 255
+            return f"1 / {n}" if n > 0 else f"-1 / {-n}"
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    raise TypeError(f"cannot write a {type(value).__name__} as a literal")
+
+
+def call_parts(args=(), kwargs=None) -> list[str]:
+    """The arguments of a call, every value a literal; keys that are not identifiers
+    go through ``**{...}``."""
+    kwargs = kwargs or {}
+    parts = [lit(a) for a in args]
+    plain = {k: v for k, v in kwargs.items() if isinstance(k, str) and k.isidentifier() and not _keyword(k)}
+    odd = {k: v for k, v in kwargs.items() if k not in plain}
+    parts += [f"{k}={lit(v)}" for k, v in plain.items()]
+    if odd:
+        parts.append(f"**{lit(odd)}")
+    return parts
+
+
+def call(func: str, args=(), kwargs=None) -> str:
+    """``func(arg, key=value, ...)`` on one line."""
+    return f"{func}({', '.join(call_parts(args, kwargs))})"
+
+
+def wrapped(prefix: str, func: str, parts: list[str], suffix: str = "", depth: int = 1) -> list[str]:
+    """``prefix + func(parts) + suffix`` on one line when it fits in :data:`WIDTH` at
+    ``depth`` indents, else one argument per line with a trailing comma (what
+    ``ruff format`` writes)."""
+    one = f"{prefix}{func}({', '.join(parts)}){suffix}"
+    if not parts or len(INDENT * depth + one) <= WIDTH:
+        return [one]
+    return [f"{prefix}{func}(", *[f"{INDENT}{p}," for p in parts], f"){suffix}"]
+
+
+def _keyword(name: str) -> bool:
+    import keyword
+
+    return keyword.iskeyword(name)
+
+
+@dataclass
+class Section:
+    """A titled piece of the code (a notebook cell with a markdown heading)."""
+
+    title: str
+    code: str
+    note: str = ""
+
+
+class _Writer:
+    def __init__(self, plan: ExportPlan, kind: str):
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}, got {kind!r}")
+        self.plan = plan
+        self.kind = kind
+        self.c = plan.config
+        self.features = self.c.mode == "feature_extraction"
+        # arrays: (x, y) tuples (demo data, in-memory arrays); otherwise batched datasets
+        self.arrays = self.c.data.source in ("arrays", "demo")
+        self.imports: set[str] = {"import keras"}
+
+    # -- pieces ------------------------------------------------------------------------
+
+    def constants(self) -> str:
+        c, t = self.c, self.c.training
+        lines = []
+        if c.base.source == "model":
+            if self.kind == "script":
+                self.imports.add("from pathlib import Path")
+                lines += wrapped("BASE_PATH = ", "Path(__file__).resolve().with_name", [lit(self.plan.base_file)],
+                                 depth=0)
+            else:
+                lines += assign("BASE_PATH", lit(self.plan.base_file))
+        elif c.base.source == "file":
+            lines += assign("BASE_PATH", lit(c.base.path))
+        lines.append(f"INPUT_SHAPE = {lit(tuple(c.base.input_shape))}")
+        lines.append(f"BATCH_SIZE = {lit(t.batch_size)}")
+        lines.append(f"LEARNING_RATE = {lit(t.learning_rate)}")
+        if self.plan.two_phase:
+            f = t.fine_tune
+            lines.append(f"HEAD_EPOCHS = {lit(f.head_epochs)}")
+            lines.append(f"FINE_TUNE_EPOCHS = {lit(f.epochs)}")
+            lines.append(f"FINE_TUNE_LEARNING_RATE = LEARNING_RATE * {lit(f.lr_mult)}")
+        else:
+            lines.append(f"EPOCHS = {lit(t.epochs)}")
+        if c.freeze.kind == "explicit":
+            lines.append("# The base layers that train (every other layer is frozen).")
+            lines.append("TRAINABLE_LAYERS = " + _list_lines(c.freeze.trainable))
+        if c.head.class_names:
+            lines.append("CLASS_NAMES = " + _list_lines(c.head.class_names))
+        lines.append(f"OUTPUT_PATH = {lit(OUTPUT_PATH)}")
+        return "\n".join(lines)
+
+    def load_data(self) -> str:
+        d = self.c.data
+        if d.source == "demo":
+            from ..data.datasets import DEMOS
+
+            self.imports.add("from transfer_widgets import datasets")
+            loader = getattr(DEMOS.get(d.demo), "__name__", None)
+            func = f"datasets.{loader}" if loader and hasattr(datasets_module(), loader) \
+                else f"datasets.DEMOS[{lit(d.demo)}]"
+            body = [
+                '"""The demo dataset (bundled with transfer-widgets, works offline), split at random',
+                'into train and validation the way the session split it."""',
+                *wrapped("x, y = ", func, call_parts((), d.demo_kwargs)),
+            ]
+            if d.validation_split:
+                self.imports.add("import numpy as np")
+                body += [
+                    f"n_val = round(len(x) * {lit(d.validation_split)})",
+                    f"order = np.random.default_rng({lit(d.seed)}).permutation(len(x))",
+                    "train, val = order[n_val:], order[:n_val]",
+                    "return (x[train], y[train]), (x[val], y[val])",
+                ]
+            else:
+                body.append("return (x, y), None")
+        elif d.source == "directory":
+            body = ['"""Images in class sub-folders (keras.utils.image_dataset_from_directory)."""']
+            common = ["DATA_DIRECTORY", f"image_size={lit(tuple(d.image_size))}", "batch_size=BATCH_SIZE",
+                      f"label_mode={lit(d.label_mode)}", f"seed={lit(d.seed if d.seed is not None else 0)}"]
+            func = "keras.utils.image_dataset_from_directory"
+            if d.validation_split:
+                for subset, var in (("training", "train"), ("validation", "val")):
+                    split = [f"validation_split={lit(d.validation_split)}", f"subset={lit(subset)}"]
+                    body += wrapped(f"{var} = ", func, common + split)
+                body.append("return train, val")
+            else:
+                body += wrapped("train = ", func, common)
+                body.append("return train, None")
+            return "\n".join(assign("DATA_DIRECTORY", lit(d.directory))) + "\n\n\n" + _def("load_data()", body)
+        else:
+            what = (["Return (train_data, validation_data) as (x_train, y_train) and (x_val, y_val)",
+                     "numpy arrays (validation_data may be None), images shaped INPUT_SHAPE and"]
+                    if self.arrays else
+                    ["Return (train_data, validation_data) as batched tf.data.Dataset or",
+                     "keras.utils.PyDataset objects (validation_data may be None), images shaped",
+                     "INPUT_SHAPE and"])
+            body = [
+                '"""FILL IN: the data was in memory in the session, so it is not part of this export.',
+                "",
+                *what,
+                "labels as in the session (integer class ids, one-hot rows, or targets).",
+                '"""',
+                'raise NotImplementedError("Fill in load_data() with your training data")',
+            ]
+        return _def("load_data()", body)
+
+    def load_base(self) -> str:
+        b = self.c.base
+        if b.source == "application":
+            if not (isinstance(b.name, str) and b.name.isidentifier()):
+                raise ValueError(f"base.name must name a keras.applications model, got {b.name!r}")
+            parts = ["include_top=False", f"weights={lit(b.weights)}", "input_shape=INPUT_SHAPE",
+                     *call_parts((), b.kwargs)]
+            note = ('"""The pretrained backbone without its classifier (weights="imagenet"\n'
+                    f'{INDENT}downloads them once)."""' if b.weights == "imagenet"
+                    else '"""The backbone without its classifier."""')
+            return _def("load_base()", [note, *wrapped("return ", f"keras.applications.{b.name}", parts)])
+        note = ('"""The backbone, saved from the session next to this script."""' if b.source == "model"
+                else '"""The backbone, from its model file."""')
+        return _def("load_base()", [note, "return keras.models.load_model(BASE_PATH, compile=False)"])
+
+    def freeze_lines(self) -> list[str]:
+        f = self.c.freeze
+        if f.kind == "all_frozen":
+            self.imports.add("freeze_all")
+            return ["# Freeze plan: the whole base is frozen.", "freeze_all(base)"]
+        if f.kind == "all_trainable":
+            self.imports.add("unfreeze_all")
+            bn = " except its BatchNorm layers" if f.keep_bn_frozen else ", BatchNorm layers included"
+            return [f"# Freeze plan: the whole base trains{bn}.",
+                    f"unfreeze_all(base, keep_bn_frozen={f.keep_bn_frozen!r})"]
+        if f.kind == "boundary":
+            self.imports.add("freeze_up_to")
+            bn = "BatchNorm layers stay frozen" if f.keep_bn_frozen else "BatchNorm layers included"
+            return ["# Freeze plan: the layers before this one frozen, the rest trainable",
+                    f"# ({bn}).",
+                    f"freeze_up_to(base, {lit(f.boundary)}, keep_bn_frozen={f.keep_bn_frozen!r})"]
+        self.imports.update({"freeze_all", "set_many"})
+        return ["# Freeze plan: exactly the layers in TRAINABLE_LAYERS train.",
+                "freeze_all(base)", "set_many(base, TRAINABLE_LAYERS, True, keep_bn_frozen=False)"]
+
+    def layer(self, spec: LayerCall, prefix: str, suffix: str, depth: int) -> list[str]:
+        if spec.package == "transfer_widgets":
+            self.imports.add(spec.cls)
+            func = spec.cls
+        else:
+            self.imports.add("from keras import layers")
+            func = f"layers.{spec.cls}"
+        return wrapped(prefix, func, call_parts(spec.args, {**spec.kwargs, "name": spec.name}), suffix, depth)
+
+    def build_model(self) -> str:
+        t = self.c.training
+        body = ['"""Base, freeze plan, preprocessing and head, wired into one model."""', "base = load_base()"]
+        body += self.freeze_lines()
+        body += ["", 'inputs = keras.Input(INPUT_SHAPE, name="image")', "x = inputs"]
+        if self.plan.preprocessing:
+            if any(p.cls.startswith("Random") for p in self.plan.preprocessing):
+                body.append("# Augmentation (active in training only), then the pixel preprocessing")
+                body.append("# the base expects.")
+            for spec in self.plan.preprocessing:
+                body += self.layer(spec, "x = ", "(x)", 1)
+        if t.base_training:
+            body += ["# The base runs in training mode: BatchNorm statistics update during fit.",
+                     "features = base(x)"]
+        else:
+            self.imports.add("pin_inference_mode")
+            body += [
+                "# The base runs in inference mode: BatchNorm keeps its pretrained statistics.",
+                "# Keras 3 passes the outer model's training flag to a nested model, overriding",
+                "# training=False; pin_inference_mode(base) makes it stick.",
+                "pin_inference_mode(base)",
+                "features = base(x, training=False)",
+            ]
+        body.append("head = keras.Sequential(")
+        body.append(f"{INDENT}[")
+        body.append(f"{INDENT * 2}keras.Input(features.shape[1:]),")
+        for spec in self.plan.head:
+            body += [INDENT * 2 + line for line in self.layer(spec, "", ",", 3)]
+        body.append(f"{INDENT}],")
+        body.append(f'{INDENT}name="head",')
+        body.append(")")
+        body.append('model = keras.Model(inputs, head(features), name="transfer_model")')
+        if self.features:
+            body.append("# What feature extraction caches: the frozen base's outputs for each image.")
+            body.append('feature_model = keras.Model(inputs, features, name="transfer_model_features")')
+            body.append("return model, base, head, feature_model")
+        else:
+            body.append("return model, base, head")
+        return _def("build_model()", body)
+
+    def compile_model(self) -> str:
+        spec = self.c.head
+        optimizer = type(keras.optimizers.get(self.c.training.optimizer)).__name__
+        loss = default_loss(spec, self.plan.label_mode)
+        metrics = default_metrics(spec)
+        body = [
+            '"""Compile with a fresh optimizer, as needed after every change of what trains."""',
+            "model.compile(",
+            f"{INDENT}optimizer=keras.optimizers.{optimizer}(learning_rate=learning_rate),",
+            f"{INDENT}loss={lit(loss)},",
+            f"{INDENT}metrics={lit(list(metrics))},",
+            ")",
+        ]
+        return _def("compile_model(model, learning_rate)", body)
+
+    def callbacks(self) -> list[str]:
+        """The callback list's lines (comment, then the call), empty when there are none."""
+        t = self.c.training
+        items = []
+        if t.nan_guard:
+            items += ["# Stop on a NaN loss.", "keras.callbacks.TerminateOnNaN(),"]
+        if t.restore_best:
+            epochs = ("HEAD_EPOCHS + FINE_TUNE_EPOCHS" if self.plan.two_phase else "EPOCHS")
+            parts = [f"monitor={lit(t.monitor)}", f"patience={epochs}", "restore_best_weights=True"]
+            items += ["# Put back the best epoch's weights at the end (patience: never stop early).",
+                      *wrapped("", "keras.callbacks.EarlyStopping", parts, ",", 2)]
+        return items
+
+    def fit_line(self, model: str, epochs: str, features: bool) -> list[str]:
+        cb = "callbacks=callbacks()" if self.callbacks() else ""
+        if features:
+            args = ["train_features", "y_train", "batch_size=BATCH_SIZE"]
+            val = "validation_data=val_features"
+        elif self.arrays:
+            args = ["x_train", "y_train", "batch_size=BATCH_SIZE"]
+            val = "validation_data=validation_data"
+        else:
+            args = ["train_data"]
+            val = "validation_data=validation_data"
+        args += [f"epochs={epochs}", val] + ([cb] if cb else [])
+        return [f"{model}.fit(", *[f"{INDENT}{a}," for a in args], ")"]
+
+    def extract_lines(self) -> list[str]:
+        if self.arrays:
+            return [
+                "# Feature extraction: the frozen base runs once over the data; the head trains",
+                "# on its outputs.",
+                "x_train, y_train = train_data",
+                "train_features = feature_model.predict(x_train, batch_size=BATCH_SIZE, verbose=0)",
+                "val_features = None",
+                "if validation_data is not None:",
+                f"{INDENT}x_val, y_val = validation_data",
+                f"{INDENT}x_val_features = feature_model.predict(x_val, batch_size=BATCH_SIZE, verbose=0)",
+                f"{INDENT}val_features = (x_val_features, y_val)",
+            ]
+        return [
+            "# Feature extraction: the frozen base runs once over the data; the head trains",
+            "# on its outputs.",
+            "train_features, y_train = extract_features(feature_model, train_data)",
+            "val_features = None",
+            "if validation_data is not None:",
+            f"{INDENT}val_features = extract_features(feature_model, validation_data)",
+        ]
+
+    def extract_helper(self) -> str:
+        self.imports.add("import numpy as np")
+        body = [
+            '"""Run the base over a batched dataset once: (features, labels) as arrays."""',
+            "features, labels = [], []",
+            "if isinstance(data, keras.utils.PyDataset):",
+            f"{INDENT}data = (data[i] for i in range(len(data)))",
+            "for x, y in data:",
+            f"{INDENT}features.append(np.asarray(feature_model.predict_on_batch(x)))",
+            f"{INDENT}labels.append(np.asarray(y))",
+            "return np.concatenate(features), np.concatenate(labels)",
+        ]
+        return _def("extract_features(feature_model, data)", body)
+
+    def callbacks_fn(self) -> str:
+        body = ['"""Callbacks for every fit."""', "return ["]
+        body += [f"{INDENT}{item}" for item in self.callbacks()]
+        body.append("]")
+        return _def("callbacks()", body)
+
+    def train(self) -> str:
+        t = self.c.training
+        params = "model, base, head, feature_model, train_data, validation_data" if self.features else \
+            "model, base, head, train_data, validation_data"
+        body = ['"""The phases of fit, each compiled with its learning rate."""']
+        if self.features:
+            body += self.extract_lines()
+        elif self.arrays:
+            body.append("x_train, y_train = train_data")
+        if self.plan.two_phase:
+            f = t.fine_tune
+            if self.features:
+                body += ["", "# Phase 1: train the head on the cached features."]
+                body += ["compile_model(head, LEARNING_RATE)"] + self.fit_line("head", "HEAD_EPOCHS", True)
+            else:
+                self.imports.add("freeze_all")
+                body += ["", "# Phase 1: train the head with the base frozen."]
+                body += ["freeze_all(base)", "compile_model(model, LEARNING_RATE)"]
+                body += self.fit_line("model", "HEAD_EPOCHS", False)
+            bn = "BatchNorm layers stay frozen" if f.keep_bn_frozen else "BatchNorm layers train too"
+            if f.unfreeze_from is None:
+                self.imports.add("unfreeze_all")
+                body += ["", f"# Phase 2: unfreeze the whole base ({bn})", "# and train at a lower learning rate.",
+                         f"unfreeze_all(base, keep_bn_frozen={f.keep_bn_frozen!r})"]
+            else:
+                self.imports.add("freeze_up_to")
+                body += ["", f"# Phase 2: unfreeze the base from this layer on ({bn})",
+                         "# and train at a lower learning rate.",
+                         f"freeze_up_to(base, {lit(f.unfreeze_from)}, keep_bn_frozen={f.keep_bn_frozen!r})"]
+            body += ["compile_model(model, FINE_TUNE_LEARNING_RATE)"]
+            body += self.fit_line("model", "FINE_TUNE_EPOCHS", False)
+        elif self.features:
+            body += ["compile_model(head, LEARNING_RATE)"] + self.fit_line("head", "EPOCHS", True)
+        else:
+            body += ["compile_model(model, LEARNING_RATE)"] + self.fit_line("model", "EPOCHS", False)
+        return _def(f"train({params})", body)
+
+    def run_lines(self) -> list[str]:
+        seed = self.c.training.seed
+        parts = ("model, base, head, feature_model" if self.features else "model, base, head")
+        lines = []
+        if seed is not None:
+            lines.append(f"keras.utils.set_random_seed({lit(seed)})")
+        lines += [
+            "train_data, validation_data = load_data()",
+            f"{parts} = build_model()",
+            f"train({parts}, train_data, validation_data)",
+            "model.save(OUTPUT_PATH)",
+            'print(f"Saved the trained model to {OUTPUT_PATH}")',
+        ]
+        return lines
+
+    # -- assembly ------------------------------------------------------------------------
+
+    def sections(self) -> list[Section]:
+        # Render the bodies first: they record the imports they use.
+        constants = self.constants()
+        data = self.load_data()
+        base = self.load_base()
+        build = self.build_model()
+        comp = self.compile_model()
+        extra = [self.callbacks_fn()] if self.callbacks() else []
+        if self.features and not self.arrays:
+            extra.append(self.extract_helper())
+        train = self.train()
+        sep = "\n\n\n"
+        out = [Section("Imports", self.import_block()), Section("Settings", constants),
+               Section("Data", data, self.data_note()), Section("Model", sep.join([base, build])),
+               Section("Training", sep.join([comp, *extra, train]))]
+        if self.kind == "script":
+            out.append(Section("Run", _def("main()", self.run_lines()) + '\n\n\nif __name__ == "__main__":\n'
+                               f"{INDENT}main()"))
+        else:
+            out.append(Section("Run", "\n".join(self.run_lines())))
+        return out
+
+    def data_note(self) -> str:
+        if self.c.data.source in ("directory", "demo"):
+            return ""
+        return "The data was in memory in the session: fill in `load_data()` before running."
+
+    def import_block(self) -> str:
+        """Imports as ruff's isort sorts them: standard library, then third party
+        (``import x`` before ``from x import y``, each by module)."""
+        std = sorted(i for i in self.imports if i.startswith("from pathlib"))
+        plain = sorted(i for i in self.imports if i in ("import keras", "import numpy as np"))
+        froms = sorted(i for i in self.imports if i == "from keras import layers")
+        tw_top = sorted(n for n in self.imports if n in ("freeze_all", "freeze_up_to", "unfreeze_all"))
+        if "from transfer_widgets import datasets" in self.imports:
+            tw_top = sorted(["datasets", *tw_top])
+        if tw_top:
+            froms.append(f"from transfer_widgets import {', '.join(tw_top)}")
+        assemble = sorted(n for n in self.imports if n in ("ImagenetPreprocessing", "pin_inference_mode"))
+        if assemble:
+            froms.append(f"from transfer_widgets.model.assemble import {', '.join(assemble)}")
+        if "set_many" in self.imports:
+            froms.append("from transfer_widgets.model.freeze import set_many")
+        groups = [g for g in (std, plain + froms) if g]
+        return "\n\n".join("\n".join(g) for g in groups)
+
+
+def assign(name: str, value: str) -> list[str]:
+    """``NAME = value``, in parentheses on its own line when too long (as ruff format does)."""
+    if len(f"{name} = {value}") <= WIDTH:
+        return [f"{name} = {value}"]
+    return [f"{name} = (", f"{INDENT}{value}", ")"]
+
+
+def _list_lines(items) -> str:
+    if not items:
+        return "[]"
+    return "[\n" + "".join(f"{INDENT}{lit(i)},\n" for i in items) + "]"
+
+
+def datasets_module():
+    from ..data import datasets
+
+    return datasets
+
+
+def _def(signature: str, body: list[str]) -> str:
+    lines = [f"def {signature}:"]
+    for line in body:
+        lines.append(f"{INDENT}{line}" if line else "")
+    return "\n".join(lines)
+
+
+HEADER = '''"""Transfer learning, exported by transfer-widgets from a notebook session.
+
+It rebuilds the experiment: the base model, which of its layers train, the
+preprocessing and augmentation, the new head, the compile settings and the
+phases of fit, then saves the trained model.{note}
+"""'''
+
+
+def render_script(plan: ExportPlan) -> str:
+    writer = _Writer(plan, "script")
+    sections = writer.sections()
+    note = ""
+    if plan.config.data.source not in ("directory", "demo"):
+        note = "\n\nFILL IN load_data() first: the session's data was in memory, so it is not\npart of this export."
+    head = HEADER.format(note=note) + "\n\n" + sections[0].code + "\n\n" + sections[1].code
+    return head + "\n\n\n" + "\n\n\n".join(s.code for s in sections[2:]) + "\n"
+
+
+def render_cells(plan: ExportPlan) -> list[tuple[str, str]]:
+    """(markdown heading, code) per notebook cell."""
+    writer = _Writer(plan, "notebook")
+    out = []
+    for s in writer.sections():
+        md = f"## {s.title}" + (f"\n\n{s.note}" if s.note else "")
+        out.append((md, s.code))
+    return out
+
+
+def render_notebook(plan: ExportPlan) -> str:
+    """An nbformat 4.5 notebook (JSON text) with a markdown heading above each code cell."""
+    cells = [_markdown("transfer-intro", "# Transfer learning, exported by transfer-widgets\n\n"
+                       "Rebuilds the experiment from the session and trains it.")]
+    for i, (md, code) in enumerate(render_cells(plan)):
+        cells.append(_markdown(f"heading-{i}", md))
+        cells.append({"cell_type": "code", "execution_count": None, "id": f"code-{i}", "metadata": {},
+                      "outputs": [], "source": _source(code)})
+    notebook = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                     "language_info": {"name": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=True) + "\n"
+
+
+def render_cell(plan: ExportPlan) -> str:
+    """One code cell (for the JupyterLab plugin to insert below the widget's cell)."""
+    writer = _Writer(plan, "cell")
+    sections = writer.sections()
+    text = "# Transfer learning, exported by transfer-widgets.\n" + sections[0].code
+    for i, s in enumerate(sections[1:]):
+        note = "".join(f"\n# {line}" for line in s.note.split("\n")) if s.note else ""
+        gap = "\n\n" if i == 0 else "\n\n\n"  # one blank line after the imports, as isort wants
+        text += f"{gap}# -- {s.title} --{note}\n" + s.code
+    return text + "\n"
+
+
+def render(plan: ExportPlan, kind: str = "script") -> str:
+    """``plan`` as ``kind``: "script", "notebook" (JSON) or "cell"."""
+    if kind == "script":
+        return render_script(plan)
+    if kind == "notebook":
+        return render_notebook(plan)
+    if kind == "cell":
+        return render_cell(plan)
+    raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}, got {kind!r}")
+
+
+def _markdown(cell_id: str, text: str) -> dict:
+    return {"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": _source(text)}
+
+
+def _source(text: str) -> list[str]:
+    lines = text.split("\n")
+    return [line + "\n" for line in lines[:-1]] + [lines[-1]]
