@@ -23,6 +23,7 @@ __all__ = [
     "LayerTree",
     "PreflightError",
     "TrainingError",
+    "TrainingMonitor",
     "TransferConfig",
     "datasets",
     "ModelTree",
@@ -59,4 +60,8 @@ def __getattr__(name):
         from .widgets.head_designer import HeadDesigner
 
         return HeadDesigner
+    if name == "TrainingMonitor":
+        from .widgets.training_monitor import TrainingMonitor
+
+        return TrainingMonitor
     raise AttributeError(f"module 'transfer_widgets' has no attribute {name!r}")

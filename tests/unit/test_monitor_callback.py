@@ -70,3 +70,21 @@ def test_helpers_read_labels_and_datasets():
     assert sx.shape == (6, 2) and sy.tolist() == [0, 1, 2, 3, 4, 5]
     assert validation_sample(None, 5) is None
     assert validation_sample((x, y), 3)[1].tolist() == [0, 1, 2]
+
+
+def test_batch_loss_recorder_recovers_each_batch_loss_across_runs():
+    from transfer_widgets.monitor.callback import BatchLossRecorder
+
+    rec = BatchLossRecorder()
+    means = {0: [4.0, 3.0, 2.0], 1: [1.0, 2.0]}  # running means of losses 4,2,0 then 1,3
+    for epoch, ms in means.items():
+        rec.on_epoch_begin(epoch)
+        for b, m in enumerate(ms):
+            rec.on_train_batch_end(b, {"loss": m})
+    rec.on_train_batch_end(0, {})
+    assert rec.steps == [1, 2, 3, 4, 5]
+    assert rec.losses == [4.0, 2.0, 0.0, 1.0, 3.0]
+    ctl = tiny_controller()
+    ctl.run_callbacks.append(rec)
+    ctl.fit(1, block=True)
+    assert rec.steps[-1] == 5 + 3  # 48 samples / batch 16

@@ -70,3 +70,32 @@ class ValidationConfusion(keras.callbacks.Callback):
         m = confusion_matrix(class_indices(y, spec.task), class_indices(pred, spec.task), n)
         names = list(spec.class_names) if spec.class_names and len(spec.class_names) == n else None
         c.events.emit("confusion", epoch=epoch, matrix=m.tolist(), class_names=names)
+
+
+class BatchLossRecorder(keras.callbacks.Callback):
+    """Every batch's own training loss, counted in global steps across runs.
+
+    Keras logs the epoch's running mean; the batch's own loss is recovered from it
+    (as the LR finder does). Appending two floats per batch costs well under a
+    microsecond, so the raw curve is complete whatever the event throttling."""
+
+    def __init__(self):
+        super().__init__()
+        self.steps: list[int] = []
+        self.losses: list[float] = []
+        self._step = 0
+        self._prev = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._prev = 0.0
+
+    def on_train_batch_end(self, batch, logs=None):
+        mean = (logs or {}).get("loss")
+        if mean is None:
+            return
+        mean = float(mean)
+        loss = (batch + 1) * mean - batch * self._prev
+        self._prev = mean
+        self._step += 1
+        self.steps.append(self._step)
+        self.losses.append(loss)

@@ -2,5 +2,6 @@
 
 from .head_designer import HeadDesigner
 from .layer_tree import LayerTree
+from .training_monitor import TrainingMonitor
 
-__all__ = ["HeadDesigner", "LayerTree"]
+__all__ = ["HeadDesigner", "LayerTree", "TrainingMonitor"]

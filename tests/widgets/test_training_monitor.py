@@ -1,0 +1,237 @@
+"""TrainingMonitor on the Python side: simulated controller events and real runs
+on tiny models, checked on the bqplot marks and ipywidgets it drives."""
+
+from __future__ import annotations
+
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from transfer_widgets import FineTuneController, TrainingMonitor, TransferConfig, datasets
+from transfer_widgets.monitor.callback import BatchLossRecorder, ValidationConfusion
+
+# A view that raised would only be warned about (training goes on); here it fails the test.
+pytestmark = pytest.mark.filterwarnings("error:transfer_widgets. an event subscriber raised:RuntimeWarning")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    x, y = datasets.load_digits()
+    return x, y
+
+
+def make_controller(digits, n=320, batch_size=32, class_names=None, **training):
+    x, y = digits
+    base = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(8, 3, name="conv")], name="tiny")
+    c = TransferConfig()
+    c.preprocessing.mode = "rescale"
+    c.training.batch_size = batch_size
+    c.training.seed = 0
+    c.head.class_names = class_names
+    for k, v in training.items():
+        setattr(c.training, k, v)
+    return FineTuneController(base, num_classes=10, train_data=(x[:n], y[:n]),
+                              validation_data=(x[n:n + 160], y[n:n + 160]), config=c)
+
+
+def emit_run(ctl, epochs=3, steps=10, phases=(("head", 0, 1e-3),)):
+    ev = ctl.events
+    ev.emit("state", state="running")
+    starts = {s: (name, lr) for name, s, lr in phases}
+    phase = None
+    for epoch in range(epochs):
+        if epoch in starts:
+            phase = starts[epoch][0]
+            ev.emit("phase", phase=phase, start_epoch=epoch, learning_rate=starts[epoch][1])
+        for b in range(steps):
+            ev.emit("batch", phase=phase, epoch=epoch, batch=b, steps=steps, epochs=epochs, eta_s=1.0,
+                    logs={"loss": 2.0 - 0.1 * epoch})
+            ev.flush()
+        ev.emit("epoch", phase=phase, epoch=epoch, epochs=epochs, seconds=1.0,
+                logs={"accuracy": 0.3 + 0.1 * epoch, "loss": 2.0 - 0.3 * epoch,
+                      "val_accuracy": [0.2, 0.6, 0.5][epoch % 3], "val_loss": [1.9, 1.2, 1.4][epoch % 3]})
+        ev.flush()
+
+
+def test_simulated_events_draw_epoch_curves_best_epoch_phases_and_progress(digits):
+    ctl = make_controller(digits)
+    m = TrainingMonitor(ctl)
+    emit_run(ctl, epochs=3, phases=(("head", 0, 1e-3), ("fine_tune", 2, 1e-4)))
+    assert list(m.epoch_charts) == ["loss", "accuracy"]  # loss first
+    loss = m.epoch_charts["loss"].marks
+    assert loss["train"].x.tolist() == [1, 2, 3] and loss["train"].y.dtype == np.float32
+    assert loss["val"].y.tolist() == pytest.approx([1.9, 1.2, 1.4])
+    assert loss["best"].x.tolist() == [2] and loss["best"].y.tolist() == pytest.approx([1.2])
+    assert m.epoch_charts["accuracy"].marks["best"].x.tolist() == []  # val_loss is the monitored key
+    assert np.reshape(loss["phase"].x, (-1, 2)).tolist() == [[2.5, 2.5]]  # the fine-tune phase starts after epoch 2
+    assert "head → fine_tune" in m.epoch_charts["loss"].figure.title
+    assert (m.epoch_bar.value, m.epoch_bar.max) == (3, 3)
+    assert (m.batch_bar.value, m.batch_bar.max) == (10, 10)
+    assert m.status.value.startswith("Running") and "phase fine_tune" in m.status.value
+    assert "lr 0.0001" in m.status.value and "ETA" in m.stats.value
+    assert m.stop_button.disabled is False and m.train_button.disabled is True
+    ctl.events.emit("state", state="paused")
+    assert m.pause_button.description == "Resume"
+    ctl.events.emit("state", state="finished", reason="stopped")
+    assert m.status.value.startswith("Finished (stopped)") and m.stop_button.disabled
+
+
+def test_long_batch_series_are_decimated_so_updates_stay_the_same_size(digits):
+    ctl = make_controller(digits)
+    m = TrainingMonitor(ctl, max_points=2000)
+    rec = next(cb for cb in ctl.run_callbacks if isinstance(cb, BatchLossRecorder))
+    sizes = {}
+    rng = np.random.default_rng(0)
+    for n in (1_000, 20_000, 100_000):
+        while len(rec.steps) < n:
+            rec.steps.append(len(rec.steps) + 1)
+            rec.losses.append(float(rng.normal()))
+        ctl.events.emit("batch", epoch=0, batch=n - 1, steps=n, epochs=1, logs={"loss": 1.0})
+        ctl.events.flush()
+        raw, smooth = m.batch_chart.marks["raw"], m.batch_chart.marks["smooth"]
+        assert raw.x.dtype == np.float32 and smooth.y.dtype == np.float32
+        assert raw.x[-1] == n
+        sizes[n] = raw.x.nbytes + raw.y.nbytes + smooth.x.nbytes + smooth.y.nbytes
+    assert sizes[1_000] == 4 * 1_000 * 4
+    assert sizes[20_000] == sizes[100_000] == 4 * 2_000 * 4
+
+
+def test_errors_show_readable_escaped_message_and_traceback_on_demand(digits):
+    ctl = make_controller(digits)
+    m = TrainingMonitor(ctl)
+    assert m.error_text.value == "" and m.traceback_button.layout.display == "none"
+    ctl.events.emit("error", message="ValueError: <script>bad</script>", traceback="Traceback: line 1 <x>",
+                    kind="exception")
+    assert "Training failed" in m.error_text.value and "&lt;script&gt;" in m.error_text.value
+    assert "<script>" not in m.error_text.value
+    assert m.traceback_button.layout.display == "" and m.traceback_text.value == ""
+    m.traceback_button.value = True
+    assert "Traceback: line 1 &lt;x&gt;" in m.traceback_text.value
+    assert m.traceback_button.description == "Hide traceback"
+    ctl.events.emit("error", message="Loss became nan", traceback=None, kind="nan")
+    assert "NaN loss" in m.error_text.value and m.traceback_button.layout.display == "none"
+    ctl.events.emit("state", state="running")  # a new run clears the error
+    assert m.error_text.value == ""
+
+
+def test_nan_loss_run_is_shown_as_an_error(digits):
+    ctl = make_controller(digits, learning_rate=1e9, nan_guard=True)
+    m = TrainingMonitor(ctl)
+    m.train_button.click()
+    ctl.wait(60)
+    if ctl.state == "failed":
+        assert "NaN loss" in m.error_text.value or "Training failed" in m.error_text.value
+    else:  # the loss did not overflow on this machine; the monitor shows a clean finish
+        assert m.status.value.startswith("Finished")
+
+
+def test_train_button_runs_in_background_and_draws_curves_and_confusion(digits):
+    ctl = make_controller(digits, class_names=[f"d{i}" for i in range(10)], epochs=2)
+    m = TrainingMonitor(ctl)
+    m.train_button.click()
+    assert ctl.wait(60) == "finished"
+    assert m.status.value.startswith("Finished (completed)")
+    assert len(m.batch_chart.marks["raw"].x) == 20  # 320 / 32 per epoch, two epochs: every batch
+    assert m.epoch_charts["loss"].marks["val"].x.tolist() == [1, 2]
+    assert m.confusion_map.row.tolist() == [f"d{i}" for i in range(10)]
+    assert m.confusion_map.color.shape == (10, 10) and m.confusion_map.color.sum() == 160
+    assert m.class_accuracy.y.shape == (10,) and m._confusion_box.layout.display == "flex"
+    assert m.confusion_text.value.startswith("Epoch 2:")
+    assert m.history["epoch"] == [0, 1]
+    assert m.to_csv().splitlines()[0].startswith("epoch,phase,")
+    assert list(m.to_dataframe()["epoch"]) == [0, 1]
+
+
+def test_stop_and_pause_buttons_control_the_run(digits):
+    ctl = make_controller(digits, n=960, batch_size=8, epochs=200)
+    m = TrainingMonitor(ctl, confusion=False)
+    m.train_button.click()
+    try:
+        deadline = time.monotonic() + 30
+        while not m.state.batch_steps and time.monotonic() < deadline:
+            time.sleep(0.05)
+        m.pause_button.click()
+        assert ctl.state == "paused"
+        time.sleep(0.3)
+        steps = len(m._recorder.steps)
+        time.sleep(0.3)
+        assert len(m._recorder.steps) == steps  # nothing trains while paused
+        assert m.pause_button.description == "Resume"
+        m.pause_button.click()
+        assert ctl.state == "running"
+        m.stop_button.click()
+        assert ctl.wait(30) == "finished"
+        after = len(m._recorder.steps)
+        assert ctl.stop_reason == "stopped" and len(ctl.history.get("epoch", [])) < 200
+        assert len(m._recorder.steps) == after
+        assert m.status.value.startswith("Finished (stopped)")
+    finally:
+        ctl.stop()
+        ctl.wait(30)
+
+
+def test_refused_click_shows_the_reason(digits):
+    ctl = make_controller(digits)
+    m = TrainingMonitor(ctl)
+    ctl.train_data = None  # preflight refuses
+    m.train_button.click()
+    assert "could not start" in m.error_text.value and "train_data is missing" in m.error_text.value
+
+
+def test_find_lr_plots_on_a_log_axis_and_applies_the_suggestion(digits):
+    ctl = make_controller(digits)
+    m = TrainingMonitor(ctl, lr_find_steps=30)
+    assert m._lr_box.layout.display == "none" and m.apply_lr_button.disabled
+    m.lr_find_button.click()
+    m._lr_thread.join(60)
+    assert m._lr_box.layout.display == "flex"
+    loss = m.lr_chart.marks["loss"]
+    assert len(loss.x) > 2 and loss.x.dtype == np.float32 and type(m.lr_chart.x).__name__ == "LogScale"
+    suggested = m.state.lr_find["suggested"]
+    if suggested is None:
+        assert "No suggestion" in m.lr_text.value and m.apply_lr_button.disabled
+        return
+    assert np.ravel(m.lr_chart.marks["suggested"].x).tolist() == [pytest.approx(suggested, rel=1e-6)] * 2
+    assert not m.apply_lr_button.disabled and "Apply suggested LR (" in m.apply_lr_button.description
+    m.apply_lr_button.click()
+    assert ctl.config.training.learning_rate == pytest.approx(suggested)
+    assert "Learning rate set to" in m.lr_text.value
+
+
+def test_apply_suggestion_from_simulated_lr_find_event(digits):
+    ctl = make_controller(digits)
+    m = TrainingMonitor(ctl)
+    ctl.events.emit("lr_find", learning_rates=[1e-5, 1e-4, 1e-3, 1e-2], losses=[2.0, 1.8, 1.0, float("nan")],
+                    suggested=1e-4)
+    assert m.lr_chart.marks["loss"].x.tolist() == pytest.approx([1e-5, 1e-4, 1e-3])
+    assert m.apply_suggested_lr() == pytest.approx(1e-4)
+    assert ctl.config.training.learning_rate == pytest.approx(1e-4)
+
+
+def test_late_monitor_shows_what_happened_and_two_monitors_stay_in_step(digits):
+    ctl = make_controller(digits, epochs=2)
+    first = TrainingMonitor(ctl)
+    ctl.fine_tune(head_epochs=1, epochs=1, block=True)
+    late = TrainingMonitor(ctl)
+    for m in (first, late):
+        assert m.epoch_charts["loss"].marks["train"].x.tolist() == [1, 2]
+        assert np.reshape(m.epoch_charts["loss"].marks["phase"].x, (-1, 2)).tolist() == [[1.5, 1.5]]
+        assert m.status.value.startswith("Finished")
+        assert m.confusion_text.value.startswith("Epoch 2:")
+    assert late.batch_chart.marks["raw"].x.tolist() == first.batch_chart.marks["raw"].x.tolist()
+    ctl.fit(1, block=True)
+    assert late.epoch_charts["loss"].marks["train"].x.tolist() == [1, 2, 3]
+    assert first.batch_chart.marks["raw"].y.tolist() == late.batch_chart.marks["raw"].y.tolist()
+    assert sum(isinstance(cb, BatchLossRecorder) for cb in ctl.run_callbacks) == 1
+    assert sum(isinstance(cb, ValidationConfusion) for cb in ctl.run_callbacks) == 1
+
+
+def test_close_unsubscribes(digits):
+    ctl = make_controller(digits)
+    m = TrainingMonitor(ctl)
+    before = m.updates
+    m.close()
+    ctl.events.emit("state", state="running")
+    assert m.updates == before
