@@ -228,6 +228,7 @@ CORPUS = {f.__name__[5:]: f for f in [
     case_demo_in_memory_feature_two_phase_full,
 ]}
 FULL_RUNS = ("demo_mnv2_full", "demo_in_memory_feature_two_phase_full")
+NOTEBOOK_RUNS = ("demo_mnv2_full", "directory_feature_two_phase")
 
 # -- what the experiment is -------------------------------------------------------------------
 
@@ -270,13 +271,16 @@ HARNESS = textwrap.dedent('''
     for name, script, arrays in json.loads(sys.argv[1]):
         fits.clear()
         keras.utils.clear_session()  # auto-named layers (EfficientNet's rescaling) count per session
-        ns = runpy.run_path(script, run_name="exported")
-        parts = ns["build_model"]()
-        model = parts[0]
-        x = np.random.default_rng(0).uniform(0, 255, (4, *model.input_shape[1:])).astype("float32")
-        y = np.zeros((4, model.output_shape[-1]), "float32")
-        data = (x, y) if arrays else tf.data.Dataset.from_tensor_slices((x, y)).batch(2)
-        ns["train"](*parts, data, data)
+        if name.startswith("notebook:"):  # notebook code: runs top to bottom, loading its own data
+            model = runpy.run_path(script, run_name="__main__")["model"]
+        else:
+            ns = runpy.run_path(script, run_name="exported")
+            parts = ns["build_model"]()
+            model = parts[0]
+            x = np.random.default_rng(0).uniform(0, 255, (4, *model.input_shape[1:])).astype("float32")
+            y = np.zeros((4, model.output_shape[-1]), "float32")
+            data = (x, y) if arrays else tf.data.Dataset.from_tensor_slices((x, y)).batch(2)
+            ns["train"](*parts, data, data)
         out[name] = {"model": describe_model(model), "fits": list(fits)}
     print("RESULT" + json.dumps(out))
 ''')
@@ -322,11 +326,20 @@ def corpus(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def rebuilt(corpus):
+def rebuilt(corpus, tmp_path_factory):
     """The corpus scripts' models and fit calls, from one subprocess."""
     jobs = [[name, str(c["script"]), c["controller"].config.data.source in ("arrays", "demo")]
             for name, c in corpus.items()]
-    stdout = run_python(["-c", HARNESS, json.dumps(jobs)], cwd=str(next(iter(corpus.values()))["script"].parent))
+    work = tmp_path_factory.mktemp("notebooks")
+    for name in NOTEBOOK_RUNS:  # the notebook's code cells, run top to bottom
+        cells = nbformat.reads(corpus[name]["texts"]["notebook"], as_version=4).cells
+        path = work / f"{name}.py"
+        path.write_text("\n\n".join(cell.source for cell in cells if cell.cell_type == "code"))
+        saved_base = corpus[name]["script"].with_name("train_base.keras")
+        if saved_base.exists():  # what the notebook asks the user to save
+            shutil.copy(saved_base, work / "base_model.keras")
+        jobs.append([f"notebook:{name}", str(path), True])
+    stdout = run_python(["-c", HARNESS, json.dumps(jobs)], cwd=str(work))
     return json.loads(stdout.split("RESULT", 1)[1])
 
 
@@ -334,9 +347,10 @@ def test_corpus_has_at_least_12_experiments():
     assert len(CORPUS) >= 12
 
 
-@pytest.mark.parametrize("name", list(CORPUS))
+@pytest.mark.parametrize("name", list(CORPUS) + [f"notebook:{n}" for n in NOTEBOOK_RUNS])
 def test_exported_script_rebuilds_the_experiment(name, corpus, rebuilt):
-    want, got = corpus[name]["expected"], rebuilt[name]
+    want, got = corpus[name.split(":")[-1]]["expected"], rebuilt[name]
+    name = name.split(":")[-1]
     assert got["model"]["params"] == want["model"]["params"]
     assert got["model"]["trainable_params"] == want["model"]["trainable_params"]
     assert [r["path"] for r in got["model"]["layers"]] == [r["path"] for r in want["model"]["layers"]]
@@ -345,7 +359,7 @@ def test_exported_script_rebuilds_the_experiment(name, corpus, rebuilt):
     assert len(got["fits"]) == len(want["fits"])
     for mine, theirs in zip(got["fits"], want["fits"]):
         assert (mine["model"], mine["epochs"]) == (theirs["model"], theirs["epochs"])
-        a, b = mine["compile"], theirs["compile"]
+        a, b = dict(mine["compile"]), dict(theirs["compile"])  # the expectations are shared: copy
         assert math.isclose(a.pop("learning_rate"), b.pop("learning_rate"), rel_tol=1e-6)
         assert a == b
     if corpus[name]["two_phase"] and corpus[name]["controller"].config.mode == "fine_tune":

@@ -117,6 +117,8 @@ class _Writer:
                 lines += wrapped("BASE_PATH = ", "Path(__file__).resolve().with_name", [lit(self.plan.base_file)],
                                  depth=0)
             else:
+                lines.append("# The base was an in-memory model: controller.export_script() saves it, or")
+                lines.append("# save it yourself first with controller.base_model.save(BASE_PATH).")
                 lines += assign("BASE_PATH", lit(self.plan.base_file))
         elif c.base.source == "file":
             lines += assign("BASE_PATH", lit(c.base.path))
