@@ -88,3 +88,14 @@ def test_batch_loss_recorder_recovers_each_batch_loss_across_runs():
     ctl.run_callbacks.append(rec)
     ctl.fit(1, block=True)
     assert rec.steps[-1] == 5 + 3  # 48 samples / batch 16
+
+
+def test_lr_find_after_a_stopped_run_sweeps_all_its_steps():
+    # The monitor's Find LR after its Stop: the earlier run's stop request must not
+    # end the sweep at its first step.
+    ctl = tiny_controller()
+    ctl.fit(50)
+    ctl.stop()
+    assert ctl.wait(30) == "finished" and ctl.stop_reason == "stopped"
+    result = ctl.lr_find(1e-5, 1e-2, steps=6)
+    assert len(result.losses) == 6

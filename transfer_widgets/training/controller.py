@@ -522,6 +522,7 @@ class FineTuneController:
         with self._lock:
             self._refuse_if_running("run the learning-rate finder")
             self.preflight()
+            self._control = RunControl()  # a Stop from an earlier run must not end the sweep at its first step
             self._set_state("running", task="lr_find")
         features = self._config.mode == "feature_extraction"
         model = self.head if features else self.model
