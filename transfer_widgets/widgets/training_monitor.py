@@ -65,11 +65,16 @@ class _Chart:
         self.unit_y = bq.LinearScale(min=0, max=1)  # for vertical marker lines spanning the plot
         self.figure = bq.Figure(
             title=title, marks=[], fig_margin=dict(_MARGIN), legend_location="top-right",
-            axes=[bq.Axis(scale=self.x, label=x_label, grid_lines="none", tick_format=".0e" if x_log else None),
+            axes=[bq.Axis(scale=self.x, label=x_label, grid_lines="none", tick_format=".0e" if x_log else None,
+                          num_ticks=None if x_log else 6),
                   bq.Axis(scale=self.y, label=y_label, side="left", grid_lines="dashed")],
             layout=widgets.Layout(width="100%", height=height, min_width="260px"),
         )
         self.marks: dict[str, Any] = {}
+
+    @property
+    def x_axis(self) -> bq.Axis:
+        return self.figure.axes[0]
 
     def lines(self, name: str, *, color: str, label: str | None = None, opacity: float = 1.0,
               markers: bool = False, width: float = 2.0, vertical: bool = False):
@@ -187,39 +192,39 @@ class TrainingMonitor(widgets.VBox):
         self.lr_chart.lines("smooth", color=_COLORS["smooth"], label="smoothed")
         self.lr_chart.lines("suggested", color=_COLORS["best"], vertical=True)
         self.lr_text = widgets.Label("")
-        self._lr_box = widgets.VBox([self.lr_text, self.lr_chart.figure], layout=widgets.Layout(display="none"))
-        self._cm_row, self._cm_col = bq.OrdinalScale(), bq.OrdinalScale(reverse=False)
+        self._lr_box = widgets.VBox([], layout=widgets.Layout(display="none"))
+        self._cm_row, self._cm_col = bq.OrdinalScale(reverse=True), bq.OrdinalScale()  # class 0 top left
         self._cm_color = bq.ColorScale(scheme="Blues", min=0)
         self.confusion_map = bq.GridHeatMap(
             color=np.zeros((2, 2), dtype=np.float32), row=["0", "1"], column=["0", "1"],
             scales={"row": self._cm_row, "column": self._cm_col, "color": self._cm_color},
             display_format=".0f", font_style={"font-size": "12px"})
         self.confusion_figure = bq.Figure(
-            title="Confusion matrix (validation)", marks=[self.confusion_map], fig_margin=dict(_MARGIN, left=80),
-            axes=[bq.Axis(scale=self._cm_col, label="predicted"),
+            title="Confusion matrix (validation)", marks=[self.confusion_map], fig_margin=dict(_MARGIN, left=100, bottom=80),
+            axes=[bq.Axis(scale=self._cm_col, label="predicted", tick_rotate=-40),
                   bq.Axis(scale=self._cm_row, label="true", side="left")],
-            layout=widgets.Layout(width="100%", height="320px", min_width="260px"))
+            layout=widgets.Layout(width="100%", height="360px", min_width="260px"))
         self._acc_x = bq.OrdinalScale()
         self.class_accuracy = bq.Bars(x=["0"], y=_f32([0]), scales={"x": self._acc_x,
                                       "y": bq.LinearScale(min=0, max=1)}, colors=[_COLORS["train"]])
         self.class_accuracy_figure = bq.Figure(
-            title="Per-class accuracy (validation)", marks=[self.class_accuracy], fig_margin=dict(_MARGIN),
-            axes=[bq.Axis(scale=self._acc_x, label="class"),
+            title="Per-class accuracy (validation)", marks=[self.class_accuracy],
+            fig_margin=dict(_MARGIN, left=70, bottom=80),
+            axes=[bq.Axis(scale=self._acc_x, label="class", tick_rotate=-40),
                   bq.Axis(scale=self.class_accuracy.scales["y"], label="accuracy", side="left",
                           tick_format=".0%")],
-            layout=widgets.Layout(width="100%", height="320px", min_width="260px"))
+            layout=widgets.Layout(width="100%", height="360px", min_width="260px"))
         self.confusion_text = widgets.Label("")
-        self._confusion_box = widgets.VBox([
-            self.confusion_text,
-            widgets.GridBox([self.confusion_figure, self.class_accuracy_figure], layout=widgets.Layout(
-                grid_template_columns="repeat(auto-fill, minmax(320px, 1fr))", width="100%"))],
-            layout=widgets.Layout(display="none"))
+        self._confusion_grid = widgets.GridBox([self.confusion_figure, self.class_accuracy_figure],
+                                               layout=widgets.Layout(
+                                                   grid_template_columns="repeat(auto-fill, minmax(320px, 1fr))",
+                                                   width="100%"))
+        self._confusion_box = widgets.VBox([], layout=widgets.Layout(display="none"))
 
     def _epoch_chart(self, metric: str) -> _Chart:
         chart = self.epoch_charts.get(metric)
         if chart is None:
-            title = "Loss per epoch" if metric == "loss" else f"{metric} per epoch"
-            chart = _Chart(title, "epoch", metric)
+            chart = _Chart(self._title(metric), "epoch", metric)
             chart.lines("phase", color=_COLORS["phase"], vertical=True, width=1)
             chart.lines("train", color=_COLORS["train"], label="train", markers=True)
             chart.lines("val", color=_COLORS["val"], label="validation", markers=True)
@@ -227,6 +232,10 @@ class TrainingMonitor(widgets.VBox):
             self.epoch_charts[metric] = chart
             self._charts_box.children = [*self._charts_box.children, chart.figure]
         return chart
+
+    @staticmethod
+    def _title(metric: str) -> str:
+        return f"{metric[:1].upper()}{metric[1:].replace('_', ' ')} per epoch"
 
     # -- events ----------------------------------------------------------------------------
 
@@ -300,7 +309,10 @@ class TrainingMonitor(widgets.VBox):
             if starts:
                 m["phase"].x = _f32([[b, b] for b in starts])
                 m["phase"].y = _f32([[0, 1] for _ in starts])
-            chart.figure.title = (("Loss per epoch" if metric == "loss" else f"{metric} per epoch")
+            n = len(s.epochs)
+            chart.x_axis.tick_values = _f32(sorted(e + 1 for e in s.epochs)) if 0 < n <= 12 else None
+            chart.x_axis.tick_format = "d"
+            chart.figure.title = (self._title(metric)
                                   + (f" · phases: {' → '.join(p['name'] for p in s.phases)}"
                                      if len(s.phases) > 1 else ""))
 
@@ -342,7 +354,7 @@ class TrainingMonitor(widgets.VBox):
         active = s.state in _ACTIVE
         for b in (self.train_button, self.fine_tune_button, self.lr_find_button):
             b.disabled = active
-        self.stop_button.disabled = not active or s.state == "stopping" or s.task == "lr_find"
+        self.stop_button.disabled = not active or s.state == "stopping"
         self.pause_button.disabled = s.state not in ("running", "paused") or s.task == "lr_find"
         self.pause_button.description = "Resume" if s.state == "paused" else "Pause"
         suggested = (s.lr_find or {}).get("suggested")
@@ -364,10 +376,6 @@ class TrainingMonitor(widgets.VBox):
         smooth = ema(losses, 0.9)
         okay = np.isfinite(smooth)
         m["smooth"].x, m["smooth"].y = _f32(lrs[okay]), _f32(smooth[okay])
-        if ok.any():
-            finite = losses[ok]
-            hi = float(np.percentile(finite, 95)) if len(finite) > 4 else float(finite.max())
-            self.lr_chart.y.min, self.lr_chart.y.max = float(finite.min()), max(hi, float(finite.min()) + 1e-6)
         sug = r.get("suggested")
         if sug is not None:
             m["suggested"].x, m["suggested"].y = _f32([[sug, sug]]), _f32([[0, 1]])
@@ -376,7 +384,10 @@ class TrainingMonitor(widgets.VBox):
             m["suggested"].x, m["suggested"].y = _f32([]), _f32([])
             self.lr_text.value = ("No suggestion: the loss never fell. Widen the range or add steps "
                                   "(controller.lr_find(start, end, steps)).")
+        # Shown before its figure is added: a bqplot figure drawn while hidden gets negative sizes.
         self._lr_box.layout.display = "flex"
+        if not self._lr_box.children:
+            self._lr_box.children = [self.lr_text, self.lr_chart.figure]
 
     def _render_confusion(self, hold) -> None:
         c = self._state.confusion
@@ -395,6 +406,8 @@ class TrainingMonitor(widgets.VBox):
         self.confusion_text.value = (f"Epoch {c['epoch'] + 1}: {int(np.trace(m))} of {total} validation samples "
                                      f"right ({np.trace(m) / max(1, total):.1%})")
         self._confusion_box.layout.display = "flex"
+        if not self._confusion_box.children:
+            self._confusion_box.children = [self.confusion_text, self._confusion_grid]
 
     def _render_errors(self, hold) -> None:
         e = self._state.error

@@ -1,0 +1,112 @@
+"""The training monitor in real JupyterLab: Train, watch curves and progress move,
+Stop within one batch, Find LR and apply it, a confusion matrix after two epochs;
+each checked against the controller in a later cell. Light and dark screenshots."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+SETUP = (
+    "import keras\n"
+    "from transfer_widgets import FineTuneController, TrainingMonitor, TransferConfig, datasets\n"
+    "x, y = datasets.load_digits()\n"
+    "def make(epochs, batch_size, n=1400):\n"
+    "    base = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(8, 3, name='conv')], name='tiny')\n"
+    "    c = TransferConfig()\n"
+    "    c.preprocessing.mode = 'rescale'\n"
+    "    c.training.batch_size, c.training.epochs, c.training.seed = batch_size, epochs, 0\n"
+    "    c.head.class_names = [f'digit {i}' for i in range(10)]\n"
+    "    return FineTuneController(base, num_classes=10, train_data=(x[:n], y[:n]),\n"
+    "                              validation_data=(x[n:], y[n:]), config=c)\n"
+)
+
+# A long run (batch 4: 350 steps per epoch, 100 epochs) that only Stop ends; every
+# call to stop() records how many batches had run when it was asked.
+STOP_CELLS = [
+    SETUP + "ctl = make(epochs=100, batch_size=4)\n"
+    "at_stop = []\n"
+    "_stop = ctl.stop\n"
+    "def stop_and_count():\n"
+    "    at_stop.append(len(monitor._recorder.steps))\n"
+    "    _stop()\n"
+    "ctl.stop = stop_and_count",
+    "monitor = TrainingMonitor(ctl)\nmonitor",
+]
+
+CONFUSION_CELLS = [SETUP + "ctl = make(epochs=2, batch_size=32)", "monitor = TrainingMonitor(ctl)\nmonitor"]
+
+
+def monitor(nb):
+    widget = nb.page.locator(".tw-training-monitor")
+    expect(widget).to_be_visible()
+    return widget
+
+
+def step_of(text: str) -> int:
+    match = re.search(r"step (\d+)", text)
+    return int(match.group(1)) if match else 0
+
+
+def batch_path_length(widget) -> int:
+    """Length of the per-batch loss line's SVG path (grows as points are added)."""
+    return widget.locator(".bqplot").first.evaluate(
+        "(fig) => Math.max(0, ...Array.from(fig.querySelectorAll('path.line'), p => (p.getAttribute('d') || '').length))")
+
+
+def test_train_curves_grow_stop_within_one_batch_then_find_lr(open_nb, artifacts_dir, console_log):
+    nb = open_nb(STOP_CELLS)
+    nb.run_all()
+    widget = monitor(nb)
+    status = widget.get_by_text(re.compile(r"^(Idle|Running|Finished|Paused|Stopping)"))
+    widget.get_by_role("button", name="Train", exact=True).click()
+    expect(status).to_contain_text("Running")
+    expect(status).to_contain_text(re.compile(r"step \d+"), timeout=30_000)
+    first_step, first_path = step_of(status.inner_text()), batch_path_length(widget)
+    nb.page.wait_for_timeout(1500)
+    expect(status).not_to_contain_text(f"step {first_step} ")
+    assert step_of(status.inner_text()) > first_step  # progress moves
+    assert batch_path_length(widget) > first_path  # the curve grows
+    expect(widget.get_by_text(re.compile(r"samples/s"))).to_be_visible()
+    nb.page.screenshot(path=str(artifacts_dir / "training-monitor-running-light.png"))
+
+    widget.get_by_role("button", name="Stop", exact=True).click()
+    expect(status).to_contain_text("Finished (stopped)", timeout=30_000)
+    # Checked in a later cell: stopped, at most one batch after the request, nothing after.
+    out = nb.add_and_run_cell(
+        "import time\nctl.wait(30)\nn = len(monitor._recorder.steps)\ntime.sleep(0.5)\n"
+        "print(ctl.state, ctl.stop_reason, len(at_stop), n - at_stop[0] <= 1, len(monitor._recorder.steps) == n)")
+    assert out == "finished stopped 1 True True"
+
+    widget.get_by_role("button", name="Find LR", exact=True).click()
+    lr_text = widget.get_by_text(re.compile(r"^(Suggested learning rate|No suggestion)"))
+    expect(lr_text).to_be_visible(timeout=60_000)
+    expect(widget.get_by_text("Learning-rate finder")).to_be_visible()
+    if lr_text.inner_text().startswith("Suggested"):
+        apply = widget.get_by_role("button", name=re.compile(r"^Apply suggested LR \("))
+        expect(apply).to_be_enabled()
+        suggested = float(re.search(r"\(([^)]+)\)", apply.inner_text()).group(1))
+        apply.click()
+        expect(widget.get_by_text(re.compile(r"^Learning rate set to"))).to_be_visible()
+        value = float(nb.add_and_run_cell("print(ctl.config.training.learning_rate)"))
+        assert abs(value - suggested) <= 0.06 * suggested  # the button shows 2 significant digits
+    widget.scroll_into_view_if_needed()
+    widget.screenshot(path=str(artifacts_dir / "training-monitor-lr-find-light.png"))
+    assert console_log.errors == []
+
+
+def test_classification_two_epochs_shows_confusion_matrix_dark(open_nb, artifacts_dir, console_log):
+    nb = open_nb(CONFUSION_CELLS, theme="dark")
+    nb.run_all()
+    widget = monitor(nb)
+    widget.get_by_role("button", name="Train", exact=True).click()
+    expect(widget.get_by_text(re.compile(r"^Finished \(completed\)"))).to_be_visible(timeout=60_000)
+    expect(widget.get_by_text(re.compile(r"^Epoch 2: \d+ of 397 validation samples right"))).to_be_visible()
+    expect(widget.get_by_text("Confusion matrix (validation)")).to_be_visible()
+    expect(widget.get_by_text("digit 9").first).to_be_attached()
+    assert nb.add_and_run_cell(
+        "print(ctl.state, len(ctl.history['epoch']), int(monitor.confusion_map.color.sum()))") == "finished 2 397"
+    widget.scroll_into_view_if_needed()
+    widget.screenshot(path=str(artifacts_dir / "training-monitor-confusion-dark.png"))
+    assert console_log.errors == []
