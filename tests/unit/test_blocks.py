@@ -51,3 +51,10 @@ def test_cell_suffixes_group_when_prefixes_do_not():
     groups = group_names(names, ["Layer"] * len(names))
     assert labels(groups) == ["0", "1"]
     assert groups[0].suffix
+
+
+def test_names_with_newlines_and_odd_characters_group_without_errors():
+    names = ["a\nb_1_x", "a\nb_1_y", "a\nb_1_z", '"); import os #']
+    groups = group_names(names, ["Dense"] * 4)
+    assert labels(groups) == ["a\nb_1", "-"]
+    assert not is_auto_name("dense\n_3", "Dense")

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 MIN_BLOCK_SIZE = 3
 MAX_NESTING = 2
-_AUTO_NAME = re.compile(r"(.+?)(?:_\d+)?")
+_AUTO_NAME = re.compile(r"(.+?)(?:_\d+)?", re.DOTALL)
 _HAS_DIGIT = re.compile(r"\d")
 
 
