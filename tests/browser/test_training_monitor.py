@@ -17,6 +17,7 @@ SETUP = (
     "    c = TransferConfig()\n"
     "    c.preprocessing.mode = 'rescale'\n"
     "    c.training.batch_size, c.training.epochs, c.training.seed = batch_size, epochs, 0\n"
+    "    c.training.learning_rate = 0.01\n"
     "    c.head.class_names = [f'digit {i}' for i in range(10)]\n"
     "    return FineTuneController(base, num_classes=10, train_data=(x[:n], y[:n]),\n"
     "                              validation_data=(x[n:], y[n:]), config=c)\n"

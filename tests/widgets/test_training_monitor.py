@@ -80,7 +80,7 @@ def test_simulated_events_draw_epoch_curves_best_epoch_phases_and_progress(digit
 
 def test_long_batch_series_are_decimated_so_updates_stay_the_same_size(digits):
     ctl = make_controller(digits)
-    m = TrainingMonitor(ctl, max_points=2000)
+    m = TrainingMonitor(ctl)  # 1,000 points per series by default
     rec = next(cb for cb in ctl.run_callbacks if isinstance(cb, BatchLossRecorder))
     sizes = {}
     rng = np.random.default_rng(0)
@@ -94,8 +94,7 @@ def test_long_batch_series_are_decimated_so_updates_stay_the_same_size(digits):
         assert raw.x.dtype == np.float32 and smooth.y.dtype == np.float32
         assert raw.x[-1] == n
         sizes[n] = raw.x.nbytes + raw.y.nbytes + smooth.x.nbytes + smooth.y.nbytes
-    assert sizes[1_000] == 4 * 1_000 * 4
-    assert sizes[20_000] == sizes[100_000] == 4 * 2_000 * 4
+    assert sizes[1_000] == sizes[20_000] == sizes[100_000] == 4 * 1_000 * 4
 
 
 def test_errors_show_readable_escaped_message_and_traceback_on_demand(digits):

@@ -28,7 +28,7 @@ from ..monitor import MonitorState, RunningEMA, history_to_csv, history_to_dataf
 from ..monitor.callback import BatchLossRecorder, ValidationConfusion
 
 _ACTIVE = ("running", "paused", "stopping")
-_COLORS = {"train": "#1f77b4", "val": "#ff7f0e", "raw": "#1f77b4", "smooth": "#d62728", "phase": "#7f7f7f",
+_COLORS = {"train": "#1f77b4", "val": "#ff7f0e", "raw": "#4a98d3", "smooth": "#d62728", "phase": "#7f7f7f",
            "best": "#2ca02c"}
 _MARGIN = {"top": 30, "bottom": 40, "left": 60, "right": 16}
 
@@ -100,12 +100,14 @@ class _Chart:
 class TrainingMonitor(widgets.VBox):
     """Live view and controls for a controller's training runs.
 
-    ``TrainingMonitor(controller)``; ``max_points``: most points drawn per series;
+    ``TrainingMonitor(controller)``; ``max_points``: most points drawn per series (1,000 by
+    default: a series reaches it by step 1,000, so an update costs the same bytes from
+    then on, at step 1,000 as at step 100,000);
     ``smoothing``: EMA weight of the smoothed batch-loss line; ``confusion``: add the
     per-epoch validation confusion matrix (classification with validation data).
     """
 
-    def __init__(self, controller, *, max_points: int = 2000, smoothing: float = 0.9, confusion: bool = True,
+    def __init__(self, controller, *, max_points: int = 1000, smoothing: float = 0.9, confusion: bool = True,
                  lr_find_steps: int = 100, **kwargs):
         self.controller = controller
         self.max_points = max_points
@@ -182,7 +184,7 @@ class TrainingMonitor(widgets.VBox):
 
     def _build_charts(self):
         self.batch_chart = _Chart("Training loss per batch", "step", "loss")
-        self.batch_chart.lines("raw", color=_COLORS["raw"], label="batch", opacity=0.3, width=1)
+        self.batch_chart.lines("raw", color=_COLORS["raw"], label="batch", opacity=0.45, width=1)
         self.batch_chart.lines("smooth", color=_COLORS["smooth"], label="smoothed")
         self.epoch_charts: dict[str, _Chart] = {}
         self._charts_box = widgets.GridBox([self.batch_chart.figure], layout=widgets.Layout(
@@ -201,8 +203,8 @@ class TrainingMonitor(widgets.VBox):
             display_format=".0f", font_style={"font-size": "12px"})
         self.confusion_figure = bq.Figure(
             title="Confusion matrix (validation)", marks=[self.confusion_map], fig_margin=dict(_MARGIN, left=100, bottom=80),
-            axes=[bq.Axis(scale=self._cm_col, label="predicted", tick_rotate=-40),
-                  bq.Axis(scale=self._cm_row, label="true", side="left")],
+            axes=[bq.Axis(scale=self._cm_col, label="predicted", tick_rotate=-40, label_offset="60px"),
+                  bq.Axis(scale=self._cm_row, label="true", side="left", label_offset="-85px")],
             layout=widgets.Layout(width="100%", height="360px", min_width="260px"))
         self._acc_x = bq.OrdinalScale()
         self.class_accuracy = bq.Bars(x=["0"], y=_f32([0]), scales={"x": self._acc_x,
@@ -210,7 +212,7 @@ class TrainingMonitor(widgets.VBox):
         self.class_accuracy_figure = bq.Figure(
             title="Per-class accuracy (validation)", marks=[self.class_accuracy],
             fig_margin=dict(_MARGIN, left=70, bottom=80),
-            axes=[bq.Axis(scale=self._acc_x, label="class", tick_rotate=-40),
+            axes=[bq.Axis(scale=self._acc_x, label="class", tick_rotate=-40, label_offset="60px"),
                   bq.Axis(scale=self.class_accuracy.scales["y"], label="accuracy", side="left",
                           tick_format=".0%")],
             layout=widgets.Layout(width="100%", height="360px", min_width="260px"))
@@ -299,8 +301,8 @@ class TrainingMonitor(widgets.VBox):
             chart = self._epoch_chart(metric)
             m = chart.marks
             hold(m["train"], m["val"], m["best"], m["phase"])
-            m["train"].x, m["train"].y = s.epoch_series(metric)
-            m["val"].x, m["val"].y = s.epoch_series(f"val_{metric}")
+            m["train"].x, m["train"].y = lttb(*s.epoch_series(metric), self.max_points)
+            m["val"].x, m["val"].y = lttb(*s.epoch_series(f"val_{metric}"), self.max_points)
             if best is not None:
                 bx, by = s.epoch_series(metric if best[2] == metric else f"val_{metric}"
                                         if best[2] == f"val_{metric}" else "")

@@ -1,0 +1,183 @@
+"""TrainingMonitor figures, measured in one run on the same model and data, printed as JSON.
+
+(a) wall time of ``controller.fit`` with a TrainingMonitor attached (rendering into a
+    live comm) as a ratio to plain ``model.fit(verbose=0)`` (goal: at most 1.03);
+    the same ratio for the controller alone, for livelossplot's ``PlotLossesKeras``
+    and for tqdm's ``TqdmCallback`` (anchors). Rounds are interleaved and the
+    minimum of each is kept (the machine is shared).
+(b) bytes sent to the front end per monitor update around step 1,000 vs step
+    20,000 (goal: within 10% of each other).
+
+The "live comm" is ipywidgets' own comm path with a comm whose ``publish_msg``
+serialises each message as the kernel would (JSON + binary buffers) and counts the
+bytes: everything up to the socket. The model is a small CNN on the offline digits
+(steps of a few milliseconds). Needs ``pip install transfer-widgets[bench]``.
+Usage: ``python benchmarks/monitor.py [--steps 3000] [--rounds 3] [--long-steps 20000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("MPLBACKEND", "Agg")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import comm  # noqa: E402
+import keras  # noqa: E402
+from comm.base_comm import BaseComm  # noqa: E402
+
+from transfer_widgets import FineTuneController, TransferConfig, datasets  # noqa: E402
+
+SENT = {"bytes": 0, "messages": 0}
+
+
+class CountingComm(BaseComm):
+    """A comm that serialises what ipywidgets publishes, as the kernel would, and counts it."""
+
+    def publish_msg(self, msg_type, data=None, metadata=None, buffers=None, **keys):
+        payload = json.dumps({"msg_type": msg_type, "data": data or {}, "metadata": metadata or {}},
+                             default=str)
+        SENT["bytes"] += len(payload) + sum(memoryview(b).nbytes for b in (buffers or []))
+        SENT["messages"] += 1
+
+
+comm.create_comm = lambda **kwargs: CountingComm(**kwargs)
+
+
+def make_controller(batch_size: int) -> FineTuneController:
+    x, y = datasets.load_digits()
+    base = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(8, 3, name="conv")], name="tiny")
+    c = TransferConfig()
+    c.preprocessing.mode = "rescale"
+    c.training.batch_size = batch_size
+    c.training.seed = 0
+    return FineTuneController(base, num_classes=10, train_data=(x, y), config=c)
+
+
+def timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--long-steps", type=int, default=20000)
+    p.add_argument("--batch-size", type=int, default=8)
+    args = p.parse_args()
+
+    import matplotlib.pyplot as plt
+    from livelossplot import PlotLossesKeras
+    from livelossplot.outputs import MatplotlibPlot
+    from tqdm.keras import TqdmCallback
+    from tqdm.std import tqdm as std_tqdm
+
+    from transfer_widgets import TrainingMonitor
+
+    ctl = make_controller(args.batch_size)
+    x, y = ctl.train_data
+    steps_per_epoch = math.ceil(len(x) / args.batch_size)
+    epochs = math.ceil(args.steps / steps_per_epoch)
+    ctl.fit(1, block=True)  # compile and trace once
+    model = ctl.model
+    model.fit(x, y, batch_size=args.batch_size, epochs=1, verbose=0)  # and the plain fit's function
+    devnull = open(os.devnull, "w")
+
+    def plain():
+        model.fit(x, y, batch_size=args.batch_size, epochs=epochs, verbose=0)
+
+    def controller_only():
+        ctl.fit(epochs, block=True)
+
+    monitor_holder = {}
+
+    def with_monitor():
+        if "m" not in monitor_holder:
+            monitor_holder["m"] = TrainingMonitor(ctl)
+        ctl.fit(epochs, block=True)
+
+    def livelossplot():
+        # It draws a matplotlib figure per epoch (Agg here) and clears the output with escape codes.
+        with contextlib.redirect_stdout(devnull):
+            model.fit(x, y, batch_size=args.batch_size, epochs=epochs, verbose=0,
+                      callbacks=[PlotLossesKeras(outputs=[MatplotlibPlot()])])
+        plt.close("all")
+
+    def tqdm_cb():
+        model.fit(x, y, batch_size=args.batch_size, epochs=epochs, verbose=0,
+                  callbacks=[TqdmCallback(verbose=1, tqdm_class=std_tqdm, file=devnull)])
+
+    runs = {"plain": plain, "controller": controller_only, "monitor": with_monitor,
+            "livelossplot": livelossplot, "tqdm": tqdm_cb}
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    monitor_updates, monitor_bytes = 0, 0
+    names = list(runs)
+    for r in range(args.rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:  # rotate: no fixed position in a round
+            fn = runs[name]
+            if name == "monitor":
+                u0, b0 = monitor_holder["m"].updates if "m" in monitor_holder else 0, SENT["bytes"]
+            times[name].append(timed(fn))
+            if name == "monitor":
+                monitor_updates += monitor_holder["m"].updates - u0
+                monitor_bytes += SENT["bytes"] - b0
+    best = {k: min(v) for k, v in times.items()}
+
+    # (b) bytes per update at step ~1,000 vs ~20,000: a long run on a fresh controller,
+    # one monitor, each render's bytes recorded with the step it drew.
+    long_ctl = make_controller(args.batch_size)
+    long_monitor = TrainingMonitor(long_ctl)
+    per_update: list[tuple[int, int]] = []
+    render = long_monitor._render
+
+    def counting_render(changed):
+        before = SENT["bytes"]
+        render(changed)
+        if "batch" in changed:
+            steps = long_monitor._recorder.steps
+            per_update.append((steps[-1] if steps else 0, SENT["bytes"] - before))
+
+    long_monitor._render = counting_render
+    long_epochs = math.ceil(args.long_steps / steps_per_epoch)
+    t_long = timed(lambda: long_ctl.fit(long_epochs, block=True))
+
+    def around(step: int, width: int = 300) -> dict:
+        sizes = [b for s, b in per_update if abs(s - step) <= width]
+        if not sizes:  # the nearest update
+            s, b = min(per_update, key=lambda sb: abs(sb[0] - step))
+            sizes = [b]
+        return {"updates": len(sizes), "median_bytes": statistics.median(sizes)}
+
+    at_1k, at_20k = around(1000), around(min(args.long_steps, long_ctl.model.optimizer.iterations.numpy()))
+    result = {
+        "model": "Conv2D(8) + default head on digits 8x8x3, batch %d" % args.batch_size,
+        "steps_per_run": epochs * steps_per_epoch,
+        "rounds": args.rounds,
+        "seconds_min": {k: round(v, 3) for k, v in best.items()},
+        "ms_per_step_plain": round(1000 * best["plain"] / (epochs * steps_per_epoch), 3),
+        "ratio_to_plain_fit": {k: round(best[k] / best["plain"], 3) for k in runs if k != "plain"},
+        "monitor_vs_controller_alone": round(best["monitor"] / best["controller"], 3),
+        "goal_monitor_ratio_max": 1.03,
+        "monitor_updates_per_second": round(monitor_updates / sum(times["monitor"]), 2),
+        "monitor_bytes_per_update_mean": round(monitor_bytes / max(1, monitor_updates)),
+        "bytes_per_update": {"step_1000": at_1k, f"step_{args.long_steps}": at_20k,
+                             "ratio": round(at_20k["median_bytes"] / at_1k["median_bytes"], 3)},
+        "goal_bytes_ratio_within": 0.10,
+        "long_run": {"steps": long_ctl.model.optimizer.iterations.numpy().item(), "seconds": round(t_long, 1),
+                     "points_drawn_raw": len(long_monitor.batch_chart.marks["raw"].x)},
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
