@@ -179,7 +179,7 @@ class TrainingMonitor(widgets.VBox):
         self.traceback_button = widgets.ToggleButton(description="Show traceback", value=False,
                                                      layout=widgets.Layout(width="auto", display="none"))
         self.traceback_text = widgets.HTML("", layout=widgets.Layout(display="none"))
-        self.traceback_button.observe(lambda _: self._render({"error"}), "value")
+        self.traceback_button.observe(self._on_traceback_toggle, "value")
         self._errors = widgets.VBox([self.error_text, self.traceback_button, self.traceback_text])
 
     def _build_charts(self):
@@ -203,8 +203,8 @@ class TrainingMonitor(widgets.VBox):
             display_format=".0f", font_style={"font-size": "12px"})
         self.confusion_figure = bq.Figure(
             title="Confusion matrix (validation)", marks=[self.confusion_map], fig_margin=dict(_MARGIN, left=100, bottom=80),
-            axes=[bq.Axis(scale=self._cm_col, label="predicted", tick_rotate=-40, label_offset="60px"),
-                  bq.Axis(scale=self._cm_row, label="true", side="left", label_offset="-85px")],
+            axes=[bq.Axis(scale=self._cm_col, label="predicted", tick_rotate=-40, label_offset="50px"),
+                  bq.Axis(scale=self._cm_row, label="true", side="left", label_offset="75px")],
             layout=widgets.Layout(width="100%", height="360px", min_width="260px"))
         self._acc_x = bq.OrdinalScale()
         self.class_accuracy = bq.Bars(x=["0"], y=_f32([0]), scales={"x": self._acc_x,
@@ -212,7 +212,7 @@ class TrainingMonitor(widgets.VBox):
         self.class_accuracy_figure = bq.Figure(
             title="Per-class accuracy (validation)", marks=[self.class_accuracy],
             fig_margin=dict(_MARGIN, left=70, bottom=80),
-            axes=[bq.Axis(scale=self._acc_x, label="class", tick_rotate=-40, label_offset="60px"),
+            axes=[bq.Axis(scale=self._acc_x, label="class", tick_rotate=-40, label_offset="50px"),
                   bq.Axis(scale=self.class_accuracy.scales["y"], label="accuracy", side="left",
                           tick_format=".0%")],
             layout=widgets.Layout(width="100%", height="360px", min_width="260px"))
@@ -234,6 +234,10 @@ class TrainingMonitor(widgets.VBox):
             self.epoch_charts[metric] = chart
             self._charts_box.children = [*self._charts_box.children, chart.figure]
         return chart
+
+    def _on_traceback_toggle(self, _change) -> None:
+        with self._lock:  # the training thread may be drawing
+            self._render({"error"})
 
     @staticmethod
     def _title(metric: str) -> str:
