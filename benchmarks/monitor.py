@@ -91,7 +91,7 @@ def main() -> None:
     ctl.fit(1, block=True)  # compile and trace once
     model = ctl.model
     model.fit(x, y, batch_size=args.batch_size, epochs=1, verbose=0)  # and the plain fit's function
-    devnull = open(os.devnull, "w")
+    devnull = open(os.devnull, "w")  # noqa: SIM115 - open for the whole run
 
     def plain():
         model.fit(x, y, batch_size=args.batch_size, epochs=epochs, verbose=0)
@@ -154,13 +154,12 @@ def main() -> None:
     def around(step: int, width: int = 300) -> dict:
         sizes = [b for s, b in per_update if abs(s - step) <= width]
         if not sizes:  # the nearest update
-            s, b = min(per_update, key=lambda sb: abs(sb[0] - step))
-            sizes = [b]
+            sizes = [min(per_update, key=lambda sb: abs(sb[0] - step))[1]]
         return {"updates": len(sizes), "median_bytes": statistics.median(sizes)}
 
     at_1k, at_20k = around(1000), around(min(args.long_steps, long_ctl.model.optimizer.iterations.numpy()))
     result = {
-        "model": "Conv2D(8) + default head on digits 8x8x3, batch %d" % args.batch_size,
+        "model": f"Conv2D(8) + default head on digits 8x8x3, batch {args.batch_size}",
         "steps_per_run": epochs * steps_per_epoch,
         "rounds": args.rounds,
         "seconds_min": {k: round(v, 3) for k, v in best.items()},

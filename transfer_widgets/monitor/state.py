@@ -212,7 +212,7 @@ class MonitorState:
         names: list[str] = []
         for row in self.epoch_rows():
             for k in row["logs"]:
-                base = k[4:] if k.startswith("val_") else k
+                base = k.removeprefix("val_")
                 if base not in names and base not in ("learning_rate", "lr"):
                     names.append(base)
         return names

@@ -40,7 +40,7 @@ def _f32(values) -> np.ndarray:
 def _clock(seconds: float | None) -> str:
     if seconds is None or not math.isfinite(seconds):
         return "–"
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
@@ -263,7 +263,6 @@ class TrainingMonitor(widgets.VBox):
     # -- drawing -------------------------------------------------------------------------------
 
     def _render(self, changed: set[str]) -> None:
-        s = self._state
         marks = []
         with contextlib.ExitStack() as stack:
             def hold(*ws):
