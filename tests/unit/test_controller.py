@@ -374,3 +374,17 @@ def test_base_training_true_lets_batchnorm_statistics_update():
     mean = np.array(bn.moving_mean.numpy())
     c.fit(1, block=True)
     assert not np.array_equal(bn.moving_mean.numpy(), mean)
+
+
+def test_lr_suggestion_is_a_tenth_of_the_rate_at_the_smoothed_minimum():
+    from transfer_widgets.training.controller import _suggest
+
+    lrs = [10 ** (-7 + 8 * i / 99) for i in range(100)]
+    # flat and noisy, then falling, then exploding: the minimum sits at index 85
+    losses = [2.3 + 0.05 * (-1) ** i for i in range(70)]
+    losses += [2.3 - 0.1 * i for i in range(1, 16)] + [0.8 + 2.0 * i for i in range(15)]
+    result = _suggest(lrs, losses)
+    lowest = int(np.argmin(result.smoothed))
+    assert 80 <= lowest <= 90
+    assert result.suggested == pytest.approx(lrs[lowest] / 10)
+    assert _suggest(lrs, [2.0 + 0.01 * i for i in range(100)]).suggested is None  # never fell

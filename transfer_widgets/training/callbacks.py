@@ -147,7 +147,10 @@ class BestWeights(keras.callbacks.Callback):
 
 class LRSweep(keras.callbacks.Callback):
     """Raise the learning rate exponentially from ``start`` to ``end`` over ``steps``
-    batches, recording each batch's own loss; stop early when the loss explodes."""
+    batches, recording each batch's own loss; stop early when the loss explodes.
+
+    "Explodes" is judged on the smoothed loss (debiased EMA, as the suggestion
+    uses): single small batches are noisy enough to trip a raw-loss test early."""
 
     def __init__(self, start: float, end: float, steps: int, control: RunControl | None = None):
         super().__init__()
@@ -157,6 +160,7 @@ class LRSweep(keras.callbacks.Callback):
         self.losses: list[float] = []
         self._step = 0
         self._prev_mean = 0.0
+        self._ema = 0.0
         self._best = math.inf
 
     def _lr(self, step: int) -> float:
@@ -176,9 +180,13 @@ class LRSweep(keras.callbacks.Callback):
         self.lrs.append(self._lr(self._step))
         self.losses.append(loss)
         self._step += 1
-        if math.isfinite(loss):
-            self._best = min(self._best, loss)
-        if self._step >= self.steps or not math.isfinite(loss) or loss > 4 * self._best + 1e-12:
+        exploded = not math.isfinite(loss)
+        if not exploded:
+            self._ema = 0.9 * self._ema + 0.1 * loss
+            smoothed = self._ema / (1 - 0.9**self._step)
+            self._best = min(self._best, smoothed)
+            exploded = smoothed > 4 * self._best + 1e-12
+        if self._step >= self.steps or exploded:
             self.model.stop_training = True
         if self.control is not None:
             self.control.checkpoint(self.model)

@@ -706,11 +706,11 @@ def _suggest(lrs: list[float], losses: list[float]) -> LRFindResult:
         smoothed.append(avg / (1 - 0.9 ** (i + 1)))
     suggested = None
     if len(smoothed) >= 3:
-        logs = np.log10(np.asarray(lrs[: len(smoothed)]))
-        slopes = np.gradient(np.asarray(smoothed), logs)
-        # The steepest descent before the minimum of the smoothed loss; none when the
-        # loss never fell (the range started too high, or too few steps).
+        # A tenth of the rate at the smoothed loss's minimum (the rule of fastai's
+        # LR finder): robust to batch noise, unlike the steepest local slope, which on
+        # a long flat start lands on the first few points. None when the loss never
+        # fell below where it started (the range began too high, or too few steps).
         lowest = int(np.argmin(smoothed))
-        if lowest >= 2:
-            suggested = float(lrs[int(np.argmin(slopes[:lowest]))])
+        if lowest >= 2 and smoothed[lowest] < smoothed[0]:
+            suggested = float(lrs[lowest]) / 10
     return LRFindResult([float(v) for v in lrs], [float(v) for v in losses], suggested, smoothed)
