@@ -263,14 +263,6 @@ class ModelTree:
         hint = f" Closest matches: {', '.join(map(repr, close))}." if close else ""
         raise UnknownLayerError(f"No layer or block {path_or_name!r} in model {self.model.name!r}.{hint}")
 
-    def ancestors(self, node: LayerNode) -> list[LayerNode]:
-        """The nodes above ``node``, nearest first."""
-        out = []
-        while node.parent is not None:
-            node = node.parent
-            out.append(node)
-        return out
-
 
 def _size(variable) -> int:
     # KerasVariable keeps its shape as a plain tuple in `_shape`; the public
