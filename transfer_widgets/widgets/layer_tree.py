@@ -102,7 +102,9 @@ class LayerTree(BundledWidget):
         if tree is self._tree:
             return  # our own edit: `_edit` sends the changes
         if any(node.layer is tree.model for node in self._tree.nodes if node.kind == "model"):
-            self.refresh()
+            # Freezing changes flags, never layers: skip refresh()'s structure check.
+            self._tree.refresh()
+            self._send_changes()
 
     # -- internals -----------------------------------------------------------------------
 
