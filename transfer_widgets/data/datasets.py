@@ -14,9 +14,14 @@ from typing import Any
 import numpy as np
 
 
-def load_digits(image_size: tuple[int, int] | None = None, channels: int = 3,
-                classes: list[int] | tuple[int, ...] | None = None, relabel: bool = True,
-                canvas: int | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def load_digits(
+    image_size: tuple[int, int] | None = None,
+    channels: int = 3,
+    classes: list[int] | tuple[int, ...] | None = None,
+    relabel: bool = True,
+    canvas: int | None = None,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
     """The sklearn digits as float32 images in [0, 255], shape (n, h, w, channels),
     with int32 labels.
 
@@ -42,25 +47,30 @@ def load_digits(image_size: tuple[int, int] | None = None, channels: int = 3,
 
         x = tf.image.resize(x, tuple(image_size), method="bilinear").numpy()
     if canvas is not None:
-        x = _place_randomly(x, canvas, seed)
+        x = place_randomly(x, canvas, seed)
     if channels != 1:
         x = np.repeat(x, channels, axis=-1)
     return np.ascontiguousarray(x, dtype=np.float32), y
 
 
-def _place_randomly(x: np.ndarray, canvas: int, seed: int) -> np.ndarray:
+def place_randomly(x: np.ndarray, canvas: int, seed: int) -> np.ndarray:
+    """Each image pasted at a random place on a black canvas x canvas image."""
     n, h, w, c = x.shape
     if canvas < max(h, w):
-        raise ValueError(f"canvas must be at least the image size ({max(h, w)}), got {canvas}")
+        raise ValueError(
+            f"canvas must be at least the image size ({max(h, w)}), got {canvas}"
+        )
     rng = np.random.default_rng(seed)
     top, left = rng.integers(0, canvas - h + 1, n), rng.integers(0, canvas - w + 1, n)
     out = np.zeros((n, canvas, canvas, c), np.float32)
     for i in range(n):
-        out[i, top[i]:top[i] + h, left[i]:left[i] + w] = x[i]
+        out[i, top[i] : top[i] + h, left[i] : left[i] + w] = x[i]
     return out
 
 
 DEMOS = {"digits": load_digits}
+#: Per demo, the functions an exported script copies (helpers first) to load it.
+DEMO_SOURCES = {"digits": (place_randomly, load_digits)}
 
 
 def few_per_class(x: np.ndarray, y: np.ndarray, per_class: int, seed: int = 0):

@@ -4,7 +4,10 @@ standalone script, a notebook, or one notebook cell.
 Rules the output follows: every string from the model or the user (layer names,
 paths, class names, ...) is written as a Python literal (:func:`lit`, built on
 ``repr``) and never into a comment or docstring; the same plan gives the same
-text; the script passes ``ruff check``.
+text; the script passes ``ruff check`` and ``ruff format``. It needs Keras alone
+(and NumPy, scikit-learn for the demo data): the few helpers it uses (the freeze
+helpers of :mod:`.standalone`, the preprocessing layer, the demo loader) are
+copied into it from their one definition in this package.
 
 The code is organised as functions a reader can follow and tests can call:
 ``load_data()`` -> ``build_model()`` (base, freeze plan, preprocessing, head) ->
@@ -13,18 +16,32 @@ The code is organised as functions a reader can follow and tests can call:
 
 from __future__ import annotations
 
+import inspect
 import json
+import unicodedata
 from dataclasses import dataclass
 
 import keras
 
+from ..data.datasets import DEMO_SOURCES
+from ..model import assemble
 from ..model.head import default_loss, default_metrics
+from . import standalone
 from .plan import ExportPlan, LayerCall
 
 KINDS = ("script", "notebook", "cell")
 OUTPUT_PATH = "fine_tuned.keras"
 INDENT = "    "
 WIDTH = 88  # ruff format's default line length
+
+
+#: What each freeze helper the script calls needs copied along, in definition order.
+FREEZE_HELPERS = {
+    "freeze_all": ("base_layers", "set_trainable_layers", "freeze_all"),
+    "unfreeze_all": ("base_layers", "set_trainable_layers", "is_batch_norm", "unfreeze_all"),
+    "freeze_up_to": ("base_layers", "set_trainable_layers", "is_batch_norm", "freeze_up_to"),
+    "train_only": ("base_layers", "set_trainable_layers", "train_only"),
+}
 
 
 def lit(value) -> str:
@@ -53,10 +70,12 @@ def lit(value) -> str:
 
 def call_parts(args=(), kwargs=None) -> list[str]:
     """The arguments of a call, every value a literal; keys that are not identifiers
-    go through ``**{...}``."""
+    as written (Python reads ``ﬀ=`` as ``ff=``: NFKC) go through ``**{...}``."""
     kwargs = kwargs or {}
     parts = [lit(a) for a in args]
-    plain = {k: v for k, v in kwargs.items() if isinstance(k, str) and k.isidentifier() and not _keyword(k)}
+    plain = {k: v for k, v in kwargs.items()
+             if isinstance(k, str) and k.isidentifier() and not _keyword(k)
+             and unicodedata.normalize("NFKC", k) == k}
     odd = {k: v for k, v in kwargs.items() if k not in plain}
     parts += [f"{k}={lit(v)}" for k, v in plain.items()]
     if odd:
@@ -105,6 +124,19 @@ class _Writer:
         # arrays: (x, y) tuples (demo data, in-memory arrays); otherwise batched datasets
         self.arrays = self.c.data.source in ("arrays", "demo")
         self.imports: set[str] = {"import keras"}
+        # Functions and classes whose source the code carries (see the module docstring).
+        self.model_helpers: list = []
+        self.data_helpers: list = []
+
+    def carry(self, helpers: list, *objects) -> None:
+        for obj in objects:
+            if obj not in helpers:
+                helpers.append(obj)
+
+    def freeze_call(self, helper: str, *args: str) -> list[str]:
+        """``helper(base, *args)``, a freeze helper of :mod:`.standalone` carried along."""
+        self.carry(self.model_helpers, *(getattr(standalone, name) for name in FREEZE_HELPERS[helper]))
+        return wrapped("", helper, ["base", *args])
 
     # -- pieces ------------------------------------------------------------------------
 
@@ -143,19 +175,17 @@ class _Writer:
     def load_data(self) -> str:
         d = self.c.data
         if d.source == "demo":
-            from ..data.datasets import DEMOS
-
-            self.imports.add("from transfer_widgets import datasets")
-            loader = getattr(DEMOS.get(d.demo), "__name__", None)
-            func = f"datasets.{loader}" if loader and hasattr(datasets_module(), loader) \
-                else f"datasets.DEMOS[{lit(d.demo)}]"
+            if d.demo not in DEMO_SOURCES:
+                raise ValueError(f"data.demo must be one of {', '.join(map(repr, DEMO_SOURCES))}, got {d.demo!r}")
+            self.imports.add("import numpy as np")
+            self.carry(self.data_helpers, *DEMO_SOURCES[d.demo])
+            loader = DEMO_SOURCES[d.demo][-1].__name__
             body = [
-                '"""The demo dataset (bundled with transfer-widgets, works offline), split at random',
-                'into train and validation the way the session split it."""',
-                *wrapped("x, y = ", func, call_parts((), d.demo_kwargs)),
+                '"""The demo dataset (works offline), split at random into train and validation',
+                'the way the session split it."""',
+                *wrapped("x, y = ", loader, call_parts((), d.demo_kwargs)),
             ]
             if d.validation_split:
-                self.imports.add("import numpy as np")
                 body += [
                     f"n_val = round(len(x) * {lit(d.validation_split)})",
                     f"order = np.random.default_rng({lit(d.seed)}).permutation(len(x))",
@@ -213,26 +243,22 @@ class _Writer:
     def freeze_lines(self) -> list[str]:
         f = self.c.freeze
         if f.kind == "all_frozen":
-            self.imports.add("freeze_all")
-            return ["# Freeze plan: the whole base is frozen.", "freeze_all(base)"]
+            return ["# Freeze plan: the whole base is frozen.", *self.freeze_call("freeze_all")]
         if f.kind == "all_trainable":
-            self.imports.add("unfreeze_all")
             bn = " except its BatchNorm layers" if f.keep_bn_frozen else ", BatchNorm layers included"
             return [f"# Freeze plan: the whole base trains{bn}.",
-                    f"unfreeze_all(base, keep_bn_frozen={f.keep_bn_frozen!r})"]
+                    *self.freeze_call("unfreeze_all", f"keep_bn_frozen={f.keep_bn_frozen!r}")]
         if f.kind == "boundary":
-            self.imports.add("freeze_up_to")
             bn = "BatchNorm layers stay frozen" if f.keep_bn_frozen else "BatchNorm layers included"
             return ["# Freeze plan: the layers before this one frozen, the rest trainable",
                     f"# ({bn}).",
-                    f"freeze_up_to(base, {lit(f.boundary)}, keep_bn_frozen={f.keep_bn_frozen!r})"]
-        self.imports.update({"freeze_all", "set_many"})
+                    *self.freeze_call("freeze_up_to", lit(f.boundary), f"keep_bn_frozen={f.keep_bn_frozen!r}")]
         return ["# Freeze plan: exactly the layers in TRAINABLE_LAYERS train.",
-                "freeze_all(base)", "set_many(base, TRAINABLE_LAYERS, True, keep_bn_frozen=False)"]
+                *self.freeze_call("train_only", "TRAINABLE_LAYERS")]
 
     def layer(self, spec: LayerCall, prefix: str, suffix: str, depth: int) -> list[str]:
         if spec.package == "transfer_widgets":
-            self.imports.add(spec.cls)
+            self.carry(self.model_helpers, getattr(assemble, spec.cls))
             func = spec.cls
         else:
             self.imports.add("from keras import layers")
@@ -254,7 +280,7 @@ class _Writer:
             body += ["# The base runs in training mode: BatchNorm statistics update during fit.",
                      "features = base(x)"]
         else:
-            self.imports.add("pin_inference_mode")
+            self.carry(self.model_helpers, assemble.pin_inference_mode)
             body += [
                 "# The base runs in inference mode: BatchNorm keeps its pretrained statistics.",
                 "# Keras 3 passes the outer model's training flag to a nested model, overriding",
@@ -378,20 +404,18 @@ class _Writer:
                 body += ["", "# Phase 1: train the head on the cached features."]
                 body += ["compile_model(head, LEARNING_RATE)"] + self.fit_line("head", "HEAD_EPOCHS", True)
             else:
-                self.imports.add("freeze_all")
                 body += ["", "# Phase 1: train the head with the base frozen."]
-                body += ["freeze_all(base)", "compile_model(model, LEARNING_RATE)"]
+                body += [*self.freeze_call("freeze_all"), "compile_model(model, LEARNING_RATE)"]
                 body += self.fit_line("model", "HEAD_EPOCHS", False)
             bn = "BatchNorm layers stay frozen" if f.keep_bn_frozen else "BatchNorm layers train too"
+            keep = f"keep_bn_frozen={f.keep_bn_frozen!r}"
             if f.unfreeze_from is None:
-                self.imports.add("unfreeze_all")
                 body += ["", f"# Phase 2: unfreeze the whole base ({bn})", "# and train at a lower learning rate.",
-                         f"unfreeze_all(base, keep_bn_frozen={f.keep_bn_frozen!r})"]
+                         *self.freeze_call("unfreeze_all", keep)]
             else:
-                self.imports.add("freeze_up_to")
                 body += ["", f"# Phase 2: unfreeze the base from this layer on ({bn})",
                          "# and train at a lower learning rate.",
-                         f"freeze_up_to(base, {lit(f.unfreeze_from)}, keep_bn_frozen={f.keep_bn_frozen!r})"]
+                         *self.freeze_call("freeze_up_to", lit(f.unfreeze_from), keep)]
             body += ["compile_model(model, FINE_TUNE_LEARNING_RATE)"]
             body += self.fit_line("model", "FINE_TUNE_EPOCHS", False)
         elif self.features:
@@ -429,8 +453,13 @@ class _Writer:
             extra.append(self.extract_helper())
         train = self.train()
         sep = "\n\n\n"
+        data_helpers = [self.source(obj) for obj in self.data_helpers]
+        # The freeze helpers first, each group in its module's order.
+        model_helpers = [self.source(obj) for obj in sorted(
+            self.model_helpers, key=lambda o: (o.__module__ != standalone.__name__, inspect.getsourcelines(o)[1]))]
         out = [Section("Imports", self.import_block()), Section("Settings", constants),
-               Section("Data", data, self.data_note()), Section("Model", sep.join([base, build])),
+               Section("Data", sep.join([*data_helpers, data]), self.data_note()),
+               Section("Model", sep.join([*model_helpers, base, build])),
                Section("Training", sep.join([comp, *extra, train]))]
         if self.kind == "script":
             out.append(Section("Run", _def("main()", self.run_lines()) + '\n\n\nif __name__ == "__main__":\n'
@@ -438,6 +467,11 @@ class _Writer:
         else:
             out.append(Section("Run", "\n".join(self.run_lines())))
         return out
+
+    @staticmethod
+    def source(obj) -> str:
+        """The source of a carried function or class, as written in this package."""
+        return inspect.getsource(obj).rstrip("\n")
 
     def data_note(self) -> str:
         if self.c.data.source in ("directory", "demo"):
@@ -450,16 +484,6 @@ class _Writer:
         std = sorted(i for i in self.imports if i.startswith("from pathlib"))
         plain = sorted(i for i in self.imports if i in ("import keras", "import numpy as np"))
         froms = sorted(i for i in self.imports if i == "from keras import layers")
-        tw_top = sorted(n for n in self.imports if n in ("freeze_all", "freeze_up_to", "unfreeze_all"))
-        if "from transfer_widgets import datasets" in self.imports:
-            tw_top = sorted(["datasets", *tw_top])
-        if tw_top:
-            froms.append(f"from transfer_widgets import {', '.join(tw_top)}")
-        assemble = sorted(n for n in self.imports if n in ("ImagenetPreprocessing", "pin_inference_mode"))
-        if assemble:
-            froms.append(f"from transfer_widgets.model.assemble import {', '.join(assemble)}")
-        if "set_many" in self.imports:
-            froms.append("from transfer_widgets.model.freeze import set_many")
         groups = [g for g in (std, plain + froms) if g]
         return "\n\n".join("\n".join(g) for g in groups)
 
@@ -477,12 +501,6 @@ def _list_lines(items) -> str:
     return "[\n" + "".join(f"{INDENT}{lit(i)},\n" for i in items) + "]"
 
 
-def datasets_module():
-    from ..data import datasets
-
-    return datasets
-
-
 def _def(signature: str, body: list[str]) -> str:
     lines = [f"def {signature}:"]
     for line in body:
@@ -494,7 +512,8 @@ HEADER = '''"""Transfer learning, exported by transfer-widgets from a notebook s
 
 It rebuilds the experiment: the base model, which of its layers train, the
 preprocessing and augmentation, the new head, the compile settings and the
-phases of fit, then saves the trained model.{note}
+phases of fit, then saves the trained model. It needs Keras alone: the helpers
+it defines are plain Keras, copied from transfer-widgets.{note}
 """'''
 
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import keras
+
 from ..config import TransferConfig
+from ..model.freeze import as_tree
 
 #: Per layer class: positional arguments then keyword arguments, by config key,
 #: that the exported constructor call passes (the rest are the class defaults).
@@ -64,7 +67,7 @@ def layer_call(layer) -> LayerCall:
         raise ValueError(f"cannot export a {cls} layer ({layer.name!r}): not a layer the controller builds")
     positional, keywords = LAYER_ARGS[cls]
     config = layer.get_config()
-    package = "transfer_widgets" if type(layer).__module__.startswith("transfer_widgets") else "keras"
+    package = "keras" if hasattr(keras.layers, cls) else "transfer_widgets"
     args = [_simplest(layer, key, config[key]) for key in positional]
     kwargs = {key: config[key] for key in keywords}
     if cls == "Rescaling" and kwargs.get("offset") == 0.0:
@@ -88,6 +91,16 @@ def _simplest(layer, key: str, value):
     return tuple(value)
 
 
+def first_layer_path(base, name: str) -> str:
+    """The path (below the base) of the first layer of the layer, block or sub-model
+    ``name``: what the exported ``freeze_up_to`` takes, where the session also took
+    a block's name."""
+    tree = as_tree(base)
+    root = tree.root.path + "/"
+    path = tree.find(name).leaves()[0].path
+    return path.removeprefix(root)
+
+
 def plan_from_controller(controller, *, two_phase: bool | None = None, base_file: str | None = None) -> ExportPlan:
     """Read ``controller``'s config and built layers. ``two_phase=None``: two-phase
     when the controller's last run was ``fine_tune``."""
@@ -102,6 +115,9 @@ def plan_from_controller(controller, *, two_phase: bool | None = None, base_file
             pass
     if two_phase is None:
         two_phase = any(p.get("name") == "fine_tune" for p in controller.phases)
+    fine_tune = config.training.fine_tune
+    if fine_tune.unfreeze_from is not None:
+        fine_tune.unfreeze_from = first_layer_path(base, fine_tune.unfreeze_from)
     if config.base.source == "model" and base_file is None:
         base_file = "base_model.keras"
     return ExportPlan(

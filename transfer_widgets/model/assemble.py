@@ -56,7 +56,11 @@ def family_of(name: str | None) -> str | None:
 @keras.saving.register_keras_serializable(package="transfer_widgets")
 class ImagenetPreprocessing(keras.layers.Layer):
     """``keras.applications.imagenet_utils.preprocess_input`` as a layer, so it is
-    part of the saved model and runs inside the graph (``mode``: tf, torch, caffe)."""
+    part of the saved model and runs inside the graph (``mode``: tf, torch, caffe).
+
+    Exported scripts carry this class under the same registered name, so a model
+    saved by the script or in the session loads in either.
+    """
 
     def __init__(self, mode: str = "tf", **kwargs):
         super().__init__(**kwargs)

@@ -2,13 +2,12 @@
 
 It rebuilds the experiment: the base model, which of its layers train, the
 preprocessing and augmentation, the new head, the compile settings and the
-phases of fit, then saves the trained model.
+phases of fit, then saves the trained model. It needs Keras alone: the helpers
+it defines are plain Keras, copied from transfer-widgets.
 """
 
 import keras
 from keras import layers
-from transfer_widgets import freeze_all, freeze_up_to
-from transfer_widgets.model.assemble import ImagenetPreprocessing, pin_inference_mode
 
 INPUT_SHAPE = (224, 224, 3)
 BATCH_SIZE = 32
@@ -50,6 +49,112 @@ def load_data():
         subset="validation",
     )
     return train, val
+
+
+def base_layers(model, prefix=""):
+    """(path, layer) for each layer of model in order, nested models walked into."""
+    for layer in model.layers:
+        path = prefix + layer.name
+        if isinstance(layer, keras.Model) and layer.layers:
+            yield from base_layers(layer, path + "/")
+        else:
+            yield path, layer
+
+
+def set_trainable_layers(model, flags):
+    """Set the trainable flag of each layer of base_layers(model), in that order.
+
+    A (nested) model's own flag says whether anything in it trains. Keras passes a
+    model's flag down to all its layers, so the models are set first, outermost
+    first, and the layers after them. A layer shared by two sub-models appears
+    twice: its later flag counts.
+    """
+    trains = {}
+    for (_, layer), flag in zip(base_layers(model), flags):
+        trains[id(layer)] = (layer, bool(flag))
+
+    def set_models(container):
+        container.trainable = any(
+            trains[id(layer)][1] for _, layer in base_layers(container)
+        )
+        for layer in container.layers:
+            if isinstance(layer, keras.Model) and layer.layers:
+                set_models(layer)
+
+    set_models(model)
+    for layer, flag in trains.values():
+        layer.trainable = flag
+
+
+def is_batch_norm(layer):
+    """BatchNormalization layers: bulk unfreezing can keep them frozen."""
+    return isinstance(layer, keras.layers.BatchNormalization)
+
+
+def freeze_all(model):
+    """Freeze every layer."""
+    set_trainable_layers(model, [False for _ in base_layers(model)])
+
+
+def freeze_up_to(model, first_trainable, keep_bn_frozen=True):
+    """Freeze the layers before first_trainable (a path); it and those after train.
+
+    keep_bn_frozen: as in unfreeze_all.
+    """
+    paths = [path for path, _ in base_layers(model)]
+    if first_trainable not in paths:
+        raise ValueError(f"{first_trainable!r} is not a layer of {model.name!r}")
+    start = paths.index(first_trainable)
+    ordered = [layer for _, layer in base_layers(model)]
+    flags = [
+        i >= start and not (keep_bn_frozen and is_batch_norm(layer))
+        for i, layer in enumerate(ordered)
+    ]
+    set_trainable_layers(model, flags)
+
+
+@keras.saving.register_keras_serializable(package="transfer_widgets")
+class ImagenetPreprocessing(keras.layers.Layer):
+    """``keras.applications.imagenet_utils.preprocess_input`` as a layer, so it is
+    part of the saved model and runs inside the graph (``mode``: tf, torch, caffe).
+
+    Exported scripts carry this class under the same registered name, so a model
+    saved by the script or in the session loads in either.
+    """
+
+    def __init__(self, mode: str = "tf", **kwargs):
+        super().__init__(**kwargs)
+        self.mode = mode
+
+    def call(self, x):
+        x = keras.ops.cast(x, self.compute_dtype)
+        return keras.applications.imagenet_utils.preprocess_input(x, mode=self.mode)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}
+
+
+def pin_inference_mode(base: keras.Model, pinned: bool = True) -> None:
+    """Make ``base(x, training=False)`` stick inside a functional model.
+
+    Measured on Keras 3.15: a functional model passes its own ``training`` value to
+    every sub-layer that takes one, overriding the ``training=False`` recorded when
+    the base was called, so BatchNorm statistics drift during ``fit`` even though
+    the Keras guide's recipe was followed. Removing ``training`` from the base's
+    call-context arguments keeps the recorded value; an explicit
+    ``base(x, training=True)`` still works. ``pinned=False`` undoes it (a base
+    assembled again with ``training.base_training=True``).
+    """
+    args = getattr(base, "_call_context_args", None)
+    if args is None or not getattr(base, "_call_has_training_arg", True):
+        return
+    if pinned and "training" in args:
+        base._call_context_args = {a for a in args if a != "training"}
+    elif not pinned and "training" not in args:
+        base._call_context_args = {*args, "training"}
 
 
 def load_base():
