@@ -1,20 +1,26 @@
 /**
  * transfer-widgets JupyterLab plugin: what only Lab can do for the widgets.
  *
- * - sets `window.transferWidgets = { version, insertCellBelow(code) }` so the
+ * - sets `window.transferWidgets = { version, insertCellBelow(code, from?) }` so the
  *   anywidget views can tell they run in Lab;
- * - inserts a code cell below the active cell when a widget dispatches a bubbling
- *   `CustomEvent('transfer-widgets:insert-cell', { detail: { code } })`;
+ * - when a widget dispatches a bubbling `CustomEvent('transfer-widgets:insert-cell',
+ *   { detail: { code } })`, inserts `code` as a new code cell directly below the cell
+ *   whose output holds that widget (below the active cell only when the event came
+ *   from outside any notebook cell), and calls `preventDefault()` on the event so
+ *   the widget knows it was inserted;
  * - adds the command "Insert layer tree cell" to the command palette.
  *
- * It does not import `@jupyter-widgets/*`: widgets talk to it through DOM events.
+ * It does not import `@jupyter-widgets/*`: widgets talk to it through DOM events
+ * (see ../widgets/shared/protocol.ts).
  */
 import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
-import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { INotebookTracker, type Notebook, type NotebookPanel } from '@jupyterlab/notebook';
+import { INSERT_EVENT, type InsertCellDetail, type TransferWidgetsGlobal } from '../widgets/shared/protocol';
+import { eventOrigin, locateCell } from './locate';
 
+export { INSERT_EVENT, type TransferWidgetsGlobal };
 export const PLUGIN_ID = 'transfer-widgets:plugin';
-export const INSERT_EVENT = 'transfer-widgets:insert-cell';
 export const VERSION = '0.1.0';
 export const LAYER_TREE_CELL = 'from transfer_widgets import LayerTree\nLayerTree(model)';
 
@@ -22,29 +28,33 @@ export namespace CommandIDs {
   export const insertLayerTree = 'transfer-widgets:insert-layer-tree';
 }
 
-export interface TransferWidgetsGlobal {
-  version: string;
-  insertCellBelow(code: string): boolean;
+/** Insert `code` as a code cell at `index` of `notebook`, make it active and show it. */
+export function insertCodeCell(notebook: Notebook, index: number, code: string): boolean {
+  const model = notebook.model;
+  if (!model) return false;
+  // Trusted like any cell the user adds: the code comes from the user's own session.
+  model.sharedModel.insertCell(index, { cell_type: 'code', source: code, metadata: { trusted: true } });
+  notebook.activeCellIndex = index;
+  notebook.deselectAll();
+  const cell = notebook.widgets[index];
+  if (cell) void notebook.scrollToCell(cell).catch(() => undefined);
+  return true;
 }
 
-declare global {
-  interface Window {
-    transferWidgets?: TransferWidgetsGlobal;
-  }
-}
-
-/** Insert `code` as a new code cell below the active cell of the current notebook. */
-export function insertCellBelow(tracker: INotebookTracker, code: string): boolean {
+/**
+ * Insert `code` as a new code cell below the cell that contains `from` (a widget's
+ * element) in any open notebook; when `from` is in no notebook cell, below the
+ * active cell of the current notebook. Returns whether a cell was inserted.
+ */
+export function insertCellBelow(tracker: INotebookTracker, code: string, from?: Node | null): boolean {
+  const panels: NotebookPanel[] = [];
+  tracker.forEach(panel => panels.push(panel));
+  const found = locateCell(panels, from);
+  if (found) return insertCodeCell(found.panel.content, found.index + 1, code);
   const panel = tracker.currentWidget;
   if (!panel) return false;
   const notebook = panel.content;
-  if (!notebook.model) return false;
-  NotebookActions.insertBelow(notebook);
-  if (notebook.activeCell?.model.type !== 'code') NotebookActions.changeCellType(notebook, 'code');
-  const cell = notebook.activeCell;
-  if (!cell) return false;
-  cell.model.sharedModel.setSource(code);
-  return true;
+  return insertCodeCell(notebook, notebook.activeCell ? notebook.activeCellIndex + 1 : 0, code);
 }
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -54,12 +64,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
   requires: [INotebookTracker],
   optional: [ICommandPalette],
   activate: (app: JupyterFrontEnd, tracker: INotebookTracker, palette: ICommandPalette | null) => {
-    const insert = (code: string) => insertCellBelow(tracker, code);
+    const insert = (code: string, from?: Node | null) => insertCellBelow(tracker, code, from);
     window.transferWidgets = { version: VERSION, insertCellBelow: insert };
 
     const onInsert = (event: Event) => {
-      const code = (event as CustomEvent<{ code?: unknown }>).detail?.code;
-      if (typeof code === 'string') insert(code);
+      const code = (event as CustomEvent<Partial<InsertCellDetail>>).detail?.code;
+      if (typeof code === 'string' && insert(code, eventOrigin(event))) event.preventDefault();
     };
     document.addEventListener(INSERT_EVENT, onInsert);
 
