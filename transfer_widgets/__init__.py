@@ -17,17 +17,18 @@ __version__ = "0.1.0"
 __all__ = [
     "ConfigError",
     "ControllerBusyError",
+    "ExportPanel",
     "FineTuneController",
     "HeadDesigner",
     "LayerNode",
     "LayerTree",
+    "ModelTree",
     "PreflightError",
     "TrainingError",
     "TrainingMonitor",
     "TransferConfig",
-    "datasets",
-    "ModelTree",
     "UnknownLayerError",
+    "datasets",
     "freeze_all",
     "freeze_up_to",
     "inspect_model",
@@ -60,6 +61,10 @@ def __getattr__(name):
         from .widgets.head_designer import HeadDesigner
 
         return HeadDesigner
+    if name == "ExportPanel":
+        from .widgets.export_panel import ExportPanel
+
+        return ExportPanel
     if name == "TrainingMonitor":
         from .widgets.training_monitor import TrainingMonitor
 

@@ -1,7 +1,8 @@
 """Jupyter widgets: thin views over the model-side logic."""
 
+from .export_panel import ExportPanel
 from .head_designer import HeadDesigner
 from .layer_tree import LayerTree
 from .training_monitor import TrainingMonitor
 
-__all__ = ["HeadDesigner", "LayerTree", "TrainingMonitor"]
+__all__ = ["ExportPanel", "HeadDesigner", "LayerTree", "TrainingMonitor"]

@@ -1,0 +1,10 @@
+/** anywidget module: the export panel (see export/view.ts). */
+import './export_panel.css';
+import type { WidgetModel } from './shared/dom';
+import { renderExportPanel } from './export/view';
+
+export default {
+  render({ model, el }: { model: WidgetModel; el: HTMLElement }) {
+    return renderExportPanel({ model, el });
+  }
+};

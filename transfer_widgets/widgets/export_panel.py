@@ -1,0 +1,177 @@
+"""ExportPanel: a controller's experiment as code, to insert, copy, download or load back.
+
+A thin view over :meth:`FineTuneController.export_code` and
+:meth:`FineTuneController.load_config`. The kernel is the single source of truth:
+``kind`` (synced both ways) picks the export, ``code`` is that export and ``cell``
+the notebook-cell export the "Insert cell below" button hands to the JupyterLab
+plugin. Both are recomputed here whenever the experiment changes: a config change
+(:meth:`FineTuneController.on_config_change`), a freezing operation on the model
+(the freezing API's watchers) and the end of a run (a fine-tune changes the flags
+and the phases). The front end sends one intent, ``load_config`` with a file's
+text; a refused load is shown in ``error`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+import traitlets
+
+from ..model import freeze
+from ._bundle import BundledWidget
+
+#: kind -> (label, file name for Download)
+KINDS = {
+    "script": ("Script", "train.py"),
+    "cell": ("Notebook cell", "transfer_cell.py"),
+    "notebook": ("Notebook", "transfer.ipynb"),
+    "json": ("JSON config", "transfer_config.json"),
+}
+#: Larger "config files" are refused before they are parsed (a config is a few KB).
+MAX_CONFIG_CHARS = 5_000_000
+_ACTIVE = ("running", "paused", "stopping")
+
+
+class ExportPanel(BundledWidget):
+    """Show a controller's experiment as code (script, notebook cell, notebook, JSON
+    config), insert it as a cell below (JupyterLab), copy or download it, and load a
+    saved JSON config back into the controller.
+
+    ``ExportPanel(controller, kind="cell")``. The code follows the controller; after
+    changing trainable flags with plain Keras (``layer.trainable = ...``) call
+    :meth:`refresh`.
+    """
+
+    _bundle = "export_panel"
+
+    kind = traitlets.Enum(tuple(KINDS), default_value="script").tag(sync=True)
+    code = traitlets.Unicode("").tag(sync=True)  # export of `code_kind`
+    code_kind = traitlets.Unicode("").tag(sync=True)  # the kind `code` is (it trails `kind` by a round trip)
+    cell = traitlets.Unicode("").tag(sync=True)  # export "cell", what "Insert cell below" inserts
+    export_error = traitlets.Unicode("").tag(sync=True)  # why the export failed ("" when it did not)
+    error = traitlets.Unicode("").tag(sync=True)  # why the last load was refused
+    notice = traitlets.Unicode("").tag(sync=True)  # what the last load did
+    running = traitlets.Bool(False).tag(sync=True)  # the controller trains: loading is refused
+
+    def __init__(self, controller: Any, *, kind: str = "script", **kwargs):
+        if not (hasattr(controller, "export_code") and hasattr(controller, "on_config_change")):
+            raise TypeError(f"ExportPanel needs a FineTuneController, got {type(controller).__name__}")
+        self.controller = controller
+        self.last_traceback: str | None = None  # of the last refused load, for debugging
+        self._unsubscribe: list = []
+        super().__init__(kind=kind, running=controller.running, **kwargs)
+        self._unsubscribe.append(controller.on_config_change(lambda _config: self.refresh()))
+        self._unsubscribe.append(controller.events.subscribe(self._events))
+        self.observe(lambda _change: self.refresh(), names="kind")
+        self.on_msg(self._on_front_end_msg)
+        freeze.watch(self)
+        self.refresh()
+
+    # -- public API ------------------------------------------------------------------
+
+    @property
+    def filename(self) -> str:
+        """The file name Download gives the shown code."""
+        return KINDS[self.kind][1]
+
+    def refresh(self) -> None:
+        """Re-export the controller's experiment (after changing it behind its back)."""
+        try:
+            code = self.controller.export_code(self.kind)
+            cell = code if self.kind == "cell" else self.controller.export_code("cell")
+        except Exception as exc:  # noqa: BLE001 - shown in the panel, which stays usable
+            message = str(exc) or type(exc).__name__
+            with self.hold_sync():
+                self.code = self.cell = ""
+                self.code_kind = self.kind
+                self.export_error = f"Cannot export the experiment ({type(exc).__name__}): {message}"
+            return
+        with self.hold_sync():
+            self.code, self.code_kind, self.cell, self.export_error = code, self.kind, cell, ""
+
+    def load_config(self, config: Any, name: str | None = None) -> None:
+        """Load a saved config (the JSON export's text, or whatever else
+        :meth:`FineTuneController.load_config` takes) into the controller. A config with
+        problems, or a load while the model trains, raises and changes nothing; the panel
+        shows why in :attr:`error` (prefixed with ``name``, the file's name, when given)."""
+        what = f"{name}: " if name else ""
+        try:
+            if isinstance(config, str) and len(config) > MAX_CONFIG_CHARS:
+                raise ValueError(f"{len(config):,} characters is too large for a config; pick the "
+                                 "transfer_config.json the JSON export downloads")
+            if self.controller.running:
+                raise _busy_error(f"Cannot load a config while a run is {self.controller.state}: stop the "
+                                  "run or wait for it to finish, then load it again.")
+            self.controller.load_config(config)
+        except Exception as exc:
+            with self.hold_sync():
+                self.error = f"{what}{_message(exc)}"
+                self.notice = ""
+            raise
+        with self.hold_sync():
+            self.error = ""
+            self.notice = f"Loaded {name or 'the config'} into the controller."
+        self.refresh()  # whether or not load_config told its listeners
+
+    def close(self) -> None:
+        freeze.unwatch(self)
+        for unsubscribe in getattr(self, "_unsubscribe", ()):
+            unsubscribe()
+        self._unsubscribe = []
+        super().close()
+
+    def flags_changed(self, tree) -> None:
+        """Freezing-API hook: the exported freeze plan follows the model's flags."""
+        c = self.controller
+        if c.running:
+            return  # a fine-tune unfreezing mid-run: the code is re-exported when the run ends
+        if tree.model is c.model or any(node.layer is c.base_model for node in tree.nodes if node.kind == "model"):
+            self.refresh()
+
+    # -- controller events -------------------------------------------------------------
+
+    def _events(self, events: list[dict]) -> None:
+        states = [e["state"] for e in events if e.get("type") == "state"]
+        if not states:
+            return
+        running = states[-1] in _ACTIVE
+        self.running = running
+        if not running:
+            self.refresh()  # a run changes what the export writes (flags, phases)
+
+    # -- messages from the front end ---------------------------------------------------
+
+    def _on_front_end_msg(self, _widget, msg: dict[str, Any], _buffers) -> None:
+        kind = msg.get("type") if isinstance(msg, dict) else None
+        if kind == "load_config":
+            text = msg.get("text")
+            name = msg.get("name") if isinstance(msg.get("name"), str) else None
+            if not isinstance(text, str):
+                self.error = "The view sent no file text to load; pick the file again."
+                self.send({"type": "load_done", "ok": False})
+                return
+            ok = True
+            try:
+                self.load_config(text, name=name)
+            except Exception:  # noqa: BLE001 - shown in `error` by load_config, never raised into the comm
+                ok = False
+                self.last_traceback = traceback.format_exc()
+            self.send({"type": "load_done", "ok": ok})
+        elif kind == "refresh":
+            self.refresh()
+        else:
+            self.error = f"Unknown export panel message type {kind!r}: this view is out of date; re-run the cell."
+
+
+def _message(exc: BaseException) -> str:
+    problems = getattr(exc, "problems", None)
+    if problems:  # ConfigError: one line per problem, each naming its field
+        return "the config has problems: " + "; ".join(problems)
+    return str(exc) or type(exc).__name__
+
+
+def _busy_error(message: str) -> Exception:
+    from ..training.controller import ControllerBusyError
+
+    return ControllerBusyError(message)
