@@ -559,8 +559,18 @@ def freeze_plan_from_model(base) -> FreezePlan:
 
 
 def apply_freeze_plan(plan: FreezePlan, base) -> None:
-    """Set the base's flags from a plan, naming layers by path (raises
-    :class:`~transfer_widgets.UnknownLayerError` for a layer the base lacks)."""
+    """Set the base's flags from a plan, naming layers by path; a layer the base
+    lacks raises :class:`ConfigError` naming the field, before any flag changes."""
+    from .model.inspect import UnknownLayerError
+
+    try:
+        _apply_freeze_plan(plan, base)
+    except UnknownLayerError as err:
+        field_name = "freeze.boundary" if plan.kind == "boundary" else "freeze.trainable"
+        raise ConfigError([f"{field_name} {err}"]) from err
+
+
+def _apply_freeze_plan(plan: FreezePlan, base) -> None:
     from .model.freeze import as_tree, freeze_all, freeze_up_to, set_many, unfreeze_all
 
     tree = as_tree(base)

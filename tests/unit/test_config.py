@@ -139,11 +139,14 @@ def test_freeze_plan_is_compact_and_reapplies_by_name(setup, kind):
     assert flags(target) == flags(source)
 
 
-def test_freeze_plan_with_an_unknown_layer_names_it():
-    from transfer_widgets import UnknownLayerError
-
-    with pytest.raises(UnknownLayerError, match="block_9_conv"):
-        apply_freeze_plan(FreezePlan("boundary", boundary="block_9_conv"), backbone())
+def test_freeze_plan_with_an_unknown_layer_names_it_and_the_field():
+    model = backbone()
+    before = [layer.trainable for layer in model.layers]
+    with pytest.raises(ConfigError, match=r"freeze\.boundary .*block_9_conv"):
+        apply_freeze_plan(FreezePlan("boundary", boundary="block_9_conv"), model)
+    with pytest.raises(ConfigError, match=r"freeze\.trainable .*nope"):
+        apply_freeze_plan(FreezePlan("explicit", trainable=[model.layers[0].name, "nope"]), model)
+    assert [layer.trainable for layer in model.layers] == before
 
 
 def test_head_from_spec_with_preview():

@@ -147,6 +147,7 @@ class Gate(keras.callbacks.Callback):
 
 def test_fit_returns_at_once_and_edits_are_refused_while_running():
     c = controller()
+    saved = c.config.to_json()
     gate = Gate()
     c.fit(3, callbacks=[gate])
     assert gate.reached.wait(30)
@@ -154,7 +155,7 @@ def test_fit_returns_at_once_and_edits_are_refused_while_running():
     for edit in (c.freeze_all, c.unfreeze_all, lambda: c.freeze_up_to("block_2_conv"),
                  lambda: c.set("training.learning_rate", 0.1), lambda: c.fit(1), c.lr_find,
                  lambda: c.evaluate(data()), lambda: setattr(c.config.training, "batch_size", 4),
-                 lambda: setattr(c.config, "mode", "feature_extraction")):
+                 lambda: setattr(c.config, "mode", "feature_extraction"), lambda: c.load_config(saved)):
         with pytest.raises(ControllerBusyError, match="while a run is running"):
             edit()
     assert c.config.training.batch_size == 16 and "training.batch_size" in str(

@@ -128,6 +128,11 @@ class MonitorState:
         self.phases.sort(key=lambda p: p["start_epoch"])
         return {"epoch"}
 
+    def _on_reset(self, e) -> set[str]:
+        """The controller loaded another experiment: start over."""
+        self.__init__(e.get("batch_size", self.batch_size), e.get("monitor", self.monitor))
+        return set(self.PARTS)
+
     def _on_state(self, e) -> set[str]:
         state = e["state"]
         if state == "running" and self.state not in ("paused", "stopping", "running"):

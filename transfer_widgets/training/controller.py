@@ -583,6 +583,38 @@ class FineTuneController:
 
         return controller_from_config(cls, config, base_model, **kwargs)
 
+    def load_config(self, config: Any, base_model: Any = None, *, train_data: Any = None,
+                    validation_data: Any = None) -> None:
+        """Replace this controller's experiment with a saved one, in place, so every
+        widget bound to the controller (layer tree, head designer, monitor, export
+        panel) shows it: ``config`` as for :meth:`from_config`.
+
+        The new experiment is built and checked first: a bad config raises
+        :class:`ConfigError` naming the field and changes nothing. An in-memory base
+        or in-memory data that is not passed again is kept from the current
+        experiment. The run history starts afresh (the monitor clears).
+        """
+        from ..export.restore import controller_from_config, load_config
+
+        self._refuse_if_running("load a config")
+        cfg = load_config(config)
+        if base_model is None and cfg.base.source == "model":
+            base_model = self.base_model
+        if train_data is None and cfg.data.source not in ("directory", "demo"):
+            train_data = self.train_data
+            validation_data = self.validation_data if validation_data is None else validation_data
+        fresh = controller_from_config(type(self), cfg, base_model, train_data=train_data,
+                                       validation_data=validation_data, strategy=self.strategy)
+        freezing.unwatch(fresh)
+        for name in ("_config", "model", "base_model", "head", "_feature_model", "input_shape", "train_data",
+                     "validation_data", "_label_mode", "_compiled", "_features", "history", "phases", "error",
+                     "error_traceback", "stop_reason"):
+            setattr(self, name, getattr(fresh, name))
+        self.events.log.clear()  # monitors made from now on start from the new experiment
+        t = self._config.training
+        self.events.emit("reset", batch_size=t.batch_size, monitor=t.monitor)
+        self._config_changed()
+
     def export_code(self, kind: str = "script", *, two_phase: bool | None = None) -> str:
         """The experiment as code: ``"script"``, ``"notebook"`` (ipynb JSON), ``"cell"`` or
         ``"json"``. ``two_phase``: write head-then-fine-tune phases (default: as the last run did)."""

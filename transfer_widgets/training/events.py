@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-URGENT = frozenset({"state", "phase", "error", "warning", "lr_find", "restored"})
+URGENT = frozenset({"state", "phase", "error", "warning", "lr_find", "restored", "reset"})
 
 
 class EventStream:

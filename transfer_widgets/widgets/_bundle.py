@@ -1,4 +1,5 @@
-"""Base class for widgets whose front end is a built anywidget bundle in ``static/``."""
+"""Base class for widgets whose front end is a built anywidget bundle in ``static/``,
+and how a widget tells it was given a controller to follow."""
 
 from __future__ import annotations
 
@@ -33,3 +34,9 @@ class BundledWidget(anywidget.AnyWidget):
             if css.exists():
                 cls._css = css.read_text(encoding="utf-8")
         super().__init__(**kwargs)
+
+
+def is_controller(obj) -> bool:
+    """True for a :class:`~transfer_widgets.FineTuneController` (or a stand-in with its API):
+    widgets given one follow it rather than a fixed model."""
+    return hasattr(obj, "apply_head") and hasattr(obj, "base_model") and hasattr(obj, "on_config_change")

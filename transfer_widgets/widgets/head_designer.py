@@ -36,7 +36,7 @@ from ..model import freeze
 from ..model.assemble import base_input_shape
 from ..model.head import build_head, check_head_fits, default_loss, default_metrics, output_activation, output_units
 from ..model.inspect import format_shape
-from ._bundle import BundledWidget
+from ._bundle import BundledWidget, is_controller
 
 LAYER_FIELDS = {"dense": ("units", "activation"), "dropout": ("rate",)}
 AUGMENTATION_FIELDS = {"random_flip": ("mode",), "random_rotation": ("factor",), "random_zoom": ("factor",),
@@ -79,7 +79,7 @@ class HeadDesigner(BundledWidget):
     def __init__(self, source: Any, *, num_classes: int | None = None, task: str | None = None,
                  read_only: bool = False, config: TransferConfig | None = None,
                  input_shape: tuple[int, ...] | None = None, **kwargs):
-        self.controller = source if _is_controller(source) else None
+        self.controller = source if is_controller(source) else None
         if self.controller is not None:
             self._base = self.controller.base_model
             self._input_shape = tuple(self.controller.input_shape)
@@ -362,6 +362,10 @@ class HeadDesigner(BundledWidget):
     def _config_changed(self, config: TransferConfig) -> None:
         if self._applying:
             return
+        if self.controller.base_model is not self._base:  # a loaded config brought another base
+            self._base = self.controller.base_model
+            self._input_shape = tuple(self.controller.input_shape)
+            self._feature_shape = tuple(self._base.compute_output_shape((None, *self._input_shape)))
         self._config = config.copy()
         self._draft = self._draft_from(self._config)
         self._update()
@@ -472,10 +476,6 @@ class HeadDesigner(BundledWidget):
             if row["id"] == row_id:
                 return i
         raise ValueError(f"No {_section_name(section)} with id {row_id!r}: this view is out of date; re-run the cell.")
-
-
-def _is_controller(obj) -> bool:
-    return hasattr(obj, "apply_head") and hasattr(obj, "base_model") and hasattr(obj, "on_config_change")
 
 
 def _section_name(section: str) -> str:

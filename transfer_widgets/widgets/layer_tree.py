@@ -16,7 +16,7 @@ import traitlets
 
 from ..model import freeze
 from ..model.inspect import LayerNode, ModelTree, format_shape
-from ._bundle import BundledWidget
+from ._bundle import BundledWidget, is_controller
 
 FROZEN, TRAINABLE, MIXED = 0, 1, 2
 
@@ -31,6 +31,10 @@ class LayerTree(BundledWidget):
     Every toggle in the browser changes the model's ``trainable`` flags at once.
     After changing flags from Python (``layer.trainable = ...``), call
     :meth:`refresh`; the freezing methods here refresh by themselves.
+
+    ``LayerTree(controller)`` shows the controller's assembled model and follows
+    it: a new head or a loaded config rebuilds the model, and the tree shows the
+    new one; it is read-only while the controller trains.
     """
 
     _bundle = "layer_tree"
@@ -40,12 +44,19 @@ class LayerTree(BundledWidget):
     keep_bn_frozen = traitlets.Bool(True).tag(sync=True)
 
     def __init__(self, model: Any, *, keep_bn_frozen: bool = True, disabled: bool = False, **kwargs):
-        self._tree = ModelTree(model)  # validates the model before any widget exists
+        self.controller = model if is_controller(model) else None
+        self._tree = ModelTree(model.model if self.controller is not None else model)  # checked before any widget
+        self._unsubscribe: list = []
         super().__init__(keep_bn_frozen=keep_bn_frozen, disabled=disabled, **kwargs)
         self._sent_state = self._flag_columns()
         self.tree = self._tree_payload()
         self.on_msg(self._on_front_end_msg)
         freeze.watch(self)
+        self._read_only = disabled  # as asked, whatever the controller does
+        if self.controller is not None:
+            self.disabled = disabled or self.controller.running
+            self._unsubscribe += [self.controller.on_config_change(lambda _config: self._follow_controller()),
+                                  self.controller.events.subscribe(self._controller_events)]
 
     # -- public API ------------------------------------------------------------------
 
@@ -95,6 +106,9 @@ class LayerTree(BundledWidget):
 
     def close(self) -> None:
         freeze.unwatch(self)
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
         super().close()
 
     def flags_changed(self, tree: ModelTree) -> None:
@@ -107,6 +121,20 @@ class LayerTree(BundledWidget):
             self._send_changes()
 
     # -- internals -----------------------------------------------------------------------
+
+    def _follow_controller(self) -> None:
+        """Show the controller's model again if it rebuilt it (new head, loaded config)."""
+        if self.controller.model is not self._tree.model:
+            self._tree = ModelTree(self.controller.model)
+            self._sent_state = self._flag_columns()
+            self.tree = self._tree_payload()
+        else:
+            self.refresh()
+
+    def _controller_events(self, events: list[dict]) -> None:
+        states = [e["state"] for e in events if e.get("type") == "state"]
+        if states:
+            self.disabled = self._read_only or states[-1] in ("running", "paused", "stopping")
 
     def _edit(self, operation, *args, **kwargs) -> None:
         if self.disabled:
