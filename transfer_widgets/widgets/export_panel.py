@@ -18,6 +18,7 @@ from typing import Any
 
 import traitlets
 
+from ..config import TransferConfig
 from ..model import freeze
 from ._bundle import BundledWidget
 
@@ -91,8 +92,8 @@ class ExportPanel(BundledWidget):
             self.code, self.code_kind, self.cell, self.export_error = code, self.kind, cell, ""
 
     def load_config(self, config: Any, name: str | None = None) -> None:
-        """Load a saved config (the JSON export's text, or whatever else
-        :meth:`FineTuneController.load_config` takes) into the controller. A config with
+        """Load a saved config (the JSON export's text, a dict or a TransferConfig; text is
+        always parsed as JSON, never taken for a kernel-side path) into the controller. A config with
         problems, or a load while the model trains, raises and changes nothing; the panel
         shows why in :attr:`error` (prefixed with ``name``, the file's name, when given)."""
         what = f"{name}: " if name else ""
@@ -103,6 +104,8 @@ class ExportPanel(BundledWidget):
             if self.controller.running:
                 raise _busy_error(f"Cannot load a config while a run is {self.controller.state}: stop the "
                                   "run or wait for it to finish, then load it again.")
+            if isinstance(config, str):
+                config = TransferConfig.from_json(config)
             self.controller.load_config(config)
         except Exception as exc:
             with self.hold_sync():
