@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from playwright.sync_api import expect
 
 HOSTILE = "\"><img src=x onerror=alert(1)>"  # Keras refuses "/" in names, so no </pre>
@@ -121,9 +120,12 @@ def test_insert_cell_below_the_widgets_cell(open_nb, artifacts_dir, console_log)
 
 
 def test_kinds_copy_fallback_and_load_config(open_nb, artifacts_dir, tmp_path, console_log):
-    nb = open_nb(CELLS[:2], theme="dark")
+    nb = open_nb([*CELLS[:2], "from transfer_widgets import LayerTree\nLayerTree(controller)"], theme="dark")
     nb.run_all()
     panel = panel_of(nb)
+    base_row = nb.page.get_by_role("tree", name="Layers of transfer_model").get_by_role("treeitem").filter(
+        has=nb.page.get_by_role("checkbox", name="tiny", exact=True))
+    expect(base_row).to_have_attribute("aria-checked", "mixed")  # frozen up to the hostile layer
     preview = panel.get_by_role("region", name="Exported code")
 
     for label, kind, file in [("JSON config", "json", "transfer_config.json"), ("Notebook", "notebook", "transfer.ipynb"),
@@ -159,10 +161,6 @@ def test_kinds_copy_fallback_and_load_config(open_nb, artifacts_dir, tmp_path, c
     assert nb.page.evaluate("() => window.getSelection().toString()") == exported(nb, "json")
     nb.page.evaluate("() => { delete navigator.clipboard.writeText; }")
 
-    if nb.python("print(hasattr(controller, 'load_config'))") != "True":
-        nb.page.screenshot(path=str(artifacts_dir / "export-panel-dark.png"))
-        pytest.skip("FineTuneController.load_config has not landed yet (another engineer adds it)")
-
     # A config with a bad field: refused inline, naming the field; nothing changes.
     good = json.loads(exported(nb, "json"))
     before = preview.text_content()
@@ -178,8 +176,9 @@ def test_kinds_copy_fallback_and_load_config(open_nb, artifacts_dir, tmp_path, c
     assert json.loads(exported(nb, "json")) == good
     nb.page.screenshot(path=str(artifacts_dir / "export-panel-load-error-dark.png"))
 
-    # A good one: loaded; the preview follows.
+    # A good one: loaded; the preview and the layer tree bound to the controller follow.
     good["training"]["learning_rate"] = 0.0042
+    good["freeze"] = {"kind": "all_frozen", "boundary": None, "keep_bn_frozen": True, "trainable": []}
     (tmp_path / "good.json").write_text(json.dumps(good))
     with nb.page.expect_file_chooser() as chooser:
         panel.get_by_role("button", name="Load config…").click()
@@ -188,5 +187,6 @@ def test_kinds_copy_fallback_and_load_config(open_nb, artifacts_dir, tmp_path, c
     expect(alert).to_be_hidden()
     nb.wait_for_python("print(controller.config.training.learning_rate)", "0.0042")
     expect(preview).to_contain_text("0.0042")
+    expect(base_row).to_have_attribute("aria-checked", "false")
     nb.page.screenshot(path=str(artifacts_dir / "export-panel-dark.png"))
     assert console_log.errors == []
