@@ -14,21 +14,7 @@ from transfer_widgets.config import AugmentationSpec, HeadLayerSpec, HeadSpec
 from transfer_widgets.model import freeze
 
 from .front_end import FrontEnd
-
-
-def backbone():
-    """A small 4-D feature extractor with BatchNorm: (8, 8, 3) -> (None, 4, 4, 6)."""
-    return keras.Sequential([
-        keras.Input((8, 8, 3)),
-        keras.layers.Conv2D(6, 3, padding="same", name="conv"),
-        keras.layers.BatchNormalization(name="bn"),
-        keras.layers.MaxPooling2D(name="pool"),
-    ], name="backbone")
-
-
-def data(n=16, classes=3):
-    rng = np.random.default_rng(0)
-    return rng.random((n, 8, 8, 3), dtype="float32"), rng.integers(0, classes, n)
+from .small_models import backbone, data
 
 
 class Recorder(FrontEnd):
