@@ -129,6 +129,7 @@ class _Writer:
         self.data_helpers: list = []
 
     def carry(self, helpers: list, *objects) -> None:
+        """Have the code define ``objects`` (functions or classes copied as source), once each."""
         for obj in objects:
             if obj not in helpers:
                 helpers.append(obj)
