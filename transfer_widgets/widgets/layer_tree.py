@@ -106,7 +106,7 @@ class LayerTree(BundledWidget):
 
     def close(self) -> None:
         freeze.unwatch(self)
-        for unsubscribe in self._unsubscribe:
+        for unsubscribe in getattr(self, "_unsubscribe", ()):  # also after a failed __init__
             unsubscribe()
         self._unsubscribe = []
         super().close()
