@@ -31,9 +31,9 @@ export function renderExportPanel({ model, el }: { model: WidgetModel; el: HTMLE
   let loading = false;
 
   // ---- static structure ------------------------------------------------------------------
-  const header = h('div', 'tw-ex-header');
+  const header = h('div', 'tw-header');
   const badge = h('span', 'tw-badge', 'Training');
-  header.append(h('span', 'tw-ex-title', 'Export'), h('span', 'tw-ex-muted', 'the experiment as code'), badge);
+  header.append(h('span', 'tw-title', 'Export'), h('span', 'tw-ex-muted', 'the experiment as code'), badge);
 
   const kinds = h('fieldset', 'tw-ex-kinds');
   kinds.append(h('legend', 'tw-ex-legend', 'Export as'));

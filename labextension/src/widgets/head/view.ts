@@ -259,9 +259,9 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
     const lock = locked();
     root.textContent = '';
 
-    const header = h('div', 'tw-hd-header');
+    const header = h('div', 'tw-header');
     header.append(
-      h('span', 'tw-hd-title', 'Head designer'),
+      h('span', 'tw-title', 'Head designer'),
       h('span', 'tw-hd-base', `on ${state.base.name} · features ${state.base.output_shape}`)
     );
     if (lock) header.append(h('span', 'tw-badge', lock === 'Read-only' ? 'Read-only' : 'Training'));
