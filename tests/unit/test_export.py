@@ -412,6 +412,19 @@ def test_exported_code_needs_keras_alone(name, corpus):
         assert imported <= {"keras", "numpy", "pathlib", "sklearn", "tensorflow"}, (kind, imported)
 
 
+def test_an_exported_cell_leaves_the_packages_names_alone(corpus):
+    """Run in a notebook that imported transfer_widgets, the cell must not rebind its
+    names (a later freeze_all(base) would stop telling the layer trees)."""
+    import transfer_widgets
+
+    for c in corpus.values():
+        tree = ast.parse(c["texts"]["cell"])
+        defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+        defined |= {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
+                    if isinstance(t, ast.Name)}
+        assert defined.isdisjoint(transfer_widgets.__all__), defined & set(transfer_widgets.__all__)
+
+
 @pytest.mark.parametrize("name", FULL_RUNS)
 def test_demo_script_trains_an_epoch_and_saves_a_model_that_loads_back(name, corpus, tmp_path):
     script = corpus[name]["script"]

@@ -49,14 +49,14 @@ def test_standalone_freeze_helpers_set_the_same_flags(name):
     model = BUILDERS[name]()
     paths = leaf_paths(model)
     cases = [
-        (lambda: freeze.freeze_all(model), lambda: standalone.freeze_all(model)),
+        (lambda: freeze.freeze_all(model), lambda: standalone.freeze_every_layer(model)),
     ]
     for keep in (True, False):
         cases.append((lambda k=keep: freeze.unfreeze_all(model, keep_bn_frozen=k),
-                      lambda k=keep: standalone.unfreeze_all(model, keep_bn_frozen=k)))
+                      lambda k=keep: standalone.unfreeze_every_layer(model, keep_bn_frozen=k)))
         for i in sorted({0, 1, len(paths) // 3, len(paths) // 2, len(paths) - 1} & set(range(len(paths)))):
             cases.append((lambda k=keep, p=paths[i]: freeze.freeze_up_to(model, p, keep_bn_frozen=k),
-                          lambda k=keep, p=paths[i]: standalone.freeze_up_to(model, p, keep_bn_frozen=k)))
+                          lambda k=keep, p=paths[i]: standalone.unfreeze_from(model, p, keep_bn_frozen=k)))
     rng = np.random.default_rng(3)
     for _ in range(3):
         chosen = [p for p in paths if rng.random() < 0.3]
@@ -82,9 +82,9 @@ def test_every_derived_freeze_plan_round_trips_through_the_helpers(name):
         make_state()
         want = flags_after(model, lambda: None)
         plan = freeze_plan_from_model(model)
-        apply = {"all_frozen": lambda: standalone.freeze_all(model),
-                 "all_trainable": lambda: standalone.unfreeze_all(model, plan.keep_bn_frozen),
-                 "boundary": lambda: standalone.freeze_up_to(model, plan.boundary, plan.keep_bn_frozen),
+        apply = {"all_frozen": lambda: standalone.freeze_every_layer(model),
+                 "all_trainable": lambda: standalone.unfreeze_every_layer(model, plan.keep_bn_frozen),
+                 "boundary": lambda: standalone.unfreeze_from(model, plan.boundary, plan.keep_bn_frozen),
                  "explicit": lambda: standalone.train_only(model, plan.trainable)}[plan.kind]
         assert flags_after(model, apply) == want
 
@@ -92,6 +92,6 @@ def test_every_derived_freeze_plan_round_trips_through_the_helpers(name):
 def test_unknown_paths_are_named():
     model = BUILDERS["sequential_in_sequential"]()
     with pytest.raises(ValueError, match="'nope' is not a layer of"):
-        standalone.freeze_up_to(model, "nope")
+        standalone.unfreeze_from(model, "nope")
     with pytest.raises(ValueError, match=r"not layers of .*\['nope'\]"):
         standalone.train_only(model, ["nope"])

@@ -37,9 +37,9 @@ WIDTH = 88  # ruff format's default line length
 
 #: What each freeze helper the script calls needs copied along, in definition order.
 FREEZE_HELPERS = {
-    "freeze_all": ("base_layers", "set_trainable_layers", "freeze_all"),
-    "unfreeze_all": ("base_layers", "set_trainable_layers", "is_batch_norm", "unfreeze_all"),
-    "freeze_up_to": ("base_layers", "set_trainable_layers", "is_batch_norm", "freeze_up_to"),
+    "freeze_every_layer": ("base_layers", "set_trainable_layers", "freeze_every_layer"),
+    "unfreeze_every_layer": ("base_layers", "set_trainable_layers", "is_batch_norm", "unfreeze_every_layer"),
+    "unfreeze_from": ("base_layers", "set_trainable_layers", "is_batch_norm", "unfreeze_from"),
     "train_only": ("base_layers", "set_trainable_layers", "train_only"),
 }
 
@@ -244,16 +244,16 @@ class _Writer:
     def freeze_lines(self) -> list[str]:
         f = self.c.freeze
         if f.kind == "all_frozen":
-            return ["# Freeze plan: the whole base is frozen.", *self.freeze_call("freeze_all")]
+            return ["# Freeze plan: the whole base is frozen.", *self.freeze_call("freeze_every_layer")]
         if f.kind == "all_trainable":
             bn = " except its BatchNorm layers" if f.keep_bn_frozen else ", BatchNorm layers included"
             return [f"# Freeze plan: the whole base trains{bn}.",
-                    *self.freeze_call("unfreeze_all", f"keep_bn_frozen={f.keep_bn_frozen!r}")]
+                    *self.freeze_call("unfreeze_every_layer", f"keep_bn_frozen={f.keep_bn_frozen!r}")]
         if f.kind == "boundary":
             bn = "BatchNorm layers stay frozen" if f.keep_bn_frozen else "BatchNorm layers included"
             return ["# Freeze plan: the layers before this one frozen, the rest trainable",
                     f"# ({bn}).",
-                    *self.freeze_call("freeze_up_to", lit(f.boundary), f"keep_bn_frozen={f.keep_bn_frozen!r}")]
+                    *self.freeze_call("unfreeze_from", lit(f.boundary), f"keep_bn_frozen={f.keep_bn_frozen!r}")]
         return ["# Freeze plan: exactly the layers in TRAINABLE_LAYERS train.",
                 *self.freeze_call("train_only", "TRAINABLE_LAYERS")]
 
@@ -406,17 +406,17 @@ class _Writer:
                 body += ["compile_model(head, LEARNING_RATE)"] + self.fit_line("head", "HEAD_EPOCHS", True)
             else:
                 body += ["", "# Phase 1: train the head with the base frozen."]
-                body += [*self.freeze_call("freeze_all"), "compile_model(model, LEARNING_RATE)"]
+                body += [*self.freeze_call("freeze_every_layer"), "compile_model(model, LEARNING_RATE)"]
                 body += self.fit_line("model", "HEAD_EPOCHS", False)
             bn = "BatchNorm layers stay frozen" if f.keep_bn_frozen else "BatchNorm layers train too"
             keep = f"keep_bn_frozen={f.keep_bn_frozen!r}"
             if f.unfreeze_from is None:
                 body += ["", f"# Phase 2: unfreeze the whole base ({bn})", "# and train at a lower learning rate.",
-                         *self.freeze_call("unfreeze_all", keep)]
+                         *self.freeze_call("unfreeze_every_layer", keep)]
             else:
                 body += ["", f"# Phase 2: unfreeze the base from this layer on ({bn})",
                          "# and train at a lower learning rate.",
-                         *self.freeze_call("freeze_up_to", lit(f.unfreeze_from), keep)]
+                         *self.freeze_call("unfreeze_from", lit(f.unfreeze_from), keep)]
             body += ["compile_model(model, FINE_TUNE_LEARNING_RATE)"]
             body += self.fit_line("model", "FINE_TUNE_EPOCHS", False)
         elif self.features:

@@ -1,5 +1,7 @@
 """Freeze helpers in plain Keras, for exported scripts: codegen copies their source
-into the script, so the script needs Keras alone.
+into the script, so the script needs Keras alone. Their names differ from the
+package's freezing API, so running an exported cell in a notebook does not
+replace the package's ``freeze_all`` & co. (which also tell the layer trees).
 
 They name layers by the paths :func:`base_layers` gives (``"inner_block/conv"``
 for a layer of a nested model), the paths a :class:`~transfer_widgets.config.FreezePlan`
@@ -52,12 +54,12 @@ def is_batch_norm(layer):
     return isinstance(layer, keras.layers.BatchNormalization)
 
 
-def freeze_all(model):
+def freeze_every_layer(model):
     """Freeze every layer."""
     set_trainable_layers(model, [False for _ in base_layers(model)])
 
 
-def unfreeze_all(model, keep_bn_frozen=True):
+def unfreeze_every_layer(model, keep_bn_frozen=True):
     """Let every layer train. keep_bn_frozen: BatchNormalization layers stay frozen
     (their statistics fit the pretrained data; the Keras guide's advice)."""
     flags = [
@@ -66,10 +68,10 @@ def unfreeze_all(model, keep_bn_frozen=True):
     set_trainable_layers(model, flags)
 
 
-def freeze_up_to(model, first_trainable, keep_bn_frozen=True):
+def unfreeze_from(model, first_trainable, keep_bn_frozen=True):
     """Freeze the layers before first_trainable (a path); it and those after train.
 
-    keep_bn_frozen: as in unfreeze_all.
+    keep_bn_frozen: as in unfreeze_every_layer.
     """
     paths = [path for path, _ in base_layers(model)]
     if first_trainable not in paths:

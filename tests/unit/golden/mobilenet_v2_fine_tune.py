@@ -91,15 +91,15 @@ def is_batch_norm(layer):
     return isinstance(layer, keras.layers.BatchNormalization)
 
 
-def freeze_all(model):
+def freeze_every_layer(model):
     """Freeze every layer."""
     set_trainable_layers(model, [False for _ in base_layers(model)])
 
 
-def freeze_up_to(model, first_trainable, keep_bn_frozen=True):
+def unfreeze_from(model, first_trainable, keep_bn_frozen=True):
     """Freeze the layers before first_trainable (a path); it and those after train.
 
-    keep_bn_frozen: as in unfreeze_all.
+    keep_bn_frozen: as in unfreeze_every_layer.
     """
     paths = [path for path, _ in base_layers(model)]
     if first_trainable not in paths:
@@ -171,7 +171,7 @@ def build_model():
     """Base, freeze plan, preprocessing and head, wired into one model."""
     base = load_base()
     # Freeze plan: the whole base is frozen.
-    freeze_all(base)
+    freeze_every_layer(base)
 
     inputs = keras.Input(INPUT_SHAPE, name="image")
     x = inputs
@@ -226,7 +226,7 @@ def train(model, base, head, train_data, validation_data):
     """The phases of fit, each compiled with its learning rate."""
 
     # Phase 1: train the head with the base frozen.
-    freeze_all(base)
+    freeze_every_layer(base)
     compile_model(model, LEARNING_RATE)
     model.fit(
         train_data,
@@ -237,7 +237,7 @@ def train(model, base, head, train_data, validation_data):
 
     # Phase 2: unfreeze the base from this layer on (BatchNorm layers stay frozen)
     # and train at a lower learning rate.
-    freeze_up_to(base, "block_13_expand", keep_bn_frozen=True)
+    unfreeze_from(base, "block_13_expand", keep_bn_frozen=True)
     compile_model(model, FINE_TUNE_LEARNING_RATE)
     model.fit(
         train_data,
