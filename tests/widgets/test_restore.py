@@ -122,3 +122,21 @@ def test_a_layer_tree_on_a_controller_follows_a_new_head():
     ctl.apply_head(head)
     assert tree.model is ctl.model and "head_0_flatten" in tree_names(tree)
     tree.close()
+
+
+def test_loading_the_same_experiment_keeps_the_trained_model_and_history(bound):
+    """Back to a saved state of this experiment: flags and settings return; the trained
+    weights and the run history stay (nothing the user had is lost)."""
+    ctl, w = bound
+    saved = ctl.export_code("json")
+    model, weights = ctl.model, [v.numpy().copy() for v in ctl.model.weights]
+    ctl.unfreeze_all()
+    ctl.set("training.learning_rate", 0.5)
+
+    ctl.load_config(saved)
+
+    assert ctl.model is model and w["tree"].model is model
+    assert all((a == v.numpy()).all() for a, v in zip(weights, model.weights))
+    assert ctl.config.to_json() == saved
+    assert ctl.history["epoch"] == [0] and w["monitor"].history["epoch"] == [0]
+    assert w["tree"].summary["trainable"] == sum(int(np.prod(v.shape)) for v in ctl.model.trainable_weights)

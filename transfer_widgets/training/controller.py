@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import math
 import threading
 import traceback
@@ -592,7 +593,10 @@ class FineTuneController:
         The new experiment is built and checked first: a bad config raises
         :class:`ConfigError` naming the field and changes nothing. An in-memory base
         or in-memory data that is not passed again is kept from the current
-        experiment. The run history starts afresh (the monitor clears).
+        experiment. When the saved experiment has this one's base, preprocessing and
+        head, the model is kept with its trained weights and the run history (only
+        the flags and settings change); otherwise the model is rebuilt and the
+        history starts afresh (the monitor clears).
         """
         from ..export.restore import controller_from_config, load_config
 
@@ -606,13 +610,18 @@ class FineTuneController:
         fresh = controller_from_config(type(self), cfg, base_model, train_data=train_data,
                                        validation_data=validation_data, strategy=self.strategy)
         freezing.unwatch(fresh)
-        for name in ("_config", "model", "base_model", "head", "_feature_model", "input_shape", "train_data",
-                     "validation_data", "_label_mode", "_compiled", "_features", "history", "phases", "error",
-                     "error_traceback", "stop_reason"):
-            setattr(self, name, getattr(fresh, name))
-        self.events.log.clear()  # monitors made from now on start from the new experiment
-        t = self._config.training
-        self.events.emit("reset", batch_size=t.batch_size, monitor=t.monitor)
+        settings = ("_config", "train_data", "validation_data", "_label_mode", "_features")
+        if _same_model(self, fresh):
+            apply_freeze_plan(fresh._config.freeze, self.base_model)  # same layers: cannot fail
+            for name in settings:
+                setattr(self, name, getattr(fresh, name))
+        else:
+            for name in (*settings, "model", "base_model", "head", "_feature_model", "input_shape", "_compiled",
+                         "history", "phases", "error", "error_traceback", "stop_reason"):
+                setattr(self, name, getattr(fresh, name))
+            self.events.log.clear()  # monitors made from now on start from the new experiment
+            t = self._config.training
+            self.events.emit("reset", batch_size=t.batch_size, monitor=t.monitor)
         self._config_changed()
 
     def export_code(self, kind: str = "script", *, two_phase: bool | None = None) -> str:
@@ -665,6 +674,18 @@ class _ReadOnly:
 
     def __repr__(self):
         return f"<read-only while running: {self._target!r}>"
+
+
+def _same_model(current: FineTuneController, fresh: FineTuneController) -> bool:
+    """Whether ``fresh`` assembles the same model as ``current`` (same base object or
+    base spec, preprocessing, head and base training mode), so ``current``'s trained
+    model can stand for it."""
+    def defining(config: TransferConfig) -> str:
+        d = config.to_dict()
+        return json.dumps([d["base"], d["preprocessing"], d["head"], d["training"]["base_training"]])
+
+    same_specs = defining(current._config) == defining(fresh._config)  # as JSON: tuples read back as lists
+    return same_specs and (fresh._config.base.source != "model" or fresh.base_model is current.base_model)
 
 
 def _head_layers(head) -> list[HeadLayerSpec]:
