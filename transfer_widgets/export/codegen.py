@@ -16,6 +16,7 @@ The code is organised as functions a reader can follow and tests can call:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import unicodedata
@@ -454,10 +455,10 @@ class _Writer:
             extra.append(self.extract_helper())
         train = self.train()
         sep = "\n\n\n"
-        data_helpers = [self.source(obj) for obj in self.data_helpers]
+        data_helpers = [carried_source(obj)[1] for obj in self.data_helpers]
         # The freeze helpers first, each group in its module's order.
-        model_helpers = [self.source(obj) for obj in sorted(
-            self.model_helpers, key=lambda o: (o.__module__ != standalone.__name__, inspect.getsourcelines(o)[1]))]
+        model_helpers = [carried_source(obj)[1] for obj in sorted(
+            self.model_helpers, key=lambda o: (o.__module__ != standalone.__name__, carried_source(o)[0]))]
         out = [Section("Imports", self.import_block()), Section("Settings", constants),
                Section("Data", sep.join([*data_helpers, data]), self.data_note()),
                Section("Model", sep.join([*model_helpers, base, build])),
@@ -468,11 +469,6 @@ class _Writer:
         else:
             out.append(Section("Run", "\n".join(self.run_lines())))
         return out
-
-    @staticmethod
-    def source(obj) -> str:
-        """The source of a carried function or class, as written in this package."""
-        return inspect.getsource(obj).rstrip("\n")
 
     def data_note(self) -> str:
         if self.c.data.source in ("directory", "demo"):
@@ -487,6 +483,14 @@ class _Writer:
         froms = sorted(i for i in self.imports if i == "from keras import layers")
         groups = [g for g in (std, plain + froms) if g]
         return "\n\n".join("\n".join(g) for g in groups)
+
+
+@functools.cache
+def carried_source(obj) -> tuple[int, str]:
+    """(first line, source) of a function or class the code carries, as written in this
+    package (read once: an export panel re-exports on every flag change)."""
+    lines, first = inspect.getsourcelines(obj)
+    return first, "".join(lines).rstrip("\n")
 
 
 def assign(name: str, value: str) -> list[str]:
