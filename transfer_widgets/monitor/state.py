@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ..training.events import ACTIVE
+
 
 class Throughput:
     """Steps per second over a sliding window of recent (time, step) samples."""
@@ -255,7 +257,7 @@ class MonitorState:
 
     def eta_s(self) -> float | None:
         """Seconds left in the run: the epoch in progress plus the epochs after it."""
-        if self.state not in ("running", "paused", "stopping") or self.epoch is None or not self.steps:
+        if self.state not in ACTIVE or self.epoch is None or not self.steps:
             return None
         remaining = self.steps - (self.batch or 0) - 1
         if self.total_epochs is not None:

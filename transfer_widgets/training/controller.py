@@ -42,12 +42,11 @@ from ..model.assemble import assemble, base_input_shape, load_base, preprocessin
 from ..model.head import build_head, default_loss, default_metrics
 from ..model.inspect import check_model
 from .callbacks import BestWeights, LRSweep, RunCallback, RunControl
-from .events import EventStream
+from .events import ACTIVE, EventStream
 from .features import FeatureCache, disk_batches
 from .preflight import check_data
 
 STATES = ("idle", "running", "paused", "stopping", "finished", "failed")
-ACTIVE = ("running", "paused", "stopping")
 
 
 class ControllerBusyError(RuntimeError):

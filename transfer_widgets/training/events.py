@@ -18,6 +18,14 @@ from collections.abc import Callable
 from typing import Any
 
 URGENT = frozenset({"state", "phase", "error", "warning", "lr_find", "restored", "reset"})
+#: The run states in which the controller is busy: views go read-only, edits are refused.
+ACTIVE = ("running", "paused", "stopping")
+
+
+def last_state(events: list[dict]) -> str | None:
+    """The run state the last ``state`` event of a delivery announces (None: none did)."""
+    states = [e["state"] for e in events if e.get("type") == "state"]
+    return states[-1] if states else None
 
 
 class EventStream:

@@ -20,6 +20,7 @@ import traitlets
 
 from ..config import TransferConfig
 from ..model import freeze
+from ..training.events import ACTIVE, last_state
 from ._bundle import BundledWidget
 
 #: kind -> (label, file name for Download)
@@ -31,7 +32,6 @@ KINDS = {
 }
 #: Larger "config files" are refused before they are parsed (a config is a few KB).
 MAX_CONFIG_CHARS = 5_000_000
-_ACTIVE = ("running", "paused", "stopping")
 
 
 class ExportPanel(BundledWidget):
@@ -135,10 +135,10 @@ class ExportPanel(BundledWidget):
     # -- controller events -------------------------------------------------------------
 
     def _events(self, events: list[dict]) -> None:
-        states = [e["state"] for e in events if e.get("type") == "state"]
-        if not states:
+        state = last_state(events)
+        if state is None:
             return
-        running = states[-1] in _ACTIVE
+        running = state in ACTIVE
         self.running = running
         if not running:
             self.refresh()  # a run changes what the export writes (flags, phases)

@@ -36,6 +36,7 @@ from ..model import freeze
 from ..model.assemble import base_input_shape
 from ..model.head import build_head, check_head_fits, default_loss, default_metrics, output_activation, output_units
 from ..model.inspect import format_shape
+from ..training.events import ACTIVE, last_state
 from ._bundle import BundledWidget, is_controller
 
 LAYER_FIELDS = {"dense": ("units", "activation"), "dropout": ("rate",)}
@@ -371,9 +372,9 @@ class HeadDesigner(BundledWidget):
         self._update()
 
     def _events(self, events: list[dict]) -> None:
-        states = [e["state"] for e in events if e.get("type") == "state"]
-        if states:
-            self.disabled = states[-1] in ("running", "paused", "stopping")
+        state = last_state(events)
+        if state is not None:
+            self.disabled = state in ACTIVE
 
     def _payload(self, trial: TransferConfig, problems: list[str]) -> dict[str, Any]:
         d = self._draft

@@ -26,8 +26,8 @@ import numpy as np
 
 from ..monitor import MonitorState, RunningEMA, history_to_csv, history_to_dataframe, lttb
 from ..monitor.callback import BatchLossRecorder, ValidationConfusion
+from ..training.events import ACTIVE
 
-_ACTIVE = ("running", "paused", "stopping")
 _COLORS = {"train": "#1f77b4", "val": "#ff7f0e", "raw": "#4a98d3", "smooth": "#d62728", "phase": "#7f7f7f",
            "best": "#2ca02c"}
 _MARGIN = {"top": 30, "bottom": 40, "left": 60, "right": 16}
@@ -334,7 +334,7 @@ class TrainingMonitor(widgets.VBox):
             self.batch_bar.max = s.steps
             self.batch_bar.value = min((s.batch or 0) + 1, s.steps)
             self.batch_text.value = f"{(s.batch or 0) + 1} / {s.steps}"
-        state = s.state if s.task != "lr_find" or s.state not in _ACTIVE else "finding learning rate"
+        state = s.state if s.task != "lr_find" or s.state not in ACTIVE else "finding learning rate"
         parts = [state.capitalize()]
         if s.state in ("finished",) and s.reason:
             parts[0] = f"Finished ({s.reason})"
@@ -345,10 +345,10 @@ class TrainingMonitor(widgets.VBox):
         if s.global_step is not None or self._recorder.steps:
             parts.append(f"step {self._recorder.steps[-1] if self._recorder.steps else s.global_step}")
         self.status.value = " · ".join(parts)
-        now = time.time() if s.state in _ACTIVE else None
+        now = time.time() if s.state in ACTIVE else None
         rate = s.samples_per_s()
         stats = [f"elapsed {_clock(s.elapsed_s(now))}"]
-        if s.state in _ACTIVE:
+        if s.state in ACTIVE:
             stats.append(f"ETA {_clock(s.eta_s())}")
         if rate is not None:
             stats.append(f"{rate:,.0f} samples/s")
@@ -356,7 +356,7 @@ class TrainingMonitor(widgets.VBox):
 
     def _render_controls(self, hold) -> None:
         s = self._state
-        active = s.state in _ACTIVE
+        active = s.state in ACTIVE
         for b in (self.train_button, self.fine_tune_button, self.lr_find_button):
             b.disabled = active
         self.stop_button.disabled = not active or s.state == "stopping"
