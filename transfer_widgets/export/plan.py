@@ -93,7 +93,7 @@ def _simplest(layer, key: str, value):
 
 def first_layer_path(base, name: str) -> str:
     """The path (below the base) of the first layer of the layer, block or sub-model
-    ``name``: what the exported ``freeze_up_to`` takes, where the session also took
+    ``name``: what the exported ``unfreeze_from`` takes, where the session also took
     a block's name."""
     tree = as_tree(base)
     root = tree.root.path + "/"

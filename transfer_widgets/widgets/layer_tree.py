@@ -16,6 +16,7 @@ import traitlets
 
 from ..model import freeze
 from ..model.inspect import LayerNode, ModelTree, format_shape
+from ..training.events import ACTIVE, last_state
 from ._bundle import BundledWidget, is_controller
 
 FROZEN, TRAINABLE, MIXED = 0, 1, 2
@@ -81,9 +82,7 @@ class LayerTree(BundledWidget):
         paths = [n.path for n in self._tree.nodes]
         tree = ModelTree(self._tree.model)
         if [n.path for n in tree.nodes] != paths:
-            self._tree = tree
-            self._sent_state = self._flag_columns()
-            self.tree = self._tree_payload()
+            self._show(tree)
             return
         self._tree.refresh()
         self._send_changes()
@@ -125,16 +124,20 @@ class LayerTree(BundledWidget):
     def _follow_controller(self) -> None:
         """Show the controller's model again if it rebuilt it (new head, loaded config)."""
         if self.controller.model is not self._tree.model:
-            self._tree = ModelTree(self.controller.model)
-            self._sent_state = self._flag_columns()
-            self.tree = self._tree_payload()
+            self._show(ModelTree(self.controller.model))
         else:
             self.refresh()
 
+    def _show(self, tree: ModelTree) -> None:
+        """Send ``tree`` whole (another structure): the front end renders it afresh."""
+        self._tree = tree
+        self._sent_state = self._flag_columns()
+        self.tree = self._tree_payload()
+
     def _controller_events(self, events: list[dict]) -> None:
-        states = [e["state"] for e in events if e.get("type") == "state"]
-        if states:
-            self.disabled = self._read_only or states[-1] in ("running", "paused", "stopping")
+        state = last_state(events)
+        if state is not None:
+            self.disabled = self._read_only or state in ACTIVE
 
     def _edit(self, operation, *args, **kwargs) -> None:
         if self.disabled:
