@@ -1,7 +1,14 @@
 /** The export panel view in jsdom with a fake anywidget model (and a fake plugin global). */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import widget from '@tw/widgets/export_panel';
-import { KINDS, MAX_CONFIG_BYTES, NO_PLUGIN_REASON, RUNNING_REASON, downloadName, lineCount } from '@tw/widgets/export/logic';
+import {
+  KINDS,
+  MAX_CONFIG_BYTES,
+  NO_PLUGIN_REASON,
+  RUNNING_REASON,
+  downloadName,
+  lineCount
+} from '@tw/widgets/export/logic';
 import { INSERT_EVENT } from '@tw/widgets/shared/protocol';
 import { FakeModel } from './fixtures';
 
@@ -194,7 +201,10 @@ describe('export panel: copy and download', () => {
   });
 
   it('when copying fails, says why, selects the code and points to Ctrl+C / Download', async () => {
-    vi.stubGlobal('navigator', { ...navigator, clipboard: { writeText: vi.fn().mockRejectedValue(new Error('Write permission denied.')) } });
+    vi.stubGlobal('navigator', {
+      ...navigator,
+      clipboard: { writeText: vi.fn().mockRejectedValue(new Error('Write permission denied.')) }
+    });
     const v = mount();
     v.button('Copy').click();
     await flush();
@@ -229,7 +239,12 @@ describe('export panel: copy and download', () => {
       clicked.push({ name: this.download, href: this.href, inDoc: document.body.contains(this) });
     });
     const v = mount();
-    const expected = { script: 'train.py', cell: 'transfer_cell.py', notebook: 'transfer.ipynb', json: 'transfer_config.json' };
+    const expected = {
+      script: 'train.py',
+      cell: 'transfer_cell.py',
+      notebook: 'transfer.ipynb',
+      json: 'transfer_config.json'
+    };
     for (const [kind, file] of Object.entries(expected)) {
       expect(downloadName(kind)).toBe(file);
       v.model.set('kind', kind);
@@ -280,10 +295,10 @@ describe('export panel: load config', () => {
     const v = mount();
     pick(v, new File(['{"head": {"task": 3}}'], 'bad.json'));
     await vi.waitFor(() => expect(v.model.sent).toHaveLength(1));
-    v.model.set('error', "bad.json: the config has problems: head.task must be one of ..., got 3");
+    v.model.set('error', 'bad.json: the config has problems: head.task must be one of ..., got 3');
     v.model.receive({ type: 'load_done', ok: false });
     expect(v.alert().hidden).toBe(false);
-    expect(v.alert().textContent).toBe("bad.json: the config has problems: head.task must be one of ..., got 3");
+    expect(v.alert().textContent).toBe('bad.json: the config has problems: head.task must be one of ..., got 3');
     expect(v.status().hidden).toBe(true);
   });
 

@@ -41,7 +41,8 @@ export function payload(spec: Spec): TestPayload {
       depth,
       path: path ? `${path}/${s.name}` : s.name,
       name: s.name,
-      cls: s.cls ?? (kind === 'model' ? 'Functional' : kind === 'block' ? 'Block' : s.bn ? 'BatchNormalization' : 'Dense'),
+      cls:
+        s.cls ?? (kind === 'model' ? 'Functional' : kind === 'block' ? 'Block' : s.bn ? 'BatchNormalization' : 'Dense'),
       kind,
       shape: kind === 'layer' ? '(None, 4)' : null,
       params: 0,
@@ -78,7 +79,12 @@ export function payload(spec: Spec): TestPayload {
 
 /** root 'flat' with layers d0..d{n-1} */
 export function flatSpec(n = 8): Spec {
-  return { name: 'flat', kind: 'model', cls: 'Sequential', children: Array.from({ length: n }, (_, i) => ({ name: `d${i}` })) };
+  return {
+    name: 'flat',
+    kind: 'model',
+    cls: 'Sequential',
+    children: Array.from({ length: n }, (_, i) => ({ name: `d${i}` }))
+  };
 }
 
 /** transfer -> input, backbone (model) -> block_0..2 (conv, bn, relu), classifier */

@@ -19,7 +19,8 @@ function mount(state: HeadState = headState(), extra: Record<string, any> = {}) 
   cleanups.push(cleanup);
   const list = (name: string) => el.querySelector<HTMLElement>(`ol[aria-label="${name}"]`)!;
   const rows = (name = 'Head layers') => Array.from(list(name).querySelectorAll<HTMLElement>(':scope > li'));
-  const row = (name: string, listName = 'Head layers') => rows(listName).find(r => r.getAttribute('aria-label') === name)!;
+  const row = (name: string, listName = 'Head layers') =>
+    rows(listName).find(r => r.getAttribute('aria-label') === name)!;
   const labelled = (root: ParentNode, label: string) => {
     const lab = Array.from(root.querySelectorAll('label')).find(l => l.textContent === label)!;
     return el.querySelector<HTMLInputElement | HTMLSelectElement>(`#${lab.getAttribute('for')}`)!;
@@ -59,7 +60,9 @@ describe('head designer view', () => {
     expect(output.querySelector('.tw-hd-type')!.textContent).toBe('Output · Dense 3, softmax');
     expect(output.querySelector('.tw-hd-shape')!.textContent).toBe('→ (None, 3)');
     expect(output.querySelector('button')).toBeNull(); // the output layer cannot be removed
-    expect(v.el.querySelector('.tw-hd-totals')!.textContent).toBe('Head: 163 params · Model: 331 params, 331 trainable');
+    expect(v.el.querySelector('.tw-hd-totals')!.textContent).toBe(
+      'Head: 163 params · Model: 331 params, 331 trainable'
+    );
     expect(v.el.querySelector('[role="status"]')!.textContent).toBe('Applied to the model');
     expect(v.rows('Augmentation layers').map(r => r.getAttribute('aria-label'))).toEqual(['1. Random flip']);
     // every form control has a label
@@ -139,16 +142,31 @@ describe('head designer view', () => {
     v.model.set('state', s);
     const lr = v.labelled(v.el, 'Learning rate');
     expect(lr.getAttribute('aria-invalid')).toBe('true');
-    expect(lr.closest('.tw-hd-field')!.querySelector('.tw-hd-error')!.textContent).toBe('must be a positive number, got 0');
+    expect(lr.closest('.tw-hd-field')!.querySelector('.tw-hd-error')!.textContent).toBe(
+      'must be a positive number, got 0'
+    );
     expect(v.labelled(v.el, 'Metrics').closest('.tw-hd-field')!.textContent).toContain("got 'x'");
-    expect(v.el.querySelector('.tw-hd-head > .tw-hd-row-error')!.textContent).toBe("must reduce the base's output to a vector");
+    expect(v.el.querySelector('.tw-hd-head > .tw-hd-row-error')!.textContent).toBe(
+      "must reduce the base's output to a vector"
+    );
   });
 
   it('drags a row by its handle to a new place', () => {
     const v = mount();
     // jsdom has no layout: give each row a box.
     v.rows().forEach((r, i) => {
-      r.getBoundingClientRect = () => ({ top: i * 30, bottom: i * 30 + 30, left: 0, right: 100, height: 30, width: 100, x: 0, y: i * 30, toJSON() {} }) as DOMRect;
+      r.getBoundingClientRect = () =>
+        ({
+          top: i * 30,
+          bottom: i * 30 + 30,
+          left: 0,
+          right: 100,
+          height: 30,
+          width: 100,
+          x: 0,
+          y: i * 30,
+          toJSON() {}
+        }) as DOMRect;
     });
     const Pointer: typeof MouseEvent = (globalThis as any).PointerEvent ?? MouseEvent;
     const handle = v.button('Drag 3. Dropout to reorder (Alt+Arrow keys move it)');
@@ -174,7 +192,9 @@ describe('head designer view', () => {
     const s = headState();
     s.layers = [s.layers[1], s.layers[0], s.layers[2]];
     v.model.set('state', s);
-    expect(document.activeElement!.getAttribute('aria-label')).toBe('Drag 1. Dense to reorder (Alt+Arrow keys move it)');
+    expect(document.activeElement!.getAttribute('aria-label')).toBe(
+      'Drag 1. Dense to reorder (Alt+Arrow keys move it)'
+    );
   });
 
   it('is read-only or disabled while training: every control is disabled', () => {

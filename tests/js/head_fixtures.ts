@@ -3,7 +3,13 @@ import type { HeadState } from '@tw/widgets/head/types';
 
 export function headState(over: Partial<HeadState> = {}): HeadState {
   return {
-    base: { name: 'backbone', input_shape: '(None, 8, 8, 3)', output_shape: '(None, 4, 4, 6)', params: 168, trainable: 168 },
+    base: {
+      name: 'backbone',
+      input_shape: '(None, 8, 8, 3)',
+      output_shape: '(None, 4, 4, 6)',
+      params: 168,
+      trainable: 168
+    },
     layers: [
       { id: 1, type: 'global_average_pooling' },
       { id: 3, type: 'dense', units: 16, activation: 'relu' },
@@ -37,7 +43,14 @@ export function headState(over: Partial<HeadState> = {}): HeadState {
       tasks: ['multiclass', 'binary', 'multilabel', 'regression'],
       activations: ['relu', 'gelu', 'swish', 'elu', 'selu', 'tanh', 'sigmoid', 'linear'],
       optimizers: ['adam', 'adamw', 'sgd', 'rmsprop', 'nadam', 'adagrad'],
-      losses: ['sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse', 'mae', 'huber'],
+      losses: [
+        'sparse_categorical_crossentropy',
+        'categorical_crossentropy',
+        'binary_crossentropy',
+        'mse',
+        'mae',
+        'huber'
+      ],
       presets: [
         { name: 'keras_guide', label: 'Keras guide', description: 'global average pooling, dropout 0.2, output' },
         { name: 'teachable_machine', label: 'Teachable Machine', description: 'dense 100 relu, output' },

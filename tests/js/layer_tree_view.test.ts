@@ -19,9 +19,10 @@ function mount(spec: Spec, extra: Record<string, any> = {}) {
   cleanups.push(cleanup);
   const tree = el.querySelector<HTMLElement>('[role="tree"]')!;
   const scroller = el.querySelector<HTMLElement>('.tw-scroller')!;
-  const rows = () => Array.from(tree.querySelectorAll<HTMLElement>('[role="treeitem"]')).sort(
-    (a, b) => parseFloat(a.style.top) - parseFloat(b.style.top)
-  );
+  const rows = () =>
+    Array.from(tree.querySelectorAll<HTMLElement>('[role="treeitem"]')).sort(
+      (a, b) => parseFloat(a.style.top) - parseFloat(b.style.top)
+    );
   const box = (name: string) => {
     const found = Array.from(tree.querySelectorAll<HTMLInputElement>('input[type="checkbox"]')).filter(
       b => b.getAttribute('aria-label') === name
@@ -47,7 +48,15 @@ describe('layer tree view', () => {
     const v = mount(nestedSpec());
     expect(v.model.sent).toEqual([{ type: 'hello' }]);
     expect(v.tree.getAttribute('aria-label')).toBe('Layers of transfer');
-    expect(v.rowNames()).toEqual(['transfer', 'input_layer', 'backbone', 'block_0', 'block_1', 'block_2', 'classifier']);
+    expect(v.rowNames()).toEqual([
+      'transfer',
+      'input_layer',
+      'backbone',
+      'block_0',
+      'block_1',
+      'block_2',
+      'classifier'
+    ]);
     const root = v.row('transfer')!;
     expect(root.getAttribute('aria-level')).toBe('1');
     expect(root.getAttribute('aria-expanded')).toBe('true');
@@ -66,7 +75,8 @@ describe('layer tree view', () => {
     expect(v.el.querySelector('input[type="search"]')!.id).toBe(
       Array.from(v.el.querySelectorAll('label')).find(l => l.textContent === 'Filter layers')!.htmlFor
     );
-    for (const text of ['Freeze all', 'Unfreeze all', 'Expand all', 'Collapse all']) expect(v.button(text)).toBeTruthy();
+    for (const text of ['Freeze all', 'Unfreeze all', 'Expand all', 'Collapse all'])
+      expect(v.button(text)).toBeTruthy();
     const header = v.el.querySelector('.tw-header')!.textContent;
     expect(header).toBe('LayerClassOutput shapeParamsTrainable params');
   });
@@ -89,8 +99,14 @@ describe('layer tree view', () => {
     d1.click();
     expect(v.model.last()).toEqual({ type: 'toggle', id: 2 });
     expect(d1.checked).toBe(true); // unchanged until flags arrive
-    v.model.receive({ type: 'flags', full: false, ids: [0, 2], state: [2, 0], trainable_params: [140, 0],
-      summary: { total: 160, trainable: 140, non_trainable: 20 } });
+    v.model.receive({
+      type: 'flags',
+      full: false,
+      ids: [0, 2],
+      state: [2, 0],
+      trainable_params: [140, 0],
+      summary: { total: 160, trainable: 140, non_trainable: 20 }
+    });
     expect(d1.checked).toBe(false);
     expect(v.row('d1')!.getAttribute('aria-checked')).toBe('false');
     expect(v.row('flat')!.getAttribute('aria-checked')).toBe('mixed');
@@ -100,15 +116,23 @@ describe('layer tree view', () => {
   it('shift-click sets the visible range to the anchor value', () => {
     const v = mount(flatSpec());
     v.box('d1')!.click();
-    v.model.receive({ type: 'flags', full: false, ids: [2], state: [0], trainable_params: [0],
-      summary: { total: 160, trainable: 140, non_trainable: 20 } });
+    v.model.receive({
+      type: 'flags',
+      full: false,
+      ids: [2],
+      state: [0],
+      trainable_params: [0],
+      summary: { total: 160, trainable: 140, non_trainable: 20 }
+    });
     v.box('d4')!.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, shiftKey: true }));
     expect(v.model.last()).toEqual({ type: 'set', ids: [2, 3, 4, 5], value: false });
   });
 
   it('keyboard: arrows, Home/End, Right/Left, Enter and Space', () => {
     const v = mount(nestedSpec());
-    v.row('transfer')!.querySelector('.tw-name')!.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+    v.row('transfer')!
+      .querySelector('.tw-name')!
+      .dispatchEvent(new MouseEvent('click', { bubbles: true }));
     expect(document.activeElement).toBe(v.row('transfer'));
     v.key(document.activeElement!, 'ArrowDown');
     expect(document.activeElement).toBe(v.row('input_layer'));
@@ -152,12 +176,27 @@ describe('layer tree view', () => {
     search.value = 'relu';
     search.dispatchEvent(new Event('input', { bubbles: true }));
     expect(v.rowNames()).toEqual([
-      'transfer', 'backbone', 'block_0', 'block_0_relu', 'block_1', 'block_1_relu', 'block_2', 'block_2_relu'
+      'transfer',
+      'backbone',
+      'block_0',
+      'block_0_relu',
+      'block_1',
+      'block_1_relu',
+      'block_2',
+      'block_2_relu'
     ]);
     search.value = '';
     search.dispatchEvent(new Event('input', { bubbles: true }));
     expect(v.separator().hidden).toBe(false);
-    expect(v.rowNames()).toEqual(['transfer', 'input_layer', 'backbone', 'block_0', 'block_1', 'block_2', 'classifier']);
+    expect(v.rowNames()).toEqual([
+      'transfer',
+      'input_layer',
+      'backbone',
+      'block_0',
+      'block_1',
+      'block_2',
+      'classifier'
+    ]);
   });
 
   it('disabled: read-only badge, disabled controls, still navigable', () => {
@@ -203,7 +242,9 @@ describe('layer tree view', () => {
     expect(focused.isConnected).toBe(true);
     expect(document.activeElement).toBe(focused);
     v.key(focused, 'ArrowDown');
-    expect(parseFloat((document.activeElement as HTMLElement).style.top)).toBe(parseFloat(focused.style.top) + ROW_HEIGHT);
+    expect(parseFloat((document.activeElement as HTMLElement).style.top)).toBe(
+      parseFloat(focused.style.top) + ROW_HEIGHT
+    );
   });
 
   it('renders a hostile layer name as text', () => {
@@ -228,13 +269,21 @@ describe('layer tree view', () => {
     const touched = new Set<string>();
     const observer = new MutationObserver(records => {
       for (const rec of records) {
-        const r = (rec.target as Element).closest?.('[role="treeitem"]') ?? rec.target.parentElement?.closest('[role="treeitem"]');
+        const r =
+          (rec.target as Element).closest?.('[role="treeitem"]') ??
+          rec.target.parentElement?.closest('[role="treeitem"]');
         if (r) touched.add((r as HTMLElement).dataset.id!);
       }
     });
     observer.observe(v.tree, { subtree: true, attributes: true, childList: true, characterData: true });
-    v.model.receive({ type: 'flags', full: false, ids: [0, 4], state: [2, 0], trainable_params: [140, 0],
-      summary: { total: 160, trainable: 140, non_trainable: 20 } });
+    v.model.receive({
+      type: 'flags',
+      full: false,
+      ids: [0, 4],
+      state: [2, 0],
+      trainable_params: [140, 0],
+      summary: { total: 160, trainable: 140, non_trainable: 20 }
+    });
     await Promise.resolve();
     observer.disconnect();
     expect([...touched].sort()).toEqual(['0', '4']);
@@ -263,8 +312,14 @@ describe('layer tree view', () => {
     expect(ghost.hidden).toBe(true);
     expect(v.model.last()).toEqual({ type: 'boundary', id: 4 }); // d3
     // the kernel answers: d0..d2 frozen
-    v.model.receive({ type: 'flags', full: false, ids: [0, 1, 2, 3], state: [2, 0, 0, 0], trainable_params: [100, 0, 0, 0],
-      summary: { total: 160, trainable: 100, non_trainable: 60 } });
+    v.model.receive({
+      type: 'flags',
+      full: false,
+      ids: [0, 1, 2, 3],
+      state: [2, 0, 0, 0],
+      trainable_params: [100, 0, 0, 0],
+      summary: { total: 160, trainable: 100, non_trainable: 60 }
+    });
     expect(sep.getAttribute('aria-valuenow')).toBe('4');
     v.key(sep, 'ArrowUp');
     expect(v.model.last()).toEqual({ type: 'boundary', id: 3 });
@@ -280,7 +335,8 @@ describe('layer tree view', () => {
     expect(v.model.last()).toEqual({ type: 'freeze_all' });
     v.button('Unfreeze all').click();
     expect(v.model.last()).toEqual({ type: 'unfreeze_all' });
-    const bn = Array.from(v.el.querySelectorAll('label')).find(l => l.textContent === 'Keep BatchNorm frozen')!
+    const bn = Array.from(v.el.querySelectorAll('label'))
+      .find(l => l.textContent === 'Keep BatchNorm frozen')!
       .querySelector('input')!;
     expect(bn.checked).toBe(true);
     bn.click();
@@ -293,8 +349,14 @@ describe('layer tree view', () => {
     const el2 = document.createElement('div');
     document.body.append(el2);
     const cleanup2 = widget.render({ model: a.model, el: el2 });
-    a.model.receive({ type: 'flags', full: false, ids: [1], state: [0], trainable_params: [0],
-      summary: { total: 160, trainable: 140, non_trainable: 20 } });
+    a.model.receive({
+      type: 'flags',
+      full: false,
+      ids: [1],
+      state: [0],
+      trainable_params: [0],
+      summary: { total: 160, trainable: 140, non_trainable: 20 }
+    });
     const box2 = Array.from(el2.querySelectorAll('input')).find(b => b.getAttribute('aria-label') === 'd0')!;
     expect(box2.checked).toBe(false);
     expect(a.box('d0')!.checked).toBe(false);

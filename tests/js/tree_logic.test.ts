@@ -27,9 +27,15 @@ describe('TreeState', () => {
     const { tree } = nested();
     expect(names(tree, tree.leaves)).toEqual([
       'input_layer',
-      'block_0_conv', 'block_0_bn', 'block_0_relu',
-      'block_1_conv', 'block_1_bn', 'block_1_relu',
-      'block_2_conv', 'block_2_bn', 'block_2_relu',
+      'block_0_conv',
+      'block_0_bn',
+      'block_0_relu',
+      'block_1_conv',
+      'block_1_bn',
+      'block_1_relu',
+      'block_2_conv',
+      'block_2_bn',
+      'block_2_relu',
       'classifier'
     ]);
     const backbone = tree.nodes.findIndex(n => n.name === 'backbone');
@@ -41,7 +47,11 @@ describe('TreeState', () => {
   it('applies a flags delta and reports only real changes', () => {
     const { tree } = nested();
     const changed = tree.applyFlags({
-      type: 'flags', full: false, ids: [2, 3, 99], state: [0, 1, 0], trainable_params: [0, 0, 0],
+      type: 'flags',
+      full: false,
+      ids: [2, 3, 99],
+      state: [0, 1, 0],
+      trainable_params: [0, 0, 0],
       summary: { total: 1, trainable: 0, non_trainable: 1 }
     });
     // node 3 keeps state 1 but its trainable count changes; 99 is out of range
@@ -66,7 +76,15 @@ describe('TreeState', () => {
 describe('visible rows', () => {
   it('starts with the root and sub-models open, blocks closed', () => {
     const { tree, rows } = nested();
-    expect(names(tree, rows.ids)).toEqual(['transfer', 'input_layer', 'backbone', 'block_0', 'block_1', 'block_2', 'classifier']);
+    expect(names(tree, rows.ids)).toEqual([
+      'transfer',
+      'input_layer',
+      'backbone',
+      'block_0',
+      'block_1',
+      'block_2',
+      'classifier'
+    ]);
     const r = rows.rowOf[tree.nodes.findIndex(n => n.name === 'block_1')];
     expect(rows.posInSet[r]).toBe(2);
     expect(rows.setSize[r]).toBe(3);
@@ -95,12 +113,26 @@ describe('visible rows', () => {
     expect(expansion.isExpanded(b1)).toBe(false);
     expansion.toggle(b1);
     rows = computeVisible(tree, expansion);
-    expect(names(tree, rows.ids)).toEqual(['transfer', 'backbone', 'block_1', 'block_1_conv', 'block_1_bn', 'block_1_relu']);
+    expect(names(tree, rows.ids)).toEqual([
+      'transfer',
+      'backbone',
+      'block_1',
+      'block_1_conv',
+      'block_1_bn',
+      'block_1_relu'
+    ]);
 
     expansion.setFilter(computeFilter(tree, 'batchnorm'));
     rows = computeVisible(tree, expansion);
     expect(names(tree, rows.ids)).toEqual([
-      'transfer', 'backbone', 'block_0', 'block_0_bn', 'block_1', 'block_1_bn', 'block_2', 'block_2_bn'
+      'transfer',
+      'backbone',
+      'block_0',
+      'block_0_bn',
+      'block_1',
+      'block_1_bn',
+      'block_2',
+      'block_2_bn'
     ]);
     expansion.setFilter(computeFilter(tree, 'nothing-like-this'));
     expect(computeVisible(tree, expansion).ids.length).toBe(0);
@@ -129,7 +161,10 @@ describe('shift-click ranges', () => {
 
 describe('freeze boundary', () => {
   it('counts the leading frozen leaves and draws above the row holding leaf b', () => {
-    const p = payload({ ...flatSpec(8), children: flatSpec(8).children!.map((c, i) => ({ ...c, state: i < 3 ? 0 : 1 })) });
+    const p = payload({
+      ...flatSpec(8),
+      children: flatSpec(8).children!.map((c, i) => ({ ...c, state: i < 3 ? 0 : 1 }))
+    });
     const tree = new TreeState(p);
     const rows = computeVisible(tree, new Expansion(tree));
     expect(leadingFrozenLeaves(tree)).toBe(3);
@@ -151,7 +186,8 @@ describe('freeze boundary', () => {
 
   it('treats frozen BatchNorm leaves right above b as the same boundary', () => {
     const { tree } = nested();
-    for (const name of ['input_layer', 'block_0_conv', 'block_0_bn']) tree.state[tree.nodes.findIndex(n => n.name === name)] = 0;
+    for (const name of ['input_layer', 'block_0_conv', 'block_0_bn'])
+      tree.state[tree.nodes.findIndex(n => n.name === name)] = 0;
     expect(equivalentBoundaries(tree, true)).toEqual([2, 3]);
     expect(equivalentBoundaries(tree, false)).toEqual([3, 3]);
   });
@@ -193,7 +229,12 @@ describe('format', () => {
       'Trainable 2,257,984 (98.5%) · Frozen 34,112 · Total 2,292,096'
     );
     const { tree } = nested();
-    expect(classLabel(tree, tree.nodes.findIndex(n => n.name === 'block_0'))).toBe('Block · 3 layers');
+    expect(
+      classLabel(
+        tree,
+        tree.nodes.findIndex(n => n.name === 'block_0')
+      )
+    ).toBe('Block · 3 layers');
     expect(classLabel(tree, 1)).toBe('InputLayer');
     expect([0, 1, 2].map(ariaChecked)).toEqual(['false', 'true', 'mixed']);
   });

@@ -33,7 +33,8 @@ export const MAX_CONFIG_BYTES = 5_000_000;
 
 export const NO_PLUGIN_REASON =
   'Insert cell below needs JupyterLab with the transfer-widgets extension, which this page does not have: use Copy or Download.';
-export const RUNNING_REASON = 'Load config… is unavailable while the model trains: stop the run or wait for it to finish.';
+export const RUNNING_REASON =
+  'Load config… is unavailable while the model trains: stop the run or wait for it to finish.';
 
 /** "97 lines" / "1 line". */
 export function lineCount(code: string): string {
@@ -43,7 +44,10 @@ export function lineCount(code: string): string {
 }
 
 /** Copy with the async clipboard API; rejects with a reason when it is missing or refused. */
-export async function copyText(text: string, clipboard: Pick<Clipboard, 'writeText'> | undefined = navigator.clipboard): Promise<void> {
+export async function copyText(
+  text: string,
+  clipboard: Pick<Clipboard, 'writeText'> | undefined = navigator.clipboard
+): Promise<void> {
   if (!clipboard || typeof clipboard.writeText !== 'function') {
     throw new Error('this page has no clipboard access');
   }
@@ -71,13 +75,16 @@ export function downloadText(text: string, name: string, mime: string, doc: Docu
 export async function readConfigFile(file: File): Promise<string> {
   if (file.size > MAX_CONFIG_BYTES) {
     const mb = (file.size / 1e6).toFixed(1);
-    throw new Error(`${file.name} is ${mb} MB, too large for a config: pick the transfer_config.json that Download saves for JSON config.`);
+    throw new Error(
+      `${file.name} is ${mb} MB, too large for a config: pick the transfer_config.json that Download saves for JSON config.`
+    );
   }
   if (typeof file.text === 'function') return file.text();
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
     reader.onload = () => resolve(String(reader.result ?? ''));
-    reader.onerror = () => reject(new Error(`Could not read ${file.name}: ${reader.error?.message ?? 'unknown error'}`));
+    reader.onerror = () =>
+      reject(new Error(`Could not read ${file.name}: ${reader.error?.message ?? 'unknown error'}`));
     reader.readAsText(file);
   });
 }

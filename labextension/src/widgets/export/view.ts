@@ -124,12 +124,18 @@ export function renderExportPanel({ model, el }: { model: WidgetModel; el: HTMLE
     const statusText = loading ? 'Loading the config…' : local && !local.error ? local.text : notice;
     status.textContent = statusText;
     status.hidden = !statusText;
-    const errors = [String(model.get('export_error') ?? ''), local?.error ? local.text : String(model.get('error') ?? '')]
-      .filter(Boolean);
+    const errors = [
+      String(model.get('export_error') ?? ''),
+      local?.error ? local.text : String(model.get('error') ?? '')
+    ].filter(Boolean);
     alert.textContent = errors.join('\n');
     alert.hidden = errors.length === 0;
 
-    caption.textContent = ready ? `${info.file} · ${lineCount(code())}` : model.get('export_error') ? info.file : `${info.file} · exporting…`;
+    caption.textContent = ready
+      ? `${info.file} · ${lineCount(code())}`
+      : model.get('export_error')
+        ? info.file
+        : `${info.file} · exporting…`;
     pre.setAttribute('aria-busy', ready ? 'false' : 'true');
     pre.classList.toggle('tw-ex-stale', !ready);
     // Untrusted text (layer names, paths): textContent only.
@@ -147,7 +153,8 @@ export function renderExportPanel({ model, el }: { model: WidgetModel; el: HTMLE
     if (!labPlugin()) return say(NO_PLUGIN_REASON, true);
     if (!cell) return say('There is no code to insert: the export failed (see above).', true);
     if (requestInsertCell(root, cell)) say("Inserted the experiment as a code cell below this widget's cell.");
-    else say('The JupyterLab extension did not insert the cell (no notebook is open here): use Copy or Download.', true);
+    else
+      say('The JupyterLab extension did not insert the cell (no notebook is open here): use Copy or Download.', true);
   };
 
   const copy = async () => {
@@ -159,7 +166,10 @@ export function renderExportPanel({ model, el }: { model: WidgetModel; el: HTMLE
       // Leave the code selected so Ctrl+C / ⌘C copies it.
       const sel = el.ownerDocument.getSelection?.();
       if (sel) sel.selectAllChildren(pre);
-      say(`Could not copy (${errorMessage(err)}). The code is selected below: press Ctrl+C (⌘C on a Mac), or use Download.`, true);
+      say(
+        `Could not copy (${errorMessage(err)}). The code is selected below: press Ctrl+C (⌘C on a Mac), or use Download.`,
+        true
+      );
     }
   };
 
@@ -213,7 +223,8 @@ export function renderExportPanel({ model, el }: { model: WidgetModel; el: HTMLE
   update();
 
   return () => {
-    for (const name of ['code', 'code_kind', 'cell', 'kind', 'running', 'export_error']) model.off(`change:${name}`, update);
+    for (const name of ['code', 'code_kind', 'cell', 'kind', 'running', 'export_error'])
+      model.off(`change:${name}`, update);
     model.off('change:error', onKernel);
     model.off('change:notice', onKernel);
     model.off('msg:custom', onMsg);

@@ -80,7 +80,12 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
   };
 
   const textInput = (value: unknown, onCommit: (text: string) => void, attrs: Record<string, string> = {}) => {
-    const input = h('input', 'tw-hd-input', undefined, { type: 'text', autocomplete: 'off', spellcheck: 'false', ...attrs });
+    const input = h('input', 'tw-hd-input', undefined, {
+      type: 'text',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      ...attrs
+    });
     input.value = showValue(value);
     input.addEventListener('change', () => onCommit(input.value));
     input.addEventListener('keydown', e => {
@@ -140,10 +145,17 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
       if (kind === 'number') {
         control = textInput(value, t => commit(parseNumber(t)), { inputmode: 'decimal' });
       } else if (kind === 'activation') {
-        const opts: [string, string][] = [['', 'none (linear)'], ...state.options.activations.map(a => [a, a] as [string, string])];
+        const opts: [string, string][] = [
+          ['', 'none (linear)'],
+          ...state.options.activations.map(a => [a, a] as [string, string])
+        ];
         control = select(opts, value ?? '', v => commit(v === '' ? null : v));
       } else {
-        control = select(FLIP_MODES.map(m => [m, m.replace(/_/g, ' ')] as [string, string]), value ?? 'horizontal', v => commit(v));
+        control = select(
+          FLIP_MODES.map(m => [m, m.replace(/_/g, ' ')] as [string, string]),
+          value ?? 'horizontal',
+          v => commit(v)
+        );
       }
       control.setAttribute('aria-label', `${flabel}, ${name}`);
       fields.append(field(flabel, key, control, state.errors[key]));
@@ -183,7 +195,11 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
     }
     div.append(
       h('span', 'tw-hd-shape', `→ ${p.shape}`),
-      h('span', 'tw-hd-params', plural(p.params, 'param') + (p.trainable !== p.params ? ` (${formatInt(p.trainable)} trainable)` : ''))
+      h(
+        'span',
+        'tw-hd-params',
+        plural(p.params, 'param') + (p.trainable !== p.params ? ` (${formatInt(p.trainable)} trainable)` : '')
+      )
     );
     return div;
   };
@@ -192,9 +208,11 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
     const div = h('div', 'tw-hd-palette', undefined, { role: 'group', 'aria-label': label });
     div.append(h('span', 'tw-hd-palette-label', label));
     for (const t of types) {
-      div.append(button(`+ ${layerLabel(t)}`, 'tw-hd-add', () => send({ type: 'add', section, layer: t }), {
-        'aria-label': `Add ${layerLabel(t)}${section === 'augmentation' ? ' augmentation' : ' layer'}`
-      }));
+      div.append(
+        button(`+ ${layerLabel(t)}`, 'tw-hd-add', () => send({ type: 'add', section, layer: t }), {
+          'aria-label': `Add ${layerLabel(t)}${section === 'augmentation' ? ' augmentation' : ' layer'}`
+        })
+      );
     }
     return div;
   };
@@ -211,7 +229,11 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
     const rows = Array.from(drag.list.querySelectorAll<HTMLElement>(':scope > .tw-hd-row'));
     const listTop = drag.list.getBoundingClientRect().top;
     const ref = rows[drag.gap];
-    const y = ref ? ref.getBoundingClientRect().top : rows.length ? rows[rows.length - 1].getBoundingClientRect().bottom : listTop;
+    const y = ref
+      ? ref.getBoundingClientRect().top
+      : rows.length
+        ? rows[rows.length - 1].getBoundingClientRect().bottom
+        : listTop;
     indicator.style.top = `${y - listTop - 1}px`;
     if (indicator.parentElement !== drag.list) drag.list.append(indicator);
   };
@@ -272,20 +294,38 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
     task.append(h('legend', undefined, 'Task'));
     const taskRow = h('div', 'tw-hd-fields');
     taskRow.append(
-      field('Task', 'head.task', select(state.options.tasks.map(t => [t, taskLabel(t)] as [string, string]), state.task,
-        v => send({ type: 'field', field: 'task', value: v })), state.errors['head.task'])
+      field(
+        'Task',
+        'head.task',
+        select(
+          state.options.tasks.map(t => [t, taskLabel(t)] as [string, string]),
+          state.task,
+          v => send({ type: 'field', field: 'task', value: v })
+        ),
+        state.errors['head.task']
+      )
     );
     const classesLabel = state.task === 'regression' ? 'Outputs' : 'Classes';
-    const classes = textInput(state.num_classes, t => send({ type: 'field', field: 'num_classes', value: parseNumber(t) }), {
-      inputmode: 'numeric',
-      placeholder: state.task === 'binary' ? '2' : state.task === 'regression' ? '1' : ''
-    });
+    const classes = textInput(
+      state.num_classes,
+      t => send({ type: 'field', field: 'num_classes', value: parseNumber(t) }),
+      {
+        inputmode: 'numeric',
+        placeholder: state.task === 'binary' ? '2' : state.task === 'regression' ? '1' : ''
+      }
+    );
     taskRow.append(field(classesLabel, 'head.num_classes', classes, state.errors['head.num_classes']));
-    const names = textInput(state.class_names, t => send({ type: 'field', field: 'class_names', value: parseList(t) }), {
-      placeholder: 'optional: cat, dog, ...'
-    });
+    const names = textInput(
+      state.class_names,
+      t => send({ type: 'field', field: 'class_names', value: parseList(t) }),
+      {
+        placeholder: 'optional: cat, dog, ...'
+      }
+    );
     names.classList.add('tw-hd-wide');
-    taskRow.append(field('Class names', 'head.class_names', names, state.errors['head.class_names'], 'comma-separated'));
+    taskRow.append(
+      field('Class names', 'head.class_names', names, state.errors['head.class_names'], 'comma-separated')
+    );
     task.append(taskRow);
     root.append(task);
 
@@ -293,7 +333,9 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
     const presets = h('div', 'tw-hd-presets', undefined, { role: 'group', 'aria-label': 'Presets' });
     presets.append(h('span', 'tw-hd-palette-label', 'Presets'));
     for (const p of state.options.presets) {
-      presets.append(button(p.label, 'tw-hd-preset', () => send({ type: 'preset', name: p.name }), { title: p.description }));
+      presets.append(
+        button(p.label, 'tw-hd-preset', () => send({ type: 'preset', name: p.name }), { title: p.description })
+      );
     }
     root.append(presets);
 
@@ -312,7 +354,11 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
     const baseRow = h('div', 'tw-hd-fixed tw-hd-base-row');
     baseRow.append(
       h('span', 'tw-hd-type', `Base · ${state.base.name}`),
-      h('span', 'tw-hd-preview', `→ ${state.base.output_shape} · ${plural(state.base.params, 'param')}, ${formatInt(state.base.trainable)} trainable`)
+      h(
+        'span',
+        'tw-hd-preview',
+        `→ ${state.base.output_shape} · ${plural(state.base.params, 'param')}, ${formatInt(state.base.trainable)} trainable`
+      )
     );
     head.append(baseRow);
     const list = h('ol', 'tw-hd-list', undefined, { 'aria-label': 'Head layers' });
@@ -332,18 +378,38 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
     comp.append(h('legend', undefined, 'Compile'));
     const compRow = h('div', 'tw-hd-fields');
     compRow.append(
-      field('Optimizer', 'training.optimizer', select(state.options.optimizers.map(o => [o, o] as [string, string]), state.optimizer,
-        v => send({ type: 'field', field: 'optimizer', value: v })), state.errors['training.optimizer'])
+      field(
+        'Optimizer',
+        'training.optimizer',
+        select(
+          state.options.optimizers.map(o => [o, o] as [string, string]),
+          state.optimizer,
+          v => send({ type: 'field', field: 'optimizer', value: v })
+        ),
+        state.errors['training.optimizer']
+      )
     );
     compRow.append(
-      field('Learning rate', 'training.learning_rate',
-        textInput(state.learning_rate, t => send({ type: 'field', field: 'learning_rate', value: parseNumber(t) }), { inputmode: 'decimal' }),
-        state.errors['training.learning_rate'])
+      field(
+        'Learning rate',
+        'training.learning_rate',
+        textInput(state.learning_rate, t => send({ type: 'field', field: 'learning_rate', value: parseNumber(t) }), {
+          inputmode: 'decimal'
+        }),
+        state.errors['training.learning_rate']
+      )
     );
-    const lossOpts: [string, string][] = [['', `auto: ${state.defaults.loss ?? '—'}`], ...state.options.losses.map(l => [l, l] as [string, string])];
+    const lossOpts: [string, string][] = [
+      ['', `auto: ${state.defaults.loss ?? '—'}`],
+      ...state.options.losses.map(l => [l, l] as [string, string])
+    ];
     compRow.append(
-      field('Loss', 'head.loss', select(lossOpts, state.loss ?? '', v => send({ type: 'field', field: 'loss', value: v === '' ? null : v })),
-        state.errors['head.loss'])
+      field(
+        'Loss',
+        'head.loss',
+        select(lossOpts, state.loss ?? '', v => send({ type: 'field', field: 'loss', value: v === '' ? null : v })),
+        state.errors['head.loss']
+      )
     );
     const metricErrors = Object.entries(state.errors)
       .filter(([k]) => k === 'head.metrics' || k.startsWith('head.metrics['))
@@ -352,19 +418,31 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
       placeholder: `auto: ${state.defaults.metrics.join(', ')}`
     });
     metrics.classList.add('tw-hd-wide');
-    compRow.append(field('Metrics', 'head.metrics', metrics, metricErrors.length ? metricErrors.join('; ') : undefined, 'comma-separated; blank: from the task'));
+    compRow.append(
+      field(
+        'Metrics',
+        'head.metrics',
+        metrics,
+        metricErrors.length ? metricErrors.join('; ') : undefined,
+        'comma-separated; blank: from the task'
+      )
+    );
     comp.append(compRow);
     root.append(comp);
 
     // totals and status
     const footer = h('div', 'tw-hd-footer');
     footer.append(h('span', 'tw-hd-totals', totalsText(state)));
-    const status = h('span', `tw-hd-status ${state.applied ? 'tw-hd-ok' : 'tw-hd-bad'}`, statusText(state, lock), { role: 'status' });
+    const status = h('span', `tw-hd-status ${state.applied ? 'tw-hd-ok' : 'tw-hd-bad'}`, statusText(state, lock), {
+      role: 'status'
+    });
     footer.append(status);
     root.append(footer, alert);
 
     if (lock) {
-      for (const c of Array.from(root.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLButtonElement>('input, select, button'))) {
+      for (const c of Array.from(
+        root.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLButtonElement>('input, select, button')
+      )) {
         c.disabled = true;
       }
     }

@@ -2,6 +2,8 @@
 
 /** 1234567 -> "1,234,567" (rounded, sign kept). */
 export function formatInt(n: number): string {
-  const s = Math.round(Math.abs(n)).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const s = Math.round(Math.abs(n))
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return n < 0 ? `-${s}` : s;
 }

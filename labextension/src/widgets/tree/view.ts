@@ -95,7 +95,8 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
     ['Output shape', 'tw-col-shape'],
     ['Params', 'tw-col-num'],
     ['Trainable params', 'tw-col-num']
-  ]) header.append(h('span', cls, text));
+  ])
+    header.append(h('span', cls, text));
 
   const scroller = h('div', 'tw-scroller');
   const spacer = h('div', 'tw-spacer');
@@ -225,7 +226,11 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
     boundary.dataset.gap = String(gap);
     setAttr(boundary, 'aria-valuenow', String(gap));
     setAttr(boundary, 'aria-valuemax', String(count));
-    setAttr(boundary, 'aria-valuetext', gap >= count ? 'every layer frozen' : `frozen above ${tree.nodes[rows.ids[gap]].name}`);
+    setAttr(
+      boundary,
+      'aria-valuetext',
+      gap >= count ? 'every layer frozen' : `frozen above ${tree.nodes[rows.ids[gap]].name}`
+    );
     setAttr(boundary, 'aria-disabled', disabled ? 'true' : null);
   }
 

@@ -56,7 +56,10 @@ export class Expansion {
   filter: FilterInfo | null = null;
   overrides = new Map<number, boolean>();
 
-  constructor(private tree: TreeState, expanded?: Uint8Array) {
+  constructor(
+    private tree: TreeState,
+    expanded?: Uint8Array
+  ) {
     this.expanded = expanded ?? initialExpansion(tree);
   }
 
