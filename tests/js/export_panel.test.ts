@@ -1,15 +1,16 @@
 /** The export panel view in jsdom with a fake anywidget model (and a fake plugin global). */
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import widget from '@tw/widgets/export_panel';
+
 import {
+  downloadName,
   KINDS,
+  lineCount,
   MAX_CONFIG_BYTES,
   NO_PLUGIN_REASON,
-  RUNNING_REASON,
-  downloadName,
-  lineCount
+  RUNNING_REASON
 } from '@tw/widgets/export/logic';
+import widget from '@tw/widgets/export_panel';
 import { INSERT_EVENT } from '@tw/widgets/shared/protocol';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeModel } from './fixtures';
 
 const HOSTILE = '</pre><img src=x onerror=alert(1)>';

@@ -1,5 +1,5 @@
 /** Pure logic of the head designer: parsing form values, labels, reordering. */
-import { describe, expect, it } from 'vitest';
+
 import {
   fieldKey,
   fieldsOf,
@@ -14,6 +14,7 @@ import {
   totalsText
 } from '@tw/widgets/head/format';
 import { gapAt, moveTarget, stepTarget } from '@tw/widgets/head/reorder';
+import { describe, expect, it } from 'vitest';
 import { headState, invalidState } from './head_fixtures';
 
 describe('form values', () => {

@@ -1,7 +1,8 @@
 /** The head designer view in jsdom with a fake anywidget model. */
-import { afterEach, describe, expect, it } from 'vitest';
-import widget from '@tw/widgets/head_designer';
+
 import type { HeadState } from '@tw/widgets/head/types';
+import widget from '@tw/widgets/head_designer';
+import { afterEach, describe, expect, it } from 'vitest';
 import { FakeModel } from './fixtures';
 import { headState, invalidState } from './head_fixtures';
 

@@ -1,7 +1,8 @@
 /** The layer tree view in jsdom with a fake anywidget model. */
-import { afterEach, describe, expect, it } from 'vitest';
+
 import widget from '@tw/widgets/layer_tree';
 import { ROW_HEIGHT } from '@tw/widgets/tree/view';
+import { afterEach, describe, expect, it } from 'vitest';
 import { bigSpec, FakeModel, flatSpec, fullFlags, nestedSpec, payload, type Spec } from './fixtures';
 
 const cleanups: (() => void)[] = [];

@@ -1,7 +1,8 @@
 /** The plugin's look-up of the notebook cell a widget's event came from (no JupyterLab needed). */
-import { describe, expect, it } from 'vitest';
+
 import { eventOrigin, locateCell } from '@tw/plugin/locate';
 import { INSERT_EVENT, labPlugin, requestInsertCell } from '@tw/widgets/shared/protocol';
+import { describe, expect, it } from 'vitest';
 
 /** Two fake notebook panels with three cells each; a widget element inside a cell's output. */
 function notebooks() {

@@ -1,8 +1,5 @@
 /** Pure tree logic: no DOM. */
-import { describe, expect, it } from 'vitest';
-import { TreeState } from '@tw/widgets/tree/state';
-import { computeFilter, computeVisible, Expansion, nearestVisible } from '@tw/widgets/tree/visible';
-import { rangeIds, rangeMessage } from '@tw/widgets/tree/range';
+
 import {
   boundaryGap,
   boundaryMessage,
@@ -10,8 +7,12 @@ import {
   leadingFrozenLeaves,
   snapToGap
 } from '@tw/widgets/tree/boundary';
-import { keyAction } from '@tw/widgets/tree/keyboard';
 import { ariaChecked, classLabel, formatInt, summaryText } from '@tw/widgets/tree/format';
+import { keyAction } from '@tw/widgets/tree/keyboard';
+import { rangeIds, rangeMessage } from '@tw/widgets/tree/range';
+import { TreeState } from '@tw/widgets/tree/state';
+import { computeFilter, computeVisible, Expansion, nearestVisible } from '@tw/widgets/tree/visible';
+import { describe, expect, it } from 'vitest';
 import { flatSpec, nestedSpec, payload } from './fixtures';
 
 const names = (t: TreeState, ids: ArrayLike<number>) => Array.from(ids, i => t.nodes[i].name);

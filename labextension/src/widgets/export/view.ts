@@ -7,14 +7,14 @@
 import { h, type WidgetModel } from '../shared/dom';
 import { labPlugin, requestInsertCell } from '../shared/protocol';
 import {
-  KINDS,
-  NO_PLUGIN_REASON,
-  RUNNING_REASON,
   copyText,
   downloadText,
   errorMessage,
+  KINDS,
   kindInfo,
   lineCount,
+  NO_PLUGIN_REASON,
+  RUNNING_REASON,
   readConfigFile
 } from './logic';
 

@@ -3,6 +3,8 @@
  * sends intents; validation, preview and applying happen in the kernel.
  * Every model-supplied or user string is written with textContent, never as HTML.
  */
+
+import { h, type WidgetModel } from '../shared/dom';
 import {
   fieldKey,
   fieldsOf,
@@ -18,7 +20,6 @@ import {
   taskLabel,
   totalsText
 } from './format';
-import { h, type WidgetModel } from '../shared/dom';
 import { gapAt, moveTarget, stepTarget } from './reorder';
 import type { HeadState, Row, Section, ViewMessage } from './types';
 

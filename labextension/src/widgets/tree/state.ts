@@ -2,8 +2,9 @@
  * TreeState: the tree structure plus the flags, with the derived indexes every
  * other module needs (subtree ends, leaf order). Pure data, no DOM.
  */
-import { decodeNodes } from './types';
+
 import type { FlagsMessage, Summary, TreeNode, TreePayload } from './types';
+import { decodeNodes } from './types';
 
 export class TreeState {
   readonly modelName: string;

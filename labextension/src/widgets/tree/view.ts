@@ -3,13 +3,14 @@
  * modules next to this one; this file wires them to elements and events.
  * Every model-supplied string is written with textContent, never as HTML.
  */
+
+import { h, type WidgetModel } from '../shared/dom';
 import { boundaryGap, boundaryMessage, leafForGap, snapToGap } from './boundary';
-import { keyAction, type KeyAction } from './keyboard';
 import { ariaChecked, classLabel, formatInt, percent, summaryText } from './format';
+import { type KeyAction, keyAction } from './keyboard';
 import { rangeMessage } from './range';
 import { TreeState } from './state';
 import type { KernelMessage, TreePayload, ViewMessage } from './types';
-import { h, type WidgetModel } from '../shared/dom';
 import { computeFilter, computeVisible, Expansion, nearestVisible, type VisibleRows } from './visible';
 
 export const ROW_HEIGHT = 26;
