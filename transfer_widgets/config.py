@@ -14,6 +14,7 @@ import json
 import math
 import typing
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 TASKS = ("multiclass", "binary", "multilabel", "regression")
@@ -28,11 +29,34 @@ FREEZE_KINDS = ("all_frozen", "all_trainable", "boundary", "explicit")
 FEATURE_CACHES = ("auto", "memory", "disk")
 
 
-class ConfigError(ValueError):
-    """A config with problems; ``problems`` lists each one, naming its field."""
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a config: the ``field`` at fault as a dotted path
+    (``head.layers[1].units``; ``(config)`` / ``(json)`` for the whole input) and
+    what is wrong with it. ``str(problem)`` is ``"<field> <message>"``, the line
+    :meth:`TransferConfig.validate` returns."""
 
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.message}"
+
+    @classmethod
+    def parse(cls, text: str) -> Problem:
+        """A problem from its one-line form, the field being everything before the first space."""
+        field_name, _, message = text.partition(" ")
+        return cls(field_name, message)
+
+
+class ConfigError(ValueError):
+    """A config with problems: ``problems`` lists each one as a line naming its field,
+    ``details`` the same as :class:`Problem` objects (field and message apart)."""
+
+    def __init__(self, problems: Iterable[str | Problem]):
+        items = list(problems)
+        self.details = [p if isinstance(p, Problem) else Problem.parse(p) for p in items]
+        self.problems = [p if isinstance(p, str) else str(p) for p in items]
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"TransferConfig has {len(self.problems)} problem(s):\n{lines}")
 
@@ -231,13 +255,17 @@ class TransferConfig:
 
     # -- validation -----------------------------------------------------------------
 
-    def validate(self) -> list[str]:
-        """Every problem in the config, each starting with its field; [] if none."""
+    def problems(self) -> list[Problem]:
+        """Every problem in the config as :class:`Problem` (field, message); [] if none."""
         return _Validator(self).run()
+
+    def validate(self) -> list[str]:
+        """Every problem in the config, each a line starting with its field; [] if none."""
+        return [str(p) for p in self.problems()]
 
     def check(self) -> TransferConfig:
         """Raise :class:`ConfigError` listing every problem; return self if none."""
-        problems = self.validate()
+        problems = self.problems()
         if problems:
             raise ConfigError(problems)
         return self
@@ -314,10 +342,10 @@ def _is_number(v) -> bool:
 class _Validator:
     def __init__(self, config: TransferConfig):
         self.c = config
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
 
     def add(self, field_name: str, message: str) -> None:
-        self.problems.append(f"{field_name} {message}")
+        self.problems.append(Problem(field_name, message))
 
     def one_of(self, name: str, value, options) -> bool:
         if value not in options:
@@ -332,7 +360,7 @@ class _Validator:
             kind = "a non-negative integer" if allow_zero else "a positive integer"
             self.add(name, f"must be {kind}, got {value!r}")
 
-    def run(self) -> list[str]:
+    def run(self) -> list[Problem]:
         c = self.c
         self.base(c.base)
         self.preprocessing(c.preprocessing)

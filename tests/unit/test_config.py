@@ -16,6 +16,7 @@ from transfer_widgets.config import (
     HeadLayerSpec,
     HeadSpec,
     PreprocessingSpec,
+    Problem,
     TrainingSpec,
     apply_freeze_plan,
     freeze_plan_from_model,
@@ -185,3 +186,24 @@ def test_flags_must_be_booleans_not_strings():
     problems = TransferConfig.from_dict(data).validate()
     assert "training.nan_guard must be true or false, got 'yes'" in problems
     assert "freeze.keep_bn_frozen must be true or false, got 1" in problems
+
+
+def test_problems_are_structured_and_validate_is_their_text():
+    c = TransferConfig()
+    c.head.layers[1].rate = 1.5
+    c.training.batch_size = 0
+    problems = c.problems()
+    assert Problem("training.batch_size", "must be a positive integer, got 0") in problems
+    assert [p.field for p in problems] == ["head.layers[1].rate", "training.batch_size"]
+    assert c.validate() == [str(p) for p in problems]
+    with pytest.raises(ConfigError) as info:
+        c.check()
+    assert info.value.details == problems and info.value.problems == c.validate()
+
+
+def test_config_error_takes_lines_or_problems():
+    err = ConfigError(["head.task must be one of 'multiclass', got 'x'", Problem("mode", "must be one of ...")])
+    assert err.problems == ["head.task must be one of 'multiclass', got 'x'", "mode must be one of ..."]
+    assert err.details == [Problem("head.task", "must be one of 'multiclass', got 'x'"),
+                           Problem("mode", "must be one of ...")]
+    assert "2 problem(s)" in str(err)
