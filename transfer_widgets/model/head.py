@@ -2,50 +2,90 @@
 
 The output layer, loss and metrics follow from the task, so a user picks
 "multiclass, 5 classes" instead of remembering softmax + sparse categorical
-cross-entropy. :func:`head_preview` gives the per-layer output shapes and
-parameter counts that the head designer shows before anything is built.
+cross-entropy. :func:`check_head_fits` says (as :class:`~transfer_widgets.config.Problem`
+objects naming their field) whether a head fits the base's output shape,
+:func:`head_preview` gives the per-layer output shapes and parameter counts the
+head designer shows, and :data:`HEAD_PRESETS` are the ready-made heads it offers.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, TypedDict
 
 import keras
 
-from ..config import ConfigError, HeadLayerSpec, HeadSpec
+from ..config import ConfigError, HeadLayerSpec, HeadSpec, Problem
 
-OUTPUT_LAYER_NAME = "predictions"
+OUTPUT_LAYER_NAME: Final = "predictions"
+#: Head layers that reduce a 4-D feature map (batch, h, w, c) to a vector.
+GLOBAL_POOLING: Final[tuple[str, ...]] = ("global_average_pooling", "global_max_pooling")
+#: The output activation each task uses.
+TASK_ACTIVATIONS: Final[dict[str, str]] = {
+    "multiclass": "softmax",
+    "binary": "sigmoid",
+    "multilabel": "sigmoid",
+    "regression": "linear",
+}
+#: The metrics each task compiles with unless the head names its own.
+TASK_METRICS: Final[dict[str, tuple[str, ...]]] = {
+    "multiclass": ("accuracy",),
+    "binary": ("accuracy",),
+    "multilabel": ("binary_accuracy",),
+    "regression": ("mae",),
+}
+
+Shape = tuple[int | None, ...]
+
+
+def task_units(task: str, num_classes: Any) -> Any:
+    """Units of the output layer for ``task`` with ``num_classes`` (as given: not validated)."""
+    if task == "binary":
+        return 1
+    if task == "regression":
+        return num_classes or 1
+    if num_classes is None:
+        raise ConfigError(
+            [Problem("head.num_classes", f"must be set for a {task} task (or passed as num_classes=)")]
+        )
+    return num_classes
 
 
 def output_units(spec: HeadSpec) -> int:
     """Units of the output layer for the task."""
-    if spec.task == "binary":
-        return 1
-    if spec.task == "regression":
-        return spec.num_classes or 1
-    if spec.num_classes is None:
-        raise ConfigError([f"head.num_classes must be set for a {spec.task} task (or passed as num_classes=)"])
-    return spec.num_classes
+    units: int = task_units(spec.task, spec.num_classes)
+    return units
 
 
 def output_activation(spec: HeadSpec) -> str:
-    return {"multiclass": "softmax", "binary": "sigmoid", "multilabel": "sigmoid", "regression": "linear"}[spec.task]
+    return TASK_ACTIVATIONS[spec.task]
+
+
+def task_loss(task: str, label_mode: str = "sparse") -> str:
+    """The loss a task compiles with; multiclass depends on sparse vs one-hot labels."""
+    if task not in TASK_ACTIVATIONS:
+        raise KeyError(task)
+    if task == "multiclass":
+        return "categorical_crossentropy" if label_mode == "one_hot" else "sparse_categorical_crossentropy"
+    return "mse" if task == "regression" else "binary_crossentropy"
 
 
 def default_loss(spec: HeadSpec, label_mode: str = "sparse") -> str:
-    """The loss for the task; multiclass depends on sparse vs one-hot labels."""
-    if spec.loss is not None:
-        return spec.loss
-    if spec.task == "multiclass":
-        return "categorical_crossentropy" if label_mode == "one_hot" else "sparse_categorical_crossentropy"
-    return "mse" if spec.task == "regression" else "binary_crossentropy"
+    """The head's loss, or the task's (:func:`task_loss`) when it names none."""
+    return spec.loss if spec.loss is not None else task_loss(spec.task, label_mode)
 
 
 def default_metrics(spec: HeadSpec) -> list[str]:
-    if spec.metrics is not None:
-        return list(spec.metrics)
-    return {"multiclass": ["accuracy"], "binary": ["accuracy"], "multilabel": ["binary_accuracy"],
-            "regression": ["mae"]}[spec.task]
+    """The head's metrics, or the task's (:data:`TASK_METRICS`) when it names none."""
+    return list(spec.metrics) if spec.metrics is not None else list(TASK_METRICS[spec.task])
+
+
+def count_weights(weights: Iterable[Any]) -> int:
+    """The number of scalars in ``weights`` (Keras variables), without reading their values."""
+    return int(sum(math.prod(w.shape) for w in weights))
 
 
 def _layer(spec: HeadLayerSpec, index: int) -> keras.Layer:
@@ -62,49 +102,125 @@ def _layer(spec: HeadLayerSpec, index: int) -> keras.Layer:
         return keras.layers.Dense(spec.units, activation=spec.activation, name=name)
     if spec.type == "batch_norm":
         return keras.layers.BatchNormalization(name=name)
-    raise ConfigError([f"head.layers[{index}].type is not a known head layer, got {spec.type!r}"])
+    raise ConfigError(
+        [Problem(f"head.layers[{index}].type", f"is not a known head layer, got {spec.type!r}")]
+    )
 
 
-def check_head_fits(spec: HeadSpec, feature_shape: tuple) -> list[str]:
-    """Problems fitting the head to the base's output shape (``(None, 7, 7, 1280)``)."""
-    problems = []
+def check_head_fits(spec: HeadSpec, feature_shape: Sequence[int | None]) -> list[Problem]:
+    """Problems fitting the head's layers to the base's output shape (``(None, 7, 7, 1280)``),
+    each naming its field (``head.layers[0]``); [] when the head fits."""
+    feature_shape = tuple(feature_shape)
     rank = len(feature_shape)
     for i, layer in enumerate(spec.layers):
-        if layer.type in ("global_average_pooling", "global_max_pooling") and rank != 4:
-            problems.append(f"head.layers[{i}].type {layer.type!r} needs a 4-D feature map (batch, h, w, c), "
-                            f"but the base outputs {feature_shape}")
-            return problems
-        if layer.type in ("global_average_pooling", "global_max_pooling", "flatten"):
+        if layer.type in GLOBAL_POOLING and rank != 4:
+            return [
+                Problem(
+                    f"head.layers[{i}].type",
+                    f"{layer.type!r} needs a 4-D feature map (batch, h, w, c), "
+                    f"but the base outputs {feature_shape}",
+                )
+            ]
+        if layer.type in (*GLOBAL_POOLING, "flatten"):
             rank = 2
         if layer.type == "dense" and rank > 2:
-            problems.append(f"head.layers[{i}] (dense) gets a {rank}-D feature map {feature_shape}: add "
-                            "global_average_pooling or flatten before it")
-            return problems
+            return [
+                Problem(
+                    f"head.layers[{i}]",
+                    f"(dense) gets a {rank}-D feature map {feature_shape}: add "
+                    "global_average_pooling or flatten before it",
+                )
+            ]
     if rank > 2:
-        problems.append(f"head.layers must reduce the base's output {feature_shape} to a vector: add "
-                        "global_average_pooling, global_max_pooling or flatten")
-    return problems
+        return [
+            Problem(
+                "head.layers",
+                f"must reduce the base's output {feature_shape} to a vector: add "
+                "global_average_pooling, global_max_pooling or flatten",
+            )
+        ]
+    return []
 
 
-def build_head(spec: HeadSpec, feature_shape: tuple, name: str = "head") -> keras.Sequential:
+def build_head(spec: HeadSpec, feature_shape: Sequence[int | None], name: str = "head") -> keras.Sequential:
     """A built ``keras.Sequential`` from base features to predictions."""
-    problems = check_head_fits(spec, tuple(feature_shape))
+    problems = check_head_fits(spec, feature_shape)
     if problems:
         raise ConfigError(problems)
     layers = [_layer(layer, i) for i, layer in enumerate(spec.layers)]
-    layers.append(keras.layers.Dense(output_units(spec), activation=output_activation(spec), name=OUTPUT_LAYER_NAME))
-    return keras.Sequential([keras.Input(tuple(feature_shape[1:])), *layers], name=name)
+    layers.append(
+        keras.layers.Dense(output_units(spec), activation=output_activation(spec), name=OUTPUT_LAYER_NAME)
+    )
+    return keras.Sequential([keras.Input(tuple(feature_shape)[1:]), *layers], name=name)
 
 
-def head_preview(spec: HeadSpec, feature_shape: tuple) -> list[dict[str, Any]]:
-    """Per head layer: name, type, output shape and parameter count (builds the head)."""
+class PreviewRow(TypedDict):
+    """One layer of a built head: its name, class, output shape and parameter counts."""
+
+    name: str
+    type: str
+    output_shape: Shape
+    params: int
+    trainable: int
+
+
+def head_preview(spec: HeadSpec, feature_shape: Sequence[int | None]) -> list[PreviewRow]:
+    """Per head layer, output layer included: name, type, output shape, parameters and
+    trainable parameters (builds the head; raises :class:`ConfigError` if it does not fit)."""
     head = build_head(spec, feature_shape)
-    rows = []
-    for layer in head.layers:
-        rows.append({
-            "name": layer.name,
-            "type": type(layer).__name__,
-            "output_shape": tuple(layer.output.shape),
-            "params": int(sum(v.numpy().size for v in layer.weights)),
-        })
-    return rows
+    return [
+        PreviewRow(
+            name=layer.name,
+            type=type(layer).__name__,
+            output_shape=tuple(layer.output.shape),
+            params=count_weights(layer.weights),
+            trainable=count_weights(layer.trainable_weights),
+        )
+        for layer in head.layers
+    ]
+
+
+# -- presets --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeadPreset:
+    """A ready-made head: its layers for a base that outputs a 4-D feature map. On a
+    base that already outputs a vector the global pooling layers are left out."""
+
+    name: str
+    label: str
+    description: str
+    layers: tuple[HeadLayerSpec, ...]
+
+    def layers_for(self, feature_shape: Sequence[int | None]) -> list[HeadLayerSpec]:
+        """The preset's layers for a base with this output shape (fresh copies)."""
+        pooled = len(tuple(feature_shape)) == 4
+        return [copy.deepcopy(layer) for layer in self.layers if pooled or layer.type not in GLOBAL_POOLING]
+
+
+#: The heads the designer offers, by name.
+HEAD_PRESETS: Final[dict[str, HeadPreset]] = {
+    preset.name: preset
+    for preset in (
+        HeadPreset(
+            "keras_guide",
+            "Keras guide",
+            "global average pooling, dropout 0.2, output",
+            (HeadLayerSpec("global_average_pooling"), HeadLayerSpec("dropout", rate=0.2)),
+        ),
+        # Teachable Machine's base ends in pooling; a 4-D feature map needs it here.
+        HeadPreset(
+            "teachable_machine",
+            "Teachable Machine",
+            "global average pooling on a feature map, dense 100 relu, output",
+            (HeadLayerSpec("global_average_pooling"), HeadLayerSpec("dense", units=100, activation="relu")),
+        ),
+        HeadPreset(
+            "linear_probe",
+            "Linear probe",
+            "global average pooling, output",
+            (HeadLayerSpec("global_average_pooling"),),
+        ),
+    )
+}
