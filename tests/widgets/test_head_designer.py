@@ -387,6 +387,30 @@ def test_freezing_the_base_updates_the_models_trainable_count(ui, controller):
     assert ui.state["model_totals"]["trainable"] == 21 < before
 
 
+def test_a_standalone_designer_follows_freezing_its_base():
+    base = backbone()
+    widget = HeadDesigner(base, num_classes=3)
+    assert widget.state["base"]["trainable"] == count(base.trainable_weights) > 0
+    freeze.freeze_all(base)
+    assert widget.state["base"]["trainable"] == 0
+    assert widget.state["model_totals"]["trainable"] == 21
+    freeze.freeze_all(backbone())  # another model: not this designer's
+    assert widget.state["base"]["trainable"] == 0
+    widget.close()
+    freeze.unfreeze_all(base)  # closed: no longer listening
+    assert widget.state["base"]["trainable"] == 0
+
+
+def test_form_lists_are_still_importable_from_the_widget_module():
+    from transfer_widgets.model import head, head_draft
+    from transfer_widgets.widgets import head_designer
+
+    for name in ("ACTIVATIONS", "OPTIMIZERS", "LOSSES", "LAYER_FIELDS", "LAYER_DEFAULTS", "AUGMENTATION_FIELDS",
+                 "AUGMENTATION_DEFAULTS", "COMPILE_FIELDS", "HEAD_FIELDS"):
+        assert getattr(head_designer, name) is getattr(head_draft, name)
+    assert head_designer.PRESETS is head.HEAD_PRESETS
+
+
 def test_disabled_while_training_and_enabled_after(ui, controller):
     controller.events.emit("state", state="running")
     assert ui.widget.disabled
