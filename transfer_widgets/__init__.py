@@ -49,9 +49,9 @@ def __getattr__(name):
 
         return getattr(training, name)
     if name == "datasets":
-        from .data import datasets
+        import importlib
 
-        return datasets
+        return importlib.import_module(".datasets", __name__)
     # The widget pulls in anywidget/ipywidgets; import it only when asked for.
     if name == "LayerTree":
         from .widgets.layer_tree import LayerTree

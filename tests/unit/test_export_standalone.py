@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from transfer_widgets.config import freeze_plan_from_model
 from transfer_widgets.export import standalone
 from transfer_widgets.export.describe import describe_model
 from transfer_widgets.model import freeze
 from transfer_widgets.model.freeze import as_tree
+from transfer_widgets.model.freeze_plan import freeze_plan_from_model
 
 from .model_corpus import BUILDERS
 

@@ -1,27 +1,41 @@
 """Export: the experiment as code that reproduces it (script, notebook, cell) or as
 JSON (``TransferConfig.to_json()``, loaded back by ``FineTuneController.from_config``).
 
-- :mod:`.plan`: what is read from a controller (config, built layers) as plain data;
+Export renders what a controller hands it (``controller.export_snapshot()``) and
+never imports the controller:
+
+- :mod:`.plan`: the snapshot type, and the plan read from it as plain data;
 - :mod:`.codegen`: a plan rendered as code text;
 - :mod:`.files`: the script written to disk with the in-memory base beside it;
-- :mod:`.describe`: a model as plain data, to check a rebuilt model against the experiment;
-- :mod:`.restore`: a controller rebuilt from a config.
+- :mod:`.describe`: a model as plain data, to check a rebuilt model against the experiment.
 """
 
 from __future__ import annotations
 
 from .codegen import KINDS, render
 from .files import export_script
-from .plan import ExportPlan, LayerCall, plan_from_controller
+from .plan import (
+    ExperimentSnapshot,
+    ExportPlan,
+    LayerCall,
+    SnapshotSource,
+    as_snapshot,
+    plan_from_controller,
+    plan_from_snapshot,
+)
 
 
-def export_code(controller, kind: str = "script", *, two_phase: bool | None = None) -> str:
-    """``controller``'s experiment as "script", "notebook" (JSON text), "cell" or "json"."""
+def export_code(source: ExperimentSnapshot | SnapshotSource, kind: str = "script", *,
+                two_phase: bool | None = None) -> str:
+    """The experiment (a snapshot, or a controller's) as "script", "notebook" (JSON text),
+    "cell" or "json"."""
+    snapshot = as_snapshot(source)
     if kind == "json":
-        return controller.config.to_json()
+        return snapshot.config.to_json()
     if kind not in KINDS:
         raise ValueError(f"kind must be one of 'script', 'notebook', 'cell', 'json', got {kind!r}")
-    return render(plan_from_controller(controller, two_phase=two_phase), kind)
+    return render(plan_from_snapshot(snapshot, two_phase=two_phase), kind)
 
 
-__all__ = ["ExportPlan", "LayerCall", "export_code", "export_script", "plan_from_controller", "render"]
+__all__ = ["ExperimentSnapshot", "ExportPlan", "LayerCall", "SnapshotSource", "export_code", "export_script",
+           "plan_from_controller", "plan_from_snapshot", "render"]

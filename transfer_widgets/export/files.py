@@ -6,20 +6,22 @@ import os
 from pathlib import Path
 
 from .codegen import render_script
-from .plan import plan_from_controller
+from .plan import ExperimentSnapshot, SnapshotSource, as_snapshot, plan_from_snapshot
 
 
-def export_script(controller, path, *, two_phase: bool | None = None) -> Path:
-    """Write ``controller``'s experiment as a script at ``path``; an in-memory base
-    is saved beside it as ``<script name>_base.keras``. Returns the script's path."""
+def export_script(source: ExperimentSnapshot | SnapshotSource, path: str | os.PathLike[str], *,
+                  two_phase: bool | None = None) -> Path:
+    """Write the experiment (a snapshot, or a controller's) as a script at ``path``; an
+    in-memory base is saved beside it as ``<script name>_base.keras``. Returns the script's path."""
     path = Path(os.fspath(path))
     if path.suffix != ".py":
         raise ValueError(f"path must end in .py, got {str(path)!r}")
     base_file = f"{path.stem}_base.keras"
-    plan = plan_from_controller(controller, two_phase=two_phase, base_file=base_file)
+    snapshot = as_snapshot(source)
+    plan = plan_from_snapshot(snapshot, two_phase=two_phase, base_file=base_file)
     text = render_script(plan)
     path.parent.mkdir(parents=True, exist_ok=True)
     if plan.base_file is not None:
-        controller.base_model.save(path.with_name(plan.base_file))
+        snapshot.base_model.save(path.with_name(plan.base_file))
     path.write_text(text, encoding="utf-8")
     return path

@@ -1,20 +1,23 @@
-"""What the exporter needs from a controller, as plain data: the config, and the
-layers in front of the base and in the head written as constructor calls.
+"""What the exporter renders, as plain data.
 
-The layers are read from the model the controller built (class, the arguments
-that matter, name), so the exported code builds exactly those layers; nothing
-here re-derives them from the config.
+:class:`ExperimentSnapshot` is what a controller hands the exporter
+(``FineTuneController.export_snapshot()``): the config, the label mode its data
+has, and the layers it built. :func:`plan_from_snapshot` turns it into an
+:class:`ExportPlan`, with the layers in front of the base and in the head written
+as constructor calls read from the built layers (class, the arguments that
+matter, name), so the exported code builds exactly those layers; nothing here
+re-derives them from the config, and nothing here imports the controller.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import keras
 
 from ..config import TransferConfig
-from ..model.freeze import as_tree
+from ..model.inspect import ModelTree
 
 #: Per layer class: positional arguments then keyword arguments, by config key,
 #: that the exported constructor call passes (the rest are the class defaults).
@@ -32,6 +35,37 @@ LAYER_ARGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Rescaling": (("scale",), ("offset",)),
     "ImagenetPreprocessing": (("mode",), ()),
 }
+
+
+@dataclass
+class ExperimentSnapshot:
+    """A controller's experiment as the exporter needs it, read without changing it.
+
+    ``config``: a copy, with the freeze plan read from the base's flags;
+    ``label_mode``: "sparse" or "one_hot", as the training data has them;
+    ``preprocessing_layers`` / ``head_layers``: the layers built in front of the
+    base and in the head, in order; ``base_model``: the backbone (saved beside an
+    exported script when it lives only in memory); ``phase_names``: the phases
+    run so far ("fit", "head", "fine_tune").
+    """
+
+    config: TransferConfig
+    label_mode: str
+    preprocessing_layers: list[keras.Layer]
+    head_layers: list[keras.Layer]
+    base_model: keras.Model
+    phase_names: list[str] = field(default_factory=list)
+
+
+class SnapshotSource(Protocol):
+    """Anything that hands the exporter a snapshot (a ``FineTuneController``)."""
+
+    def export_snapshot(self) -> ExperimentSnapshot: ...
+
+
+def as_snapshot(source: ExperimentSnapshot | SnapshotSource) -> ExperimentSnapshot:
+    """``source`` itself, or the snapshot it hands over."""
+    return source if isinstance(source, ExperimentSnapshot) else source.export_snapshot()
 
 
 @dataclass
@@ -60,7 +94,7 @@ class ExportPlan:
     base_file: str | None = None
 
 
-def layer_call(layer) -> LayerCall:
+def layer_call(layer: keras.Layer) -> LayerCall:
     """The constructor call that rebuilds ``layer`` (a class in :data:`LAYER_ARGS`)."""
     cls = type(layer).__name__
     if cls not in LAYER_ARGS:
@@ -77,7 +111,7 @@ def layer_call(layer) -> LayerCall:
     return LayerCall(cls, layer.name, args, kwargs, package)
 
 
-def _simplest(layer, key: str, value):
+def _simplest(layer: keras.Layer, key: str, value: Any) -> Any:
     """A scalar that the layer's constructor turns into ``value`` (RandomRotation
     stores 0.2 as (-0.2, 0.2)), else ``value`` itself."""
     if not isinstance(value, (tuple, list)) or not value:
@@ -91,40 +125,38 @@ def _simplest(layer, key: str, value):
     return tuple(value)
 
 
-def first_layer_path(base, name: str) -> str:
+def first_layer_path(base: keras.Model, name: str) -> str:
     """The path (below the base) of the first layer of the layer, block or sub-model
     ``name``: what the exported ``unfreeze_from`` takes, where the session also took
     a block's name."""
-    tree = as_tree(base)
+    tree = ModelTree(base)
     root = tree.root.path + "/"
     path = tree.find(name).leaves()[0].path
     return path.removeprefix(root)
 
 
-def plan_from_controller(controller, *, two_phase: bool | None = None, base_file: str | None = None) -> ExportPlan:
-    """Read ``controller``'s config and built layers. ``two_phase=None``: two-phase
-    when the controller's last run was ``fine_tune``."""
-    config = controller.config.copy()
-    model, base, head = controller.model, controller.base_model, controller.head
-    pre = [layer for layer in model.layers
-           if layer is not base and layer is not head and type(layer).__name__ != "InputLayer"]
-    if controller.train_data is not None:
-        try:
-            controller.preflight()  # settles sparse vs one-hot labels, which picks the loss
-        except Exception:  # noqa: BLE001, S110 - export what is known; the run reports data problems
-            pass
+def plan_from_snapshot(source: ExperimentSnapshot | SnapshotSource, *, two_phase: bool | None = None,
+                       base_file: str | None = None) -> ExportPlan:
+    """The plan for a snapshot (or for what a controller hands over). ``two_phase=None``:
+    two-phase when the last phase run was ``fine_tune``."""
+    snapshot = as_snapshot(source)
+    config = snapshot.config.copy()
     if two_phase is None:
-        two_phase = any(p.get("name") == "fine_tune" for p in controller.phases)
+        two_phase = "fine_tune" in snapshot.phase_names
     fine_tune = config.training.fine_tune
     if fine_tune.unfreeze_from is not None:
-        fine_tune.unfreeze_from = first_layer_path(base, fine_tune.unfreeze_from)
+        fine_tune.unfreeze_from = first_layer_path(snapshot.base_model, fine_tune.unfreeze_from)
     if config.base.source == "model" and base_file is None:
         base_file = "base_model.keras"
     return ExportPlan(
         config=config,
-        preprocessing=[layer_call(layer) for layer in pre],
-        head=[layer_call(layer) for layer in head.layers],
-        label_mode=controller._label_mode,
+        preprocessing=[layer_call(layer) for layer in snapshot.preprocessing_layers],
+        head=[layer_call(layer) for layer in snapshot.head_layers],
+        label_mode=snapshot.label_mode,
         two_phase=bool(two_phase),
         base_file=base_file if config.base.source == "model" else None,
     )
+
+
+#: The name this had when it took the controller itself; a controller is a snapshot source.
+plan_from_controller = plan_from_snapshot

@@ -1,5 +1,6 @@
 """Model-side logic with no widgets: inspection, block grouping, freezing."""
 
+from .freeze_plan import apply_freeze_plan, freeze_plan_from_model
 from .freeze import freeze_all, freeze_up_to, set_many, set_trainable, toggle, unfreeze_all
 from .inspect import LayerNode, ModelTree, UnknownLayerError, inspect_model
 
@@ -7,7 +8,9 @@ __all__ = [
     "LayerNode",
     "ModelTree",
     "UnknownLayerError",
+    "apply_freeze_plan",
     "freeze_all",
+    "freeze_plan_from_model",
     "freeze_up_to",
     "inspect_model",
     "set_many",

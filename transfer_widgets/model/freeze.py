@@ -13,22 +13,45 @@ layer named on its own is set as asked.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from .inspect import LayerNode, ModelTree
 
-#: Views that show flags (layer trees): told after every operation here, so a
-#: displayed tree follows `freeze_all(model)` run in a later cell by itself.
-_watchers: weakref.WeakSet = weakref.WeakSet()
+FlagListener = Callable[[ModelTree], object]
+
+#: Told after every operation here (weakly held), so a controller, or a layer
+#: tree shown without one, follows ``freeze_all(model)`` run in a later cell.
+_listeners: list[weakref.ref[Any]] = []
 
 
-def watch(view) -> None:
-    """Call ``view.flags_changed(tree)`` after every freezing operation."""
-    _watchers.add(view)
+def subscribe(listener: FlagListener) -> Callable[[], None]:
+    """Call ``listener(tree)`` after every freezing operation (``tree.model`` is the
+    model it changed); returns a function that unsubscribes.
+
+    The listener is held weakly (a bound method lives as long as its object), so a
+    forgotten controller or view never stays alive because of it; the owner keeps
+    a reference to a plain function it passes.
+    """
+    ref: weakref.ref[Any] = (
+        weakref.WeakMethod(listener) if hasattr(listener, "__self__") else weakref.ref(listener)
+    )
+    _listeners.append(ref)
+
+    def unsubscribe() -> None:
+        if ref in _listeners:
+            _listeners.remove(ref)
+
+    return unsubscribe
 
 
-def unwatch(view) -> None:
-    _watchers.discard(view)
+def _notify(tree: ModelTree) -> None:
+    for ref in list(_listeners):
+        listener = ref()
+        if listener is None:
+            _listeners.remove(ref)
+        else:
+            listener(tree)
 
 
 def as_tree(model_or_tree: Any) -> ModelTree:
@@ -48,8 +71,7 @@ def _apply(tree: ModelTree, assignments) -> None:
             leaf.layer.trainable = value
     _sync_container_flags(tree)
     tree.refresh()
-    for view in list(_watchers):
-        view.flags_changed(tree)
+    _notify(tree)
 
 
 def _sync_container_flags(tree: ModelTree) -> None:

@@ -56,7 +56,7 @@ class ValidationConfusion(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         c = self.controller
-        spec = c._config.head
+        spec = c.config.head
         if spec.task not in CLASSIFICATION:
             return
         sample = validation_sample(c.validation_data, self.max_samples)
@@ -66,7 +66,7 @@ class ValidationConfusion(keras.callbacks.Callback):
         n = 2 if spec.task == "binary" else int(spec.num_classes or 0)
         if n < 2:
             return
-        pred = c.model.predict(x, batch_size=c._config.training.batch_size, verbose=0)
+        pred = c.model.predict(x, batch_size=c.config.training.batch_size, verbose=0)
         m = confusion_matrix(class_indices(y, spec.task), class_indices(pred, spec.task), n)
         names = list(spec.class_names) if spec.class_names and len(spec.class_names) == n else None
         c.events.emit("confusion", epoch=epoch, matrix=m.tolist(), class_names=names)

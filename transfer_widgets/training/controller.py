@@ -20,7 +20,8 @@ import json
 import math
 import threading
 import traceback
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,21 +34,18 @@ from ..config import (
     HeadLayerSpec,
     HeadSpec,
     TransferConfig,
-    apply_freeze_plan,
-    freeze_plan_from_model,
 )
 from ..data.adapters import describe, fit_arguments, from_spec, kind_of
+from ..export import ExperimentSnapshot, export_code, export_script
 from ..model import freeze as freezing
 from ..model.assemble import assemble, base_input_shape, load_base, preprocessing_layers
+from ..model.freeze_plan import apply_freeze_plan, freeze_plan_from_model
 from ..model.head import build_head, default_loss, default_metrics
-from ..model.inspect import check_model
+from ..model.inspect import LayerNode, ModelTree, check_model
 from .callbacks import BestWeights, LRSweep, RunCallback, RunControl
-from .events import ACTIVE, EventStream
+from .events import ACTIVE, EventStream, RunState
 from .features import FeatureCache, disk_batches
 from .preflight import check_data
-
-STATES = ("idle", "running", "paused", "stopping", "finished", "failed")
-
 
 class ControllerBusyError(RuntimeError):
     """An edit or a second run asked for while a run is active."""
@@ -144,9 +142,10 @@ class FineTuneController:
         self._label_mode = "sparse" if c.head.labels == "auto" else c.head.labels
         self._compiled: dict[int, tuple] = {}  # id(model) -> signature it was compiled for
         self._features = FeatureCache(c.feature_cache, c.cache_dir)
-        self._config_listeners: list[Callable[[TransferConfig], Any]] = []
         self._build(in_memory)
-        freezing.watch(self)
+        # Flag changes made anywhere (a layer tree, `freeze_all(model)` in a cell) reach views as
+        # "flags" events on self.events, the one stream a view subscribes to.
+        self._unsubscribe_flags = freezing.subscribe(self._flags_changed)
 
     # -- building ---------------------------------------------------------------------
 
@@ -179,10 +178,10 @@ class FineTuneController:
     # -- state ------------------------------------------------------------------------
 
     @property
-    def state(self) -> str:
+    def state(self) -> RunState:
         return self._state
 
-    def _set_state(self, state: str, **extra) -> None:
+    def _set_state(self, state: RunState, **extra: Any) -> None:
         with self._lock:  # stop() / pause() and the run's own end never interleave
             self._state = state
         self.events.emit("state", state=state, **extra)
@@ -192,13 +191,14 @@ class FineTuneController:
         return self._state in ACTIVE
 
     @property
-    def config(self) -> TransferConfig:
+    def config(self) -> TransferConfig | ReadOnlyConfig:
         """The experiment's config, with ``freeze`` read from the base's current flags.
 
-        While a run is active it is a read-only view: setting a field raises
-        :class:`ControllerBusyError` (change settings with :meth:`set` between runs)."""
+        While a run is active it is a :class:`ReadOnlyConfig`: fields read as usual,
+        setting one raises :class:`ControllerBusyError` (change settings with
+        :meth:`set` between runs)."""
         if self.running:
-            return _ReadOnly(self._config, "config", self)
+            return ReadOnlyConfig(self._config, "config", self)
         self._config.freeze = freeze_plan_from_model(self.base_model)
         return self._config
 
@@ -209,33 +209,57 @@ class FineTuneController:
                 "or wait for the run to finish, then try again."
             )
 
-    def flags_changed(self, tree) -> None:
-        """Freezing-API hook: flags changed behind the controller's back during a run."""
-        if self.running and tree.model in (self.model, self.base_model):
+    def _flags_changed(self, tree: ModelTree) -> None:
+        """Freezing-API listener: tell views when flags of this controller's model changed
+        (and warn when that happened behind the controller's back during a run)."""
+        if not _holds(self.model, tree.model):
+            return
+        running = self.running
+        self.events.emit("flags", running=running)
+        if running:
             self.events.emit("warning", message="Trainable flags changed during a run; they take effect at the "
                              "next fit (the controller recompiles then).")
 
     # -- editing (refused while running) ----------------------------------------------
 
+    def edit_flags(self, operation: Callable[..., Any], target: ModelTree | keras.Model | None = None,
+                   *args: Any, **kwargs: Any) -> Any:
+        """Run a freezing operation (``transfer_widgets.model.freeze``) on this controller's
+        model, or on ``target`` (a :class:`ModelTree` of it, as a layer tree holds), and
+        return its result; refused with :class:`ControllerBusyError` while a run is active.
+
+        Every flag change a view makes goes through here, so none can slip into a run."""
+        self._refuse_if_running("change trainable flags")
+        target = self.model if target is None else target
+        model = target.model if isinstance(target, ModelTree) else target
+        if not _holds(self.model, model):
+            raise ValueError(f"edit_flags: {model.name!r} is not part of this controller's model "
+                             f"{self.model.name!r}")
+        return operation(target, *args, **kwargs)
+
     def freeze_all(self) -> None:
         """Freeze the whole base."""
-        self._refuse_if_running("change trainable flags")
-        freezing.freeze_all(self.base_model)
+        self.edit_flags(freezing.freeze_all, self.base_model)
 
     def unfreeze_all(self, keep_bn_frozen: bool = True) -> None:
         """Make the whole base trainable (BatchNorm kept frozen by default)."""
-        self._refuse_if_running("change trainable flags")
-        freezing.unfreeze_all(self.base_model, keep_bn_frozen=keep_bn_frozen)
+        self.edit_flags(freezing.unfreeze_all, self.base_model, keep_bn_frozen=keep_bn_frozen)
 
     def freeze_up_to(self, layer_name: str, keep_bn_frozen: bool = True) -> None:
         """Freeze the base before ``layer_name``; train it from there on."""
-        self._refuse_if_running("change trainable flags")
-        freezing.freeze_up_to(self.base_model, layer_name, keep_bn_frozen=keep_bn_frozen)
+        self.edit_flags(freezing.freeze_up_to, self.base_model, layer_name, keep_bn_frozen=keep_bn_frozen)
 
-    def set_trainable(self, path: str, flag: bool, keep_bn_frozen: bool = True) -> None:
+    def set_trainable(self, path: str | LayerNode, flag: bool, keep_bn_frozen: bool = True) -> None:
         """Set one layer, block or sub-model of the assembled model trainable or frozen."""
-        self._refuse_if_running("change trainable flags")
-        freezing.set_trainable(self.model, path, flag, keep_bn_frozen=keep_bn_frozen)
+        self.edit_flags(freezing.set_trainable, self.model, path, flag, keep_bn_frozen=keep_bn_frozen)
+
+    def toggle(self, path: str | LayerNode, keep_bn_frozen: bool = True) -> bool:
+        """Flip one node of the assembled model the way a checkbox does; returns the value set."""
+        return bool(self.edit_flags(freezing.toggle, self.model, path, keep_bn_frozen=keep_bn_frozen))
+
+    def set_many(self, paths: Sequence[str | LayerNode], flag: bool, keep_bn_frozen: bool = True) -> None:
+        """Set several nodes of the assembled model at once (a shift-click range)."""
+        self.edit_flags(freezing.set_many, self.model, list(paths), flag, keep_bn_frozen=keep_bn_frozen)
 
     def set(self, field_path: str, value: Any) -> None:
         """Change one training setting by its dotted name (``"training.learning_rate"``).
@@ -288,14 +312,20 @@ class FineTuneController:
         self._config_changed()
 
     def on_config_change(self, fn: Callable[[TransferConfig], Any]) -> Callable[[], None]:
-        """Call ``fn(config)`` after :meth:`set` or :meth:`apply_head` changed the config;
-        returns a function that unsubscribes (views such as the head designer use it)."""
-        self._config_listeners.append(fn)
-        return lambda: self._config_listeners.remove(fn) if fn in self._config_listeners else None
+        """Deprecated: subscribe to :attr:`events` and read ``controller.config`` on a
+        ``config`` event. Calls ``fn(config)`` after the config changed; returns a
+        function that unsubscribes."""
+        warnings.warn("FineTuneController.on_config_change is deprecated: use controller.events.subscribe() "
+                      "and handle events of type 'config'", DeprecationWarning, stacklevel=2)
+
+        def on_events(events: list[Any]) -> None:
+            if any(e.get("type") == "config" for e in events):
+                fn(self._config)
+
+        return self.events.subscribe(on_events)
 
     def _config_changed(self) -> None:
-        for fn in list(self._config_listeners):
-            fn(self._config)
+        self.events.emit("config")
 
     # -- compile -------------------------------------------------------------------
 
@@ -326,18 +356,28 @@ class FineTuneController:
     # -- preflight -----------------------------------------------------------------------
 
     def preflight(self, features: bool = False) -> None:
-        """Check the data against the model and the task; raise before any training."""
+        """Check the data against the model and the task; raise before any training.
+        Settles whether labels are sparse or one-hot, which picks the loss."""
+        mode = self._checked_label_mode()
+        if mode is not None:
+            self._label_mode = mode
+
+    def _checked_label_mode(self) -> str | None:
+        """Check the data (raising as :meth:`preflight` does) and return the label mode
+        the training data has (None when the task has none); changes nothing."""
         if self.train_data is None:
             raise ConfigError(["train_data is missing: pass train_data=(x, y), a tf.data.Dataset or a PyDataset, "
                                "or set config.data to a directory or demo dataset"])
         spec = self._config.head
+        found = None
         for name, data in (("train_data", self.train_data), ("validation_data", self.validation_data)):
             if data is None:
                 continue
             mode = check_data(describe(data, name), name, input_shape=self.input_shape, task=spec.task,
                               num_classes=spec.num_classes, labels=spec.labels)
-            if name == "train_data" and mode is not None:
-                self._label_mode = mode
+            if name == "train_data":
+                found = mode
+        return found
 
     # -- running -------------------------------------------------------------------------
 
@@ -368,7 +408,7 @@ class FineTuneController:
         keep_bn = f.keep_bn_frozen if keep_bn_frozen is None else keep_bn_frozen
         _check_run_args(epochs=epochs, head_epochs=head_epochs, learning_rate=lr, lr_mult=lr_mult)
         if unfreeze_from is not None:
-            freezing.as_tree(self.base_model).find(unfreeze_from)  # unknown names fail now, not mid-run
+            ModelTree(self.base_model).find(unfreeze_from)  # unknown names fail now, not mid-run
 
         def unfreeze():
             if unfreeze_from is None:
@@ -572,14 +612,14 @@ class FineTuneController:
     def predict(self, x) -> np.ndarray:
         return self.model.predict(x, batch_size=self._config.training.batch_size, verbose=0)
 
-    # -- export (transfer_widgets.export does the work) ------------------------------------
+    # -- saved experiments (restore.py rebuilds; transfer_widgets.export renders) ------------
 
     @classmethod
-    def from_config(cls, config: Any, base_model: Any = None, **kwargs) -> FineTuneController:
+    def from_config(cls, config: Any, base_model: Any = None, **kwargs: Any) -> FineTuneController:
         """A controller for a saved experiment: ``config`` is a :class:`TransferConfig`, a
         dict, JSON text (``config.to_json()``) or a JSON file. An in-memory base or in-memory
         data must be passed again (``base_model=``, ``train_data=``); the freeze plan is applied."""
-        from ..export.restore import controller_from_config
+        from .restore import controller_from_config
 
         return controller_from_config(cls, config, base_model, **kwargs)
 
@@ -597,7 +637,7 @@ class FineTuneController:
         the flags and settings change); otherwise the model is rebuilt and the
         history starts afresh (the monitor clears).
         """
-        from ..export.restore import controller_from_config, load_config
+        from .restore import controller_from_config, load_config
 
         self._refuse_if_running("load a config")
         cfg = load_config(config)
@@ -608,7 +648,7 @@ class FineTuneController:
             validation_data = self.validation_data if validation_data is None else validation_data
         fresh = controller_from_config(type(self), cfg, base_model, train_data=train_data,
                                        validation_data=validation_data, strategy=self.strategy)
-        freezing.unwatch(fresh)
+        fresh._unsubscribe_flags()
         settings = ("_config", "train_data", "validation_data", "_label_mode", "_features")
         if _same_model(self, fresh):
             apply_freeze_plan(fresh._config.freeze, self.base_model)  # same layers: cannot fail
@@ -623,18 +663,33 @@ class FineTuneController:
             self.events.emit("reset", batch_size=t.batch_size, monitor=t.monitor)
         self._config_changed()
 
+    def export_snapshot(self) -> ExperimentSnapshot:
+        """What the exporter renders, read from this controller without changing it: the
+        config (flags read from the model), the label mode the data has, the layers built
+        in front of the base and in the head, the base, and the phases run so far."""
+        config = self._config.copy()
+        config.freeze = freeze_plan_from_model(self.base_model)
+        label_mode = self._label_mode
+        if self.train_data is not None:
+            try:
+                label_mode = self._checked_label_mode() or label_mode
+            except Exception:  # noqa: BLE001 - export what is known; the run reports data problems
+                pass
+        skip = (self.base_model, self.head)
+        pre = [layer for layer in self.model.layers
+               if all(layer is not s for s in skip) and type(layer).__name__ != "InputLayer"]
+        return ExperimentSnapshot(config=config, label_mode=label_mode, preprocessing_layers=pre,
+                                  head_layers=list(self.head.layers), base_model=self.base_model,
+                                  phase_names=[p["name"] for p in self.phases])
+
     def export_code(self, kind: str = "script", *, two_phase: bool | None = None) -> str:
         """The experiment as code: ``"script"``, ``"notebook"`` (ipynb JSON), ``"cell"`` or
         ``"json"``. ``two_phase``: write head-then-fine-tune phases (default: as the last run did)."""
-        from ..export import export_code
+        return export_code(self.export_snapshot(), kind, two_phase=two_phase)
 
-        return export_code(self, kind, two_phase=two_phase)
-
-    def export_script(self, path, *, two_phase: bool | None = None):
+    def export_script(self, path: Any, *, two_phase: bool | None = None) -> Any:
         """Write the script to ``path`` (an in-memory base is saved beside it); returns the path."""
-        from ..export import export_script
-
-        return export_script(self, path, two_phase=two_phase)
+        return export_script(self.export_snapshot(), path, two_phase=two_phase)
 
     def __repr__(self) -> str:
         epochs = self._completed_epochs()
@@ -645,9 +700,9 @@ class FineTuneController:
 # -- helpers ---------------------------------------------------------------------------
 
 
-class _ReadOnly:
-    """A view of a config (or one of its parts) whose fields cannot be set: what
-    ``controller.config`` returns while a run is active."""
+class ReadOnlyConfig:
+    """A view of a config (or one of its parts) whose fields read as usual and cannot
+    be set: what ``controller.config`` returns while a run is active."""
 
     __slots__ = ("_target", "_path", "_owner")
 
@@ -659,7 +714,7 @@ class _ReadOnly:
     def __getattr__(self, name):
         value = getattr(self._target, name)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return _ReadOnly(value, f"{self._path}.{name}", self._owner)
+            return ReadOnlyConfig(value, f"{self._path}.{name}", self._owner)
         return value
 
     def __setattr__(self, name, value):
@@ -669,10 +724,24 @@ class _ReadOnly:
         )
 
     def __eq__(self, other):
-        return self._target == (other._target if isinstance(other, _ReadOnly) else other)
+        return self._target == (other._target if isinstance(other, ReadOnlyConfig) else other)
 
     def __repr__(self):
         return f"<read-only while running: {self._target!r}>"
+
+
+def _holds(model: keras.Model, other: Any) -> bool:
+    """Whether ``other`` is ``model`` or a model nested anywhere inside it."""
+    if other is model:
+        return True
+    stack = list(getattr(model, "layers", ()))
+    while stack:
+        layer = stack.pop()
+        if layer is other:
+            return True
+        if isinstance(layer, keras.Model):
+            stack.extend(layer.layers)
+    return False
 
 
 def _same_model(current: FineTuneController, fresh: FineTuneController) -> bool:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..config import TransferConfig, apply_freeze_plan
+from ..config import TransferConfig
+from ..model.freeze_plan import apply_freeze_plan
 
 
 def load_config(config: Any) -> TransferConfig:

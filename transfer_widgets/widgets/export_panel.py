@@ -4,10 +4,9 @@ A thin view over :meth:`FineTuneController.export_code` and
 :meth:`FineTuneController.load_config`. The kernel is the single source of truth:
 ``kind`` (synced both ways) picks the export, ``code`` is that export and ``cell``
 the notebook-cell export the "Insert cell below" button hands to the JupyterLab
-plugin. Both are recomputed here whenever the experiment changes: a config change
-(:meth:`FineTuneController.on_config_change`), a freezing operation on the model
-(the freezing API's watchers) and the end of a run (a fine-tune changes the flags
-and the phases). The front end sends one intent, ``load_config`` with a file's
+plugin. Both are recomputed here whenever the experiment changes, as the
+controller's event stream tells: a ``config`` event, a ``flags`` event outside a
+run, and the end of a run (a fine-tune changes the flags and the phases). The front end sends one intent, ``load_config`` with a file's
 text; a refused load is shown in ``error`` and changes nothing.
 """
 
@@ -19,9 +18,9 @@ from typing import Any
 import traitlets
 
 from ..config import TransferConfig
-from ..model import freeze
-from ..training.events import ACTIVE, last_state
-from ._bundle import BundledWidget
+from ..training.controller import ControllerBusyError
+from ..training.events import ACTIVE, Event, has_event, last_state
+from ._bundle import BundledWidget, Controller, is_controller
 
 #: kind -> (label, file name for Download)
 KINDS = {
@@ -55,18 +54,15 @@ class ExportPanel(BundledWidget):
     notice = traitlets.Unicode("").tag(sync=True)  # what the last load did
     running = traitlets.Bool(False).tag(sync=True)  # the controller trains: loading is refused
 
-    def __init__(self, controller: Any, *, kind: str = "script", **kwargs):
-        if not (hasattr(controller, "export_code") and hasattr(controller, "on_config_change")):
+    def __init__(self, controller: Controller, *, kind: str = "script", **kwargs: Any):
+        if not is_controller(controller):
             raise TypeError(f"ExportPanel needs a FineTuneController, got {type(controller).__name__}")
         self.controller = controller
         self.last_traceback: str | None = None  # of the last refused load, for debugging
-        self._unsubscribe: list = []
         super().__init__(kind=kind, running=controller.running, **kwargs)
-        self._unsubscribe.append(controller.on_config_change(lambda _config: self.refresh()))
-        self._unsubscribe.append(controller.events.subscribe(self._events))
+        self._follow(controller, self._events)
         self.observe(lambda _change: self.refresh(), names="kind")
         self.on_msg(self._on_front_end_msg)
-        freeze.watch(self)
         self.refresh()
 
     # -- public API ------------------------------------------------------------------
@@ -102,8 +98,8 @@ class ExportPanel(BundledWidget):
                 raise ValueError(f"{len(config):,} characters is too large for a config; pick the "
                                  "transfer_config.json the JSON export downloads")
             if self.controller.running:
-                raise _busy_error(f"Cannot load a config while a run is {self.controller.state}: stop the "
-                                  "run or wait for it to finish, then load it again.")
+                raise ControllerBusyError(f"Cannot load a config while a run is {self.controller.state}: stop the "
+                                         "run or wait for it to finish, then load it again.")
             if isinstance(config, str):
                 config = TransferConfig.from_json(config)
             self.controller.load_config(config)
@@ -117,31 +113,16 @@ class ExportPanel(BundledWidget):
             self.notice = f"Loaded {name or 'the config'} into the controller."
         self.refresh()  # whether or not load_config told its listeners
 
-    def close(self) -> None:
-        freeze.unwatch(self)
-        for unsubscribe in getattr(self, "_unsubscribe", ()):
-            unsubscribe()
-        self._unsubscribe = []
-        super().close()
-
-    def flags_changed(self, tree) -> None:
-        """Freezing-API hook: the exported freeze plan follows the model's flags."""
-        c = self.controller
-        if c.running:
-            return  # a fine-tune unfreezing mid-run: the code is re-exported when the run ends
-        if tree.model is c.model or any(node.layer is c.base_model for node in tree.nodes if node.kind == "model"):
-            self.refresh()
-
     # -- controller events -------------------------------------------------------------
 
-    def _events(self, events: list[dict]) -> None:
+    def _events(self, events: list[Event]) -> None:
         state = last_state(events)
-        if state is None:
-            return
-        running = state in ACTIVE
-        self.running = running
-        if not running:
-            self.refresh()  # a run changes what the export writes (flags, phases)
+        if state is not None:
+            self.running = state in ACTIVE
+        if self.running:
+            return  # a fine-tune unfreezing mid-run: the code is re-exported when the run ends
+        if state is not None or has_event(events, "config", "flags"):
+            self.refresh()  # a run, a config or flags change what the export writes
 
     # -- messages from the front end ---------------------------------------------------
 
@@ -173,8 +154,3 @@ def _message(exc: BaseException) -> str:
         return "the config has problems: " + "; ".join(problems)
     return str(exc) or type(exc).__name__
 
-
-def _busy_error(message: str) -> Exception:
-    from ..training.controller import ControllerBusyError
-
-    return ControllerBusyError(message)

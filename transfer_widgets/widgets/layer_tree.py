@@ -10,20 +10,20 @@ applies them to the Keras model and answers with the resulting changes.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 import traitlets
 
 from ..model import freeze
 from ..model.inspect import LayerNode, ModelTree, format_shape
-from ..training.events import ACTIVE, last_state
-from ._bundle import BundledWidget, is_controller
-
-FROZEN, TRAINABLE, MIXED = 0, 1, 2
+from ..training.events import ACTIVE, Event, has_event, last_state
+from ._bundle import BundledWidget, Controller, is_controller
+from .protocol import FlagCode
 
 
 def _state_code(trainable: bool | None) -> int:
-    return MIXED if trainable is None else int(trainable)
+    return int(FlagCode.of(trainable))  # a plain int on the wire
 
 
 class LayerTree(BundledWidget):
@@ -44,20 +44,18 @@ class LayerTree(BundledWidget):
     disabled = traitlets.Bool(False).tag(sync=True)
     keep_bn_frozen = traitlets.Bool(True).tag(sync=True)
 
-    def __init__(self, model: Any, *, keep_bn_frozen: bool = True, disabled: bool = False, **kwargs):
-        self.controller = model if is_controller(model) else None
+    def __init__(self, model: Any, *, keep_bn_frozen: bool = True, disabled: bool = False, **kwargs: Any):
+        self.controller: Controller | None = model if is_controller(model) else None
         self._tree = ModelTree(model.model if self.controller is not None else model)  # checked before any widget
-        self._unsubscribe: list = []
+        self._editing = False  # our own edit is under way: it sends its changes itself
         super().__init__(keep_bn_frozen=keep_bn_frozen, disabled=disabled, **kwargs)
         self._sent_state = self._flag_columns()
         self.tree = self._tree_payload()
         self.on_msg(self._on_front_end_msg)
-        freeze.watch(self)
         self._read_only = disabled  # as asked, whatever the controller does
         if self.controller is not None:
             self.disabled = disabled or self.controller.running
-            self._unsubscribe += [self.controller.on_config_change(lambda _config: self._follow_controller()),
-                                  self.controller.events.subscribe(self._controller_events)]
+        self._follow(self.controller, self._controller_events, self._flags_changed)
 
     # -- public API ------------------------------------------------------------------
 
@@ -103,30 +101,38 @@ class LayerTree(BundledWidget):
         """Freeze the layers before ``layer_name``; make it and the rest trainable."""
         self._edit(freeze.freeze_up_to, layer_name, keep_bn_frozen=self.keep_bn_frozen)
 
-    def close(self) -> None:
-        freeze.unwatch(self)
-        for unsubscribe in getattr(self, "_unsubscribe", ()):  # also after a failed __init__
-            unsubscribe()
-        self._unsubscribe = []
-        super().close()
+    # -- told of changes ------------------------------------------------------------------
 
-    def flags_changed(self, tree: ModelTree) -> None:
-        """Called after any freezing operation: show it if it touched this model."""
-        if tree is self._tree:
-            return  # our own edit: `_edit` sends the changes
+    def _flags_changed(self, tree: ModelTree) -> None:
+        """Without a controller, after any freezing operation: show it if it touched this model."""
         if any(node.layer is tree.model for node in self._tree.nodes if node.kind == "model"):
-            # Freezing changes flags, never layers: skip refresh()'s structure check.
-            self._tree.refresh()
-            self._send_changes()
+            self._reread_flags()
 
-    # -- internals -----------------------------------------------------------------------
+    def _controller_events(self, events: list[Event]) -> None:
+        state = last_state(events)
+        if state is not None:
+            self.disabled = self._read_only or state in ACTIVE
+        if has_event(events, "config"):
+            self._follow_controller()
+        elif has_event(events, "flags"):
+            self._reread_flags()
+
+    def _reread_flags(self) -> None:
+        """Freezing changes flags, never layers: skip refresh()'s structure check."""
+        if self._editing:
+            return  # our own edit: `_edit` sends the changes
+        self._tree.refresh()
+        self._send_changes()
 
     def _follow_controller(self) -> None:
         """Show the controller's model again if it rebuilt it (new head, loaded config)."""
+        assert self.controller is not None
         if self.controller.model is not self._tree.model:
             self._show(ModelTree(self.controller.model))
         else:
             self.refresh()
+
+    # -- internals -----------------------------------------------------------------------
 
     def _show(self, tree: ModelTree) -> None:
         """Send ``tree`` whole (another structure): the front end renders it afresh."""
@@ -134,15 +140,19 @@ class LayerTree(BundledWidget):
         self._sent_state = self._flag_columns()
         self.tree = self._tree_payload()
 
-    def _controller_events(self, events: list[dict]) -> None:
-        state = last_state(events)
-        if state is not None:
-            self.disabled = self._read_only or state in ACTIVE
-
-    def _edit(self, operation, *args, **kwargs) -> None:
+    def _edit(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run a freezing operation on the shown tree (through the controller, which
+        refuses it during a run, when there is one) and send what changed."""
         if self.disabled:
             raise RuntimeError("This layer tree is read-only (disabled); set tree.disabled = False to edit it.")
-        operation(self._tree, *args, **kwargs)
+        self._editing = True
+        try:
+            if self.controller is not None:
+                self.controller.edit_flags(operation, self._tree, *args, **kwargs)
+            else:
+                operation(self._tree, *args, **kwargs)
+        finally:
+            self._editing = False
         self._send_changes()
 
     def _tree_payload(self) -> dict[str, Any]:
