@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import unicodedata
 from dataclasses import dataclass
 
 import keras
+import nbformat
 
 from ..data.datasets import DEMO_SOURCES
 from ..model import assemble
@@ -544,20 +544,18 @@ def render_cells(plan: ExportPlan) -> list[tuple[str, str]]:
 
 def render_notebook(plan: ExportPlan) -> str:
     """An nbformat 4.5 notebook (JSON text) with a markdown heading above each code cell."""
-    cells = [_markdown("transfer-intro", "# Transfer learning, exported by transfer-widgets\n\n"
-                       "Rebuilds the experiment from the session and trains it.")]
+    v4 = nbformat.v4
+    cells = [v4.new_markdown_cell("# Transfer learning, exported by transfer-widgets\n\n"
+                                  "Rebuilds the experiment from the session and trains it.", id="transfer-intro")]
     for i, (md, code) in enumerate(render_cells(plan)):
-        cells.append(_markdown(f"heading-{i}", md))
-        cells.append({"cell_type": "code", "execution_count": None, "id": f"code-{i}", "metadata": {},
-                      "outputs": [], "source": _source(code)})
-    notebook = {
-        "cells": cells,
-        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                     "language_info": {"name": "python"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=True) + "\n"
+        cells.append(v4.new_markdown_cell(md, id=f"heading-{i}"))
+        cells.append(v4.new_code_cell(code, id=f"code-{i}"))
+    notebook = v4.new_notebook(cells=cells, metadata={
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    })
+    nbformat.validate(notebook)
+    return nbformat.writes(notebook)
 
 
 def render_cell(plan: ExportPlan) -> str:
@@ -581,12 +579,3 @@ def render(plan: ExportPlan, kind: str = "script") -> str:
     if kind == "cell":
         return render_cell(plan)
     raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}, got {kind!r}")
-
-
-def _markdown(cell_id: str, text: str) -> dict:
-    return {"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": _source(text)}
-
-
-def _source(text: str) -> list[str]:
-    lines = text.split("\n")
-    return [line + "\n" for line in lines[:-1]] + [lines[-1]]

@@ -4,7 +4,7 @@ confusion matrices and history export."""
 
 from .decimate import lttb
 from .history import history_to_csv, history_to_dataframe
-from .smoothing import RunningEMA, ema
+from ..training.smoothing import RunningEMA, ema
 from .state import MonitorState, Throughput, confusion_matrix, per_class_accuracy
 
 __all__ = ["MonitorState", "RunningEMA", "Throughput", "confusion_matrix", "ema", "history_to_csv",

@@ -46,6 +46,7 @@ from .callbacks import BestWeights, LRSweep, RunCallback, RunControl
 from .events import ACTIVE, EventStream, RunState
 from .features import FeatureCache, disk_batches
 from .preflight import check_data
+from .smoothing import RunningEMA
 
 class ControllerBusyError(RuntimeError):
     """An edit or a second run asked for while a run is active."""
@@ -819,12 +820,10 @@ def _clone_into_scope(base: keras.Model) -> keras.Model:
 
 
 def _suggest(lrs: list[float], losses: list[float]) -> LRFindResult:
-    smoothed, avg = [], 0.0
-    for i, loss in enumerate(losses):
-        if not math.isfinite(loss):
-            break
-        avg = 0.9 * avg + 0.1 * loss
-        smoothed.append(avg / (1 - 0.9 ** (i + 1)))
+    finite = next((i for i, loss in enumerate(losses) if not math.isfinite(loss)), len(losses))
+    running = RunningEMA(0.9)
+    running.extend(losses[:finite])  # up to the first diverged step
+    smoothed = running.values
     suggested = None
     if len(smoothed) >= 3:
         # A tenth of the rate at the smoothed loss's minimum (the rule of fastai's
