@@ -23,10 +23,10 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-from transfer_widgets import FineTuneController, TransferConfig  # noqa: E402
+from transfer_widgets import FineTuneController, TransferConfig
 
 
 def make_config(mode: str, epochs: int) -> TransferConfig:
@@ -40,7 +40,9 @@ def make_config(mode: str, epochs: int) -> TransferConfig:
 
 def make_controller(x, y, mode: str, epochs: int) -> FineTuneController:
     base = keras.applications.MobileNetV2(include_top=False, weights=None, input_shape=x.shape[1:])
-    c = FineTuneController(base, num_classes=int(y.max()) + 1, train_data=(x, y), config=make_config(mode, epochs))
+    c = FineTuneController(
+        base, num_classes=int(y.max()) + 1, train_data=(x, y), config=make_config(mode, epochs)
+    )
     c.freeze_all()
     return c
 
@@ -62,9 +64,15 @@ def feature_extraction_speedup(x, y, epochs: int, rounds: int = 2) -> dict:
         fe._features.clear()  # each measured run computes the features
         t_fe.append(timed(lambda: fe.fit(epochs, block=True)))
         t_e2e.append(timed(lambda: e2e.fit(epochs, block=True)))
-    return {"images": len(x), "epochs": epochs, "rounds": rounds, "feature_extraction_s": round(min(t_fe), 3),
-            "end_to_end_frozen_s": round(min(t_e2e), 3), "speedup": round(min(t_e2e) / min(t_fe), 2),
-            "goal": ">= 8"}
+    return {
+        "images": len(x),
+        "epochs": epochs,
+        "rounds": rounds,
+        "feature_extraction_s": round(min(t_fe), 3),
+        "end_to_end_frozen_s": round(min(t_e2e), 3),
+        "speedup": round(min(t_e2e) / min(t_fe), 2),
+        "goal": ">= 8",
+    }
 
 
 def main_thread_latency(x, y, probes: int = 60, every: float = 0.05) -> dict:
@@ -78,15 +86,22 @@ def main_thread_latency(x, y, probes: int = 60, every: float = 0.05) -> dict:
             start = time.perf_counter()
             # What a kernel does to answer a message: take the GIL, read some state, serialise it.
             time.sleep(0)
-            json.dumps({"state": c.state, "epochs": len(c.history.get("epoch", [])), "log": list(c.events.log)[-5:]})
+            json.dumps(
+                {"state": c.state, "epochs": len(c.history.get("epoch", [])), "log": list(c.events.log)[-5:]}
+            )
             latencies.append(time.perf_counter() - start)
     finally:
         c.stop()
         c.wait()
     latencies.sort()
     p95 = latencies[int(0.95 * (len(latencies) - 1))]
-    return {"probes": len(latencies), "p50_ms": round(1000 * statistics.median(latencies), 3),
-            "p95_ms": round(1000 * p95, 3), "max_ms": round(1000 * latencies[-1], 3), "goal": "p95 < 100 ms"}
+    return {
+        "probes": len(latencies),
+        "p50_ms": round(1000 * statistics.median(latencies), 3),
+        "p95_ms": round(1000 * p95, 3),
+        "max_ms": round(1000 * latencies[-1], 3),
+        "goal": "p95 < 100 ms",
+    }
 
 
 def controller_overhead(x, y, epochs: int = 2, rounds: int = 6) -> dict:
@@ -98,10 +113,15 @@ def controller_overhead(x, y, epochs: int = 2, rounds: int = 6) -> dict:
         plain.append(timed(lambda: c.model.fit(x, y, batch_size=32, epochs=epochs, verbose=0)))
         through.append(timed(lambda: c.fit(epochs, block=True)))
     p, t = min(plain), min(through)
-    return {"epochs": epochs, "rounds": rounds, "plain_fit_s": round(p, 3), "controller_fit_s": round(t, 3),
-            "overhead_pct": round(100 * (t / p - 1), 2),
-            "median_pair_ratio": round(statistics.median(b / a for a, b in zip(plain, through)), 4),
-            "goal": "<= 3%"}
+    return {
+        "epochs": epochs,
+        "rounds": rounds,
+        "plain_fit_s": round(p, 3),
+        "controller_fit_s": round(t, 3),
+        "overhead_pct": round(100 * (t / p - 1), 2),
+        "median_pair_ratio": round(statistics.median(b / a for a, b in zip(plain, through)), 4),
+        "goal": "<= 3%",
+    }
 
 
 def main() -> None:

@@ -20,10 +20,10 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-from transfer_widgets import ExportPanel, FineTuneController, LayerTree  # noqa: E402
+from transfer_widgets import ExportPanel, FineTuneController, LayerTree
 
 REPEATS = 21
 
@@ -44,8 +44,9 @@ def export_ms(ctl) -> dict[str, float]:
     out = {}
     for kind in ("script", "cell", "notebook", "json"):
         ctl.export_code(kind)  # warm-up
-        out[kind] = round(statistics.median(seconds(lambda k=kind: ctl.export_code(k)) for _ in range(REPEATS))
-                          * 1000, 2)
+        out[kind] = round(
+            statistics.median(seconds(lambda k=kind: ctl.export_code(k)) for _ in range(REPEATS)) * 1000, 2
+        )
     return out
 
 
@@ -66,14 +67,23 @@ def click_ratio(ctl) -> dict:
         panel.close()
     tree.close()
     plain, panel_s = statistics.median(without), statistics.median(with_panel)
-    return {"block_clicked": block.path, "block_layers": len(block.leaves()),
-            "click_ms_without_panel": round(plain * 1000, 2), "click_ms_with_panel": round(panel_s * 1000, 2),
-            "click_with_panel_vs_without": round(panel_s / plain, 2)}
+    return {
+        "block_clicked": block.path,
+        "block_layers": len(block.leaves()),
+        "click_ms_without_panel": round(plain * 1000, 2),
+        "click_ms_with_panel": round(panel_s * 1000, 2),
+        "click_with_panel_vs_without": round(panel_s / plain, 2),
+    }
 
 
 def main() -> None:
     ctl = controller()
-    result = {"benchmark": "export", "model": ctl.base_model.name, "export_ms": export_ms(ctl), **click_ratio(ctl)}
+    result = {
+        "benchmark": "export",
+        "model": ctl.base_model.name,
+        "export_ms": export_ms(ctl),
+        **click_ratio(ctl),
+    }
     print(json.dumps(result, indent=2))
 
 

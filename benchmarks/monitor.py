@@ -30,11 +30,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import comm  # noqa: E402
-import keras  # noqa: E402
-from comm.base_comm import BaseComm  # noqa: E402
+import comm
+import keras
+from comm.base_comm import BaseComm
 
-from transfer_widgets import FineTuneController, TransferConfig, datasets  # noqa: E402
+from transfer_widgets import FineTuneController, TransferConfig, datasets
 
 SENT = {"bytes": 0, "messages": 0}
 
@@ -43,8 +43,9 @@ class CountingComm(BaseComm):
     """A comm that serialises what ipywidgets publishes, as the kernel would, and counts it."""
 
     def publish_msg(self, msg_type, data=None, metadata=None, buffers=None, **keys):
-        payload = json.dumps({"msg_type": msg_type, "data": data or {}, "metadata": metadata or {}},
-                             default=str)
+        payload = json.dumps(
+            {"msg_type": msg_type, "data": data or {}, "metadata": metadata or {}}, default=str
+        )
         SENT["bytes"] += len(payload) + sum(memoryview(b).nbytes for b in (buffers or []))
         SENT["messages"] += 1
 
@@ -109,21 +110,38 @@ def main() -> None:
     def livelossplot():
         # It draws a matplotlib figure per epoch (Agg here) and clears the output with escape codes.
         with contextlib.redirect_stdout(devnull):
-            model.fit(x, y, batch_size=args.batch_size, epochs=epochs, verbose=0,
-                      callbacks=[PlotLossesKeras(outputs=[MatplotlibPlot()])])
+            model.fit(
+                x,
+                y,
+                batch_size=args.batch_size,
+                epochs=epochs,
+                verbose=0,
+                callbacks=[PlotLossesKeras(outputs=[MatplotlibPlot()])],
+            )
         plt.close("all")
 
     def tqdm_cb():
-        model.fit(x, y, batch_size=args.batch_size, epochs=epochs, verbose=0,
-                  callbacks=[TqdmCallback(verbose=1, tqdm_class=std_tqdm, file=devnull)])
+        model.fit(
+            x,
+            y,
+            batch_size=args.batch_size,
+            epochs=epochs,
+            verbose=0,
+            callbacks=[TqdmCallback(verbose=1, tqdm_class=std_tqdm, file=devnull)],
+        )
 
-    runs = {"plain": plain, "controller": controller_only, "monitor": with_monitor,
-            "livelossplot": livelossplot, "tqdm": tqdm_cb}
+    runs = {
+        "plain": plain,
+        "controller": controller_only,
+        "monitor": with_monitor,
+        "livelossplot": livelossplot,
+        "tqdm": tqdm_cb,
+    }
     times: dict[str, list[float]] = {k: [] for k in runs}
     monitor_updates, monitor_bytes = 0, 0
     names = list(runs)
     for r in range(args.rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:  # rotate: no fixed position in a round
+        for name in names[r % len(names) :] + names[: r % len(names)]:  # rotate: no fixed position in a round
             fn = runs[name]
             if name == "monitor":
                 u0, b0 = monitor_holder["m"].updates if "m" in monitor_holder else 0, SENT["bytes"]
@@ -169,11 +187,17 @@ def main() -> None:
         "goal_monitor_ratio_max": 1.03,
         "monitor_updates_per_second": round(monitor_updates / sum(times["monitor"]), 2),
         "monitor_bytes_per_update_mean": round(monitor_bytes / max(1, monitor_updates)),
-        "bytes_per_update": {"step_1000": at_1k, f"step_{args.long_steps}": at_20k,
-                             "ratio": round(at_20k["median_bytes"] / at_1k["median_bytes"], 3)},
+        "bytes_per_update": {
+            "step_1000": at_1k,
+            f"step_{args.long_steps}": at_20k,
+            "ratio": round(at_20k["median_bytes"] / at_1k["median_bytes"], 3),
+        },
         "goal_bytes_ratio_within": 0.10,
-        "long_run": {"steps": long_ctl.model.optimizer.iterations.numpy().item(), "seconds": round(t_long, 1),
-                     "points_drawn_raw": len(long_monitor.batch_chart.marks["raw"].x)},
+        "long_run": {
+            "steps": long_ctl.model.optimizer.iterations.numpy().item(),
+            "seconds": round(t_long, 1),
+            "points_drawn_raw": len(long_monitor.batch_chart.marks["raw"].x),
+        },
     }
     print(json.dumps(result, indent=2))
 

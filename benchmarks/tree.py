@@ -24,10 +24,10 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
+import keras
 
-from transfer_widgets import LayerTree  # noqa: E402
-from transfer_widgets.model import ModelTree  # noqa: E402
+from transfer_widgets import LayerTree
+from transfer_widgets.model import ModelTree
 
 
 def median_time(fn, repeats: int) -> float:
@@ -75,6 +75,7 @@ def node_nearest(tree: ModelTree, n_leaves: int):
 def message_cost(widget: LayerTree, message: dict, sent: list[dict]) -> tuple[float, int]:
     """Median seconds to handle ``message`` (message in to message out) and the
     largest reply in JSON bytes. Repeats alternate the state back and forth."""
+
     def handle():
         widget._on_front_end_msg(widget, message, [])
 
@@ -93,7 +94,7 @@ def toggle_cost(model) -> dict:
     block_s, block_bytes = message_cost(widget, {"type": "toggle", "id": node.id}, sent)
     leaves = widget._tree.leaves
     start = len(leaves) // 2
-    ids = [leaf.id for leaf in leaves[start:start + 100]]
+    ids = [leaf.id for leaf in leaves[start : start + 100]]
     widget.freeze_all()
     range_s, range_bytes = message_cost(widget, {"type": "set", "ids": ids, "value": True}, sent)
     widget.unfreeze_all()

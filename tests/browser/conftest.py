@@ -37,7 +37,8 @@ def pytest_report_header(config):
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "browser: real JupyterLab + headless Chromium tests (slow; tests/browser)")
+        "markers", "browser: real JupyterLab + headless Chromium tests (slow; tests/browser)"
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -107,8 +108,9 @@ def page(request, browser, lab_server, console_log, artifacts_dir):
     finally:
         rep = getattr(request.node, "rep_call", None)
         if rep is not None and rep.failed:
-            harness.save_failure_artifacts(pg, console_log, artifacts_dir,
-                                           "FAILED-" + harness.safe_name(request.node.nodeid))
+            harness.save_failure_artifacts(
+                pg, console_log, artifacts_dir, "FAILED-" + harness.safe_name(request.node.nodeid)
+            )
         context.close()
         lab_server.shutdown_kernels()
 
@@ -121,7 +123,8 @@ def open_nb(request, page, lab_server):
     """
 
     def _open(cells: list[str], name: str | None = None, theme: str = "light") -> harness.Notebook:
-        return harness.open_notebook(page, lab_server, cells,
-                                     name or harness.safe_name(request.node.name), theme=theme)
+        return harness.open_notebook(
+            page, lab_server, cells, name or harness.safe_name(request.node.name), theme=theme
+        )
 
     return _open

@@ -75,8 +75,10 @@ def _wait_until(predicate, timeout_s: float, what: str, interval_s: float = 0.25
         except Exception as exc:  # noqa: BLE001 - reported if we time out
             last_exc = exc
         time.sleep(interval_s)
-    raise TimeoutError(f"timed out after {timeout_s:.0f} s waiting for {what}" + (
-        f" (last error: {last_exc!r})" if last_exc else ""))
+    raise TimeoutError(
+        f"timed out after {timeout_s:.0f} s waiting for {what}"
+        + (f" (last error: {last_exc!r})" if last_exc else "")
+    )
 
 
 # --------------------------------------------------------------------------- server
@@ -111,8 +113,7 @@ class LabServer:
                 self.api("DELETE", f"/api/kernels/{kernel['id']}")
             except urllib.error.HTTPError:
                 pass
-        _wait_until(lambda: self.api("GET", "/api/kernels") == [], timeout_s,
-                    "all kernels to shut down")
+        _wait_until(lambda: self.api("GET", "/api/kernels") == [], timeout_s, "all kernels to shut down")
 
     def stop(self, timeout_s: float = 20) -> None:
         """Terminate the server (then kill it if it lingers) and remove its temp dirs."""
@@ -135,8 +136,7 @@ def start_lab_server(log_path: Path, timeout_s: float = SERVER_START_TIMEOUT_S) 
     tmp = Path(tempfile.mkdtemp(prefix="tw-browser-"))
     root_dir = tmp / "root"
     settings_dir = tmp / "lab-settings"
-    for d in (root_dir, settings_dir, tmp / "workspaces", tmp / "config", tmp / "runtime",
-              tmp / "ipython"):
+    for d in (root_dir, settings_dir, tmp / "workspaces", tmp / "config", tmp / "runtime", tmp / "ipython"):
         d.mkdir(parents=True)
     for rel, value in LAB_USER_SETTINGS.items():
         p = settings_dir / rel
@@ -145,7 +145,10 @@ def start_lab_server(log_path: Path, timeout_s: float = SERVER_START_TIMEOUT_S) 
 
     port = free_port()
     cmd = [
-        sys.executable, "-m", "jupyter", "lab",
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
         "--no-browser",
         "--ip=127.0.0.1",
         f"--port={port}",
@@ -172,11 +175,13 @@ def start_lab_server(log_path: Path, timeout_s: float = SERVER_START_TIMEOUT_S) 
     )
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "wb")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
-                            cwd=root_dir, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root_dir, start_new_session=True
+    )
     log.close()  # the child holds its own handle
-    server = LabServer(url=f"http://127.0.0.1:{port}", root_dir=root_dir, log_path=log_path,
-                       process=proc, _tmp=tmp)
+    server = LabServer(
+        url=f"http://127.0.0.1:{port}", root_dir=root_dir, log_path=log_path, process=proc, _tmp=tmp
+    )
 
     def ready():
         if proc.poll() is not None:
@@ -187,8 +192,7 @@ def start_lab_server(log_path: Path, timeout_s: float = SERVER_START_TIMEOUT_S) 
             return False
 
     try:
-        _wait_until(ready, timeout_s, f"jupyter lab to answer /api/status (log: {log_path})",
-                    interval_s=0.5)
+        _wait_until(ready, timeout_s, f"jupyter lab to answer /api/status (log: {log_path})", interval_s=0.5)
     except BaseException:
         server.stop()
         raise
@@ -200,8 +204,7 @@ def start_lab_server(log_path: Path, timeout_s: float = SERVER_START_TIMEOUT_S) 
 
 def launch_browser(playwright, headless: bool = True):
     """Launch the system Chromium with the flags that work on these machines."""
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=headless,
-                                      args=CHROMIUM_ARGS)
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=headless, args=CHROMIUM_ARGS)
 
 
 @dataclass
@@ -267,7 +270,10 @@ class Notebook:
                         && w.sessionContext.session.kernel;
               return !!k && k.status === 'idle';
             }""",
-            None, timeout_ms, "the kernel to be idle")
+            None,
+            timeout_ms,
+            "the kernel to be idle",
+        )
 
     def _wait_for(self, js: str, arg: Any, timeout_ms: float, what: str) -> None:
         try:
@@ -280,14 +286,16 @@ class Notebook:
                 pass
             raise TimeoutError(
                 f"timed out after {timeout_ms / 1000:.0f} s waiting for {what} "
-                f"in {self.path} (kernel status: {status})") from exc
+                f"in {self.path} (kernel status: {status})"
+            ) from exc
 
     # -- model access
 
     def cells(self) -> list[dict]:
         """The notebook's cells as JSON (source, outputs, execution_count...)."""
         return self.page.evaluate(
-            "() => window.jupyterapp.shell.currentWidget.content.model.sharedModel.toJSON().cells")
+            "() => window.jupyterapp.shell.currentWidget.content.model.sharedModel.toJSON().cells"
+        )
 
     def cell_text(self, index: int) -> str:
         """Text of a cell's stream / text-plain / error outputs, joined, outer whitespace stripped."""
@@ -312,18 +320,23 @@ class Notebook:
                 r => { window.__tw.jobs[id] = {done: true, result: r}; },
                 e => { window.__tw.jobs[id] = {done: true, error: String(e && e.stack || e)}; });
               return id;
-            }""" % js, arg)
+            }"""
+            % js,
+            arg,
+        )
         self._wait_for("(id) => window.__tw.jobs[id].done", token, timeout_ms, what)
         job = self.page.evaluate(
-            "(id) => { const j = window.__tw.jobs[id]; delete window.__tw.jobs[id]; return j; }", token)
+            "(id) => { const j = window.__tw.jobs[id]; delete window.__tw.jobs[id]; return j; }", token
+        )
         if "error" in job:
             raise RuntimeError(f"{what} failed: {job['error']}")
         return job.get("result")
 
     def _run_command(self, command: str, timeout_ms: float) -> Any:
         """Execute a Lab command, waiting for its promise (run commands resolve when cells finish)."""
-        return self._await_js("(c) => window.jupyterapp.commands.execute(c)", command, timeout_ms,
-                              f"command {command!r}")
+        return self._await_js(
+            "(c) => window.jupyterapp.commands.execute(c)", command, timeout_ms, f"command {command!r}"
+        )
 
     def python(self, code: str, timeout_ms: float = RUN_TIMEOUT_MS) -> str:
         """Run ``code`` in the notebook's kernel without adding a cell; return its text output.
@@ -344,7 +357,11 @@ class Notebook:
               };
               await future.done;
               return {out, err};
-            }""", code, timeout_ms, "kernel execution")
+            }""",
+            code,
+            timeout_ms,
+            "kernel execution",
+        )
         if result["err"]:
             raise NotebookCellError(f"{code!r} raised {_strip_ansi(result['err'])}")
         return result["out"].strip()
@@ -363,7 +380,8 @@ class Notebook:
                 return
             if time.monotonic() > deadline:
                 raise AssertionError(
-                    f"after {timeout_ms / 1000:.0f} s, {code!r} printed {last!r}, expected {expected!r}")
+                    f"after {timeout_ms / 1000:.0f} s, {code!r} printed {last!r}, expected {expected!r}"
+                )
             self.page.wait_for_timeout(200)
 
     def _raise_cell_errors(self, indices=None) -> None:
@@ -376,7 +394,8 @@ class Notebook:
                     tb = _strip_ansi("\n".join(out.get("traceback", [])))
                     raise NotebookCellError(
                         f"cell {i} raised {out.get('ename')}: {out.get('evalue')}\n"
-                        f"--- source ---\n{_source(cell)}\n--- traceback ---\n{tb}")
+                        f"--- source ---\n{_source(cell)}\n--- traceback ---\n{tb}"
+                    )
 
     # -- running
 
@@ -391,11 +410,15 @@ class Notebook:
             """() => window.jupyterapp.shell.currentWidget.content.model.sharedModel
                        .toJSON().cells.filter(c => c.cell_type === 'code')
                        .every(c => c.execution_count !== null && c.execution_count !== undefined)""",
-            None, timeout_ms, "every code cell to have an execution count")
+            None,
+            timeout_ms,
+            "every code cell to have an execution count",
+        )
         self.wait_idle(timeout_ms)
 
-    def add_and_run_cell(self, code: str, timeout_ms: float = RUN_TIMEOUT_MS,
-                         allow_error: bool = False) -> str:
+    def add_and_run_cell(
+        self, code: str, timeout_ms: float = RUN_TIMEOUT_MS, allow_error: bool = False
+    ) -> str:
         """Append a code cell, run it, wait for idle; return its text output (stripped).
 
         Text output means stream output, ``text/plain`` results and error tracebacks.
@@ -409,16 +432,24 @@ class Notebook:
               nb.activeCellIndex = n;
               nb.deselectAll();
               return n;
-            }""", code)
+            }""",
+            code,
+        )
         self._wait_for(
             "(i) => window.jupyterapp.shell.currentWidget.content.activeCellIndex === i",
-            index, 10_000, f"new cell {index} to become active")
+            index,
+            10_000,
+            f"new cell {index} to become active",
+        )
         self._run_command("notebook:run-cell", timeout_ms)
         self._wait_for(
             """(i) => { const c = window.jupyterapp.shell.currentWidget.content.model.sharedModel
                                      .toJSON().cells[i];
                         return c.execution_count !== null && c.execution_count !== undefined; }""",
-            index, timeout_ms, f"cell {index} to have an execution count")
+            index,
+            timeout_ms,
+            f"cell {index} to have an execution count",
+        )
         self.wait_idle(timeout_ms)
         if not allow_error:
             self._raise_cell_errors([index])
@@ -432,8 +463,9 @@ class Notebook:
         selector = f'body[data-jp-theme-light="{light}"][data-jp-theme-name="{THEMES[theme]}"]'
         if self.page.locator(selector).count():
             return
-        self.page.evaluate("(t) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})",
-                           THEMES[theme])
+        self.page.evaluate(
+            "(t) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", THEMES[theme]
+        )
         try:
             self.page.wait_for_selector(selector, state="attached", timeout=timeout_ms)
         except Exception as exc:
@@ -446,13 +478,18 @@ def write_notebook(path: Path, cells: list[str]) -> Path:
         "nbformat": 4,
         "nbformat_minor": 5,
         "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                           "language": "python"},
+            "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
             "language_info": {"name": "python"},
         },
         "cells": [
-            {"cell_type": "code", "id": f"cell-{i}", "metadata": {}, "execution_count": None,
-             "outputs": [], "source": src}
+            {
+                "cell_type": "code",
+                "id": f"cell-{i}",
+                "metadata": {},
+                "execution_count": None,
+                "outputs": [],
+                "source": src,
+            }
             for i, src in enumerate(cells)
         ],
     }
@@ -461,8 +498,14 @@ def write_notebook(path: Path, cells: list[str]) -> Path:
     return path
 
 
-def open_notebook(page, lab_server: LabServer, cells: list[str], name: str,
-                  theme: str = "light", timeout_ms: float = KERNEL_IDLE_TIMEOUT_MS) -> Notebook:
+def open_notebook(
+    page,
+    lab_server: LabServer,
+    cells: list[str],
+    name: str,
+    theme: str = "light",
+    timeout_ms: float = KERNEL_IDLE_TIMEOUT_MS,
+) -> Notebook:
     """Write ``<name>.ipynb`` with ``cells``, open it in Lab, set the theme, wait for an idle kernel.
 
     Cells are not run: call ``run_all()`` on the result.
@@ -480,7 +523,10 @@ def open_notebook(page, lab_server: LabServer, cells: list[str], name: str,
           return !!(w && w.context && w.context.path === path && w.content
                     && w.content.model && w.sessionContext);
         }""",
-        rel, timeout_ms, f"JupyterLab to open {rel}")
+        rel,
+        timeout_ms,
+        f"JupyterLab to open {rel}",
+    )
     # Always set the theme: it is a user setting and persists for the whole server.
     nb.set_theme(theme)
     nb.wait_idle(timeout_ms)

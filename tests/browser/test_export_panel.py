@@ -8,7 +8,7 @@ import json
 
 from playwright.sync_api import expect
 
-HOSTILE = "\"><img src=x onerror=alert(1)>"  # Keras refuses "/" in names, so no </pre>
+HOSTILE = '"><img src=x onerror=alert(1)>'  # Keras refuses "/" in names, so no </pre>
 
 SETUP = (
     "import json, keras\n"
@@ -45,8 +45,12 @@ def active_index(nb) -> int:
 def activate_cell(nb, index: int) -> None:
     """Click into a cell's editor, as a person does to make it the active cell."""
     nb.page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-InputArea-editor").click()
-    nb._wait_for("(i) => window.jupyterapp.shell.currentWidget.content.activeCellIndex === i",
-                 index, 10_000, f"cell {index} to become active")
+    nb._wait_for(
+        "(i) => window.jupyterapp.shell.currentWidget.content.activeCellIndex === i",
+        index,
+        10_000,
+        f"cell {index} to become active",
+    )
 
 
 def panel_of(nb):
@@ -73,8 +77,12 @@ def test_insert_cell_below_the_widgets_cell(open_nb, artifacts_dir, console_log)
     # Another cell is active; a person clicks Insert cell below in the widget.
     activate_cell(nb, 2)
     panel.get_by_role("button", name="Insert cell below").click()
-    nb._wait_for("() => window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells.length === 4",
-                 None, 10_000, "a fourth cell")
+    nb._wait_for(
+        "() => window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells.length === 4",
+        None,
+        10_000,
+        "a fourth cell",
+    )
     cells = nb.cells()
     assert [c["cell_type"] for c in cells] == ["code"] * 4
     sources = cell_sources(nb)
@@ -82,7 +90,8 @@ def test_insert_cell_below_the_widgets_cell(open_nb, artifacts_dir, console_log)
     assert sources[3] == CELLS[2]
     assert active_index(nb) == 2
     expect(panel.get_by_role("status")).to_have_text(
-        "Inserted the experiment as a code cell below this widget's cell.")
+        "Inserted the experiment as a code cell below this widget's cell."
+    )
 
     # Lab activates a cell on any mouse-down or focus inside it, so the click above also
     # made the widget's cell active. What the plugin must get right is the event's origin:
@@ -90,8 +99,12 @@ def test_insert_cell_below_the_widgets_cell(open_nb, artifacts_dir, console_log)
     # mouse-down or focus), the new cell still lands below the widget's cell.
     activate_cell(nb, 3)
     panel.get_by_role("button", name="Insert cell below").dispatch_event("click")
-    nb._wait_for("() => window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells.length === 5",
-                 None, 10_000, "a fifth cell")
+    nb._wait_for(
+        "() => window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells.length === 5",
+        None,
+        10_000,
+        "a fifth cell",
+    )
     sources = cell_sources(nb)
     assert sources[2] == cell_code and sources[3] == cell_code and sources[4] == CELLS[2]
 
@@ -111,7 +124,8 @@ def test_insert_cell_below_the_widgets_cell(open_nb, artifacts_dir, console_log)
     expect(other.get_by_role("button", name="Insert cell below")).to_be_disabled()
     expect(other.locator(".tw-ex-reasons")).to_have_text(
         "Insert cell below needs JupyterLab with the transfer-widgets extension, which this page does not "
-        "have: use Copy or Download.")
+        "have: use Copy or Download."
+    )
     expect(other.get_by_role("button", name="Copy")).to_be_enabled()
     other.scroll_into_view_if_needed()
     nb.page.screenshot(path=str(artifacts_dir / "export-panel-no-plugin.png"))
@@ -123,15 +137,24 @@ def test_kinds_copy_fallback_and_load_config(open_nb, artifacts_dir, tmp_path, c
     nb = open_nb([*CELLS[:2], "from transfer_widgets import LayerTree\nLayerTree(controller)"], theme="dark")
     nb.run_all()
     panel = panel_of(nb)
-    base_row = nb.page.get_by_role("tree", name="Layers of transfer_model").get_by_role("treeitem").filter(
-        has=nb.page.get_by_role("checkbox", name="tiny", exact=True))
+    base_row = (
+        nb.page.get_by_role("tree", name="Layers of transfer_model")
+        .get_by_role("treeitem")
+        .filter(has=nb.page.get_by_role("checkbox", name="tiny", exact=True))
+    )
     expect(base_row).to_have_attribute("aria-checked", "mixed")  # frozen up to the hostile layer
     preview = panel.get_by_role("region", name="Exported code")
 
-    for label, kind, file in [("JSON config", "json", "transfer_config.json"), ("Notebook", "notebook", "transfer.ipynb"),
-                              ("Notebook cell", "cell", "transfer_cell.py"), ("Script", "script", "train.py")]:
+    for label, kind, file in [
+        ("JSON config", "json", "transfer_config.json"),
+        ("Notebook", "notebook", "transfer.ipynb"),
+        ("Notebook cell", "cell", "transfer_cell.py"),
+        ("Script", "script", "train.py"),
+    ]:
         panel.get_by_role("radio", name=label, exact=True).check()
-        expect(panel.locator(".tw-ex-caption")).to_have_text(f"{file} · {len(exported(nb, kind).splitlines())} lines")
+        expect(panel.locator(".tw-ex-caption")).to_have_text(
+            f"{file} · {len(exported(nb, kind).splitlines())} lines"
+        )
         assert preview.text_content() == exported(nb, kind)
     nb.wait_for_python("print(panel.kind)", "script")
 
@@ -150,14 +173,19 @@ def test_kinds_copy_fallback_and_load_config(open_nb, artifacts_dir, tmp_path, c
     nb.page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     panel.get_by_role("button", name="Copy").click()
     expect(panel.get_by_role("status")).to_have_text(
-        f"Copied the JSON config ({len(exported(nb, 'json').splitlines())} lines) to the clipboard.")
+        f"Copied the JSON config ({len(exported(nb, 'json').splitlines())} lines) to the clipboard."
+    )
     assert nb.page.evaluate("() => navigator.clipboard.readText()") == exported(nb, "json")
-    nb.page.evaluate("() => { navigator.clipboard.writeText = () =>"
-                     " Promise.reject(new DOMException('Write permission denied.', 'NotAllowedError')); }")
+    nb.page.evaluate(
+        "() => { navigator.clipboard.writeText = () =>"
+        " Promise.reject(new DOMException('Write permission denied.', 'NotAllowedError')); }"
+    )
     panel.get_by_role("button", name="Copy").click()
     alert = panel.get_by_role("alert")
-    expect(alert).to_have_text("Could not copy (Write permission denied.). The code is selected below: "
-                               "press Ctrl+C (⌘C on a Mac), or use Download.")
+    expect(alert).to_have_text(
+        "Could not copy (Write permission denied.). The code is selected below: "
+        "press Ctrl+C (⌘C on a Mac), or use Download."
+    )
     assert nb.page.evaluate("() => window.getSelection().toString()") == exported(nb, "json")
     nb.page.evaluate("() => { delete navigator.clipboard.writeText; }")
 

@@ -35,9 +35,7 @@ def test_cell_error_is_reported(open_nb):
 def test_widgets_render_and_respond(open_nb, artifacts_dir, console_log):
     nb = open_nb(
         [
-            "import ipywidgets\n"
-            "speed = ipywidgets.IntSlider(value=7, description='Speed')\n"
-            "speed",
+            "import ipywidgets\nspeed = ipywidgets.IntSlider(value=7, description='Speed')\nspeed",
             "clicks = []\n"
             "go = ipywidgets.Button(description='Go')\n"
             "go.on_click(lambda b: clicks.append(1))\n"

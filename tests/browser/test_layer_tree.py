@@ -59,9 +59,12 @@ def test_nested_backbone_expand_and_click_changes_python_flag(open_nb, artifacts
     expect(expand).not_to_be_checked()
     expect(block).to_have_attribute("aria-checked", "mixed")
     nb.wait_for_python("print(base.get_layer('block_13_expand').trainable)", "False")
-    assert nb.add_and_run_cell(
-        "print(base.get_layer('block_13_expand').trainable, base.get_layer('block_13_depthwise').trainable)"
-    ) == "False True"
+    assert (
+        nb.add_and_run_cell(
+            "print(base.get_layer('block_13_expand').trainable, base.get_layer('block_13_depthwise').trainable)"
+        )
+        == "False True"
+    )
     assert console_log.errors == []
 
 

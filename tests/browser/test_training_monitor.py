@@ -53,7 +53,8 @@ def step_of(text: str) -> int:
 def batch_path_length(widget) -> int:
     """Length of the per-batch loss line's SVG path (grows as points are added)."""
     return widget.locator(".bqplot").first.evaluate(
-        "(fig) => Math.max(0, ...Array.from(fig.querySelectorAll('path.line'), p => (p.getAttribute('d') || '').length))")
+        "(fig) => Math.max(0, ...Array.from(fig.querySelectorAll('path.line'), p => (p.getAttribute('d') || '').length))"
+    )
 
 
 def test_train_curves_grow_stop_within_one_batch_then_find_lr(open_nb, artifacts_dir, console_log):
@@ -77,7 +78,8 @@ def test_train_curves_grow_stop_within_one_batch_then_find_lr(open_nb, artifacts
     # Checked in a later cell: stopped, at most one batch after the request, nothing after.
     out = nb.add_and_run_cell(
         "import time\nctl.wait(30)\nn = len(monitor._recorder.steps)\ntime.sleep(0.5)\n"
-        "print(ctl.state, ctl.stop_reason, len(at_stop), n - at_stop[0] <= 1, len(monitor._recorder.steps) == n)")
+        "print(ctl.state, ctl.stop_reason, len(at_stop), n - at_stop[0] <= 1, len(monitor._recorder.steps) == n)"
+    )
     assert out == "finished stopped 1 True True"
 
     widget.get_by_role("button", name="Find LR", exact=True).click()
@@ -106,8 +108,12 @@ def test_classification_two_epochs_shows_confusion_matrix_dark(open_nb, artifact
     expect(widget.get_by_text(re.compile(r"^Epoch 2: \d+ of 397 validation samples right"))).to_be_visible()
     expect(widget.get_by_text("Confusion matrix (validation)")).to_be_visible()
     expect(widget.get_by_text("digit 9").first).to_be_attached()
-    assert nb.add_and_run_cell(
-        "print(ctl.state, len(ctl.history['epoch']), int(monitor.confusion_map.color.sum()))") == "finished 2 397"
+    assert (
+        nb.add_and_run_cell(
+            "print(ctl.state, len(ctl.history['epoch']), int(monitor.confusion_map.color.sum()))"
+        )
+        == "finished 2 397"
+    )
     widget.scroll_into_view_if_needed()
     widget.screenshot(path=str(artifacts_dir / "training-monitor-confusion-dark.png"))
     assert console_log.errors == []

@@ -16,11 +16,16 @@ def test_there_are_notebooks():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs_top_to_bottom(path, tmp_path):
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors, errors
     widget_views = [
-        o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
         if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
     ]
     assert widget_views, "expected the notebook to display at least one widget"

@@ -24,4 +24,6 @@ def test_wheel_ships_bundles_and_prebuilt_labextension(tmp_path):
         assert f"transfer_widgets/static/{widget}.css" in names
     assert f"{data}/package.json" in names
     assert f"{data}/install.json" in names
-    assert any(n.startswith(f"{data}/static/remoteEntry.") for n in names), sorted(n for n in names if data in n)
+    assert any(n.startswith(f"{data}/static/remoteEntry.") for n in names), sorted(
+        n for n in names if data in n
+    )

@@ -23,7 +23,9 @@ def sequential_in_sequential():
 
 
 def mobilenet_in_functional():
-    base = keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(32, 32, 3), alpha=0.35)
+    base = keras.applications.MobileNetV2(
+        weights=None, include_top=False, input_shape=(32, 32, 3), alpha=0.35
+    )
     inputs = keras.Input((32, 32, 3))
     x = base(inputs, training=False)
     x = layers.GlobalAveragePooling2D()(x)

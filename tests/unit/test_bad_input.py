@@ -49,7 +49,9 @@ def test_unknown_layer_names_the_closest_matches():
 
 def test_ambiguous_name_asks_for_a_path():
     model = BUILDERS["layer_shared_between_submodels"]()
-    with pytest.raises(UnknownLayerError, match=r"names 2 layers; pass one of their paths: 'two_towers/left/shared_dense'"):
+    with pytest.raises(
+        UnknownLayerError, match=r"names 2 layers; pass one of their paths: 'two_towers/left/shared_dense'"
+    ):
         set_trainable(model, "shared_dense", False)
 
 

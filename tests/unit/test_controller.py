@@ -24,9 +24,11 @@ def backbone(name="backbone"):
     trainable weight gets a gradient."""
     layers = []
     for b in (1, 2):
-        layers += [keras.layers.Conv2D(4, 3, padding="same", name=f"block_{b}_conv"),
-                   keras.layers.BatchNormalization(name=f"block_{b}_bn"),
-                   keras.layers.Activation("tanh", name=f"block_{b}_act")]
+        layers += [
+            keras.layers.Conv2D(4, 3, padding="same", name=f"block_{b}_conv"),
+            keras.layers.BatchNormalization(name=f"block_{b}_bn"),
+            keras.layers.Activation("tanh", name=f"block_{b}_act"),
+        ]
     layers.append(keras.layers.Conv2D(6, 3, padding="same", name="top_conv"))
     return keras.Sequential([keras.Input((8, 8, 3)), *layers], name=name)
 
@@ -152,14 +154,23 @@ def test_fit_returns_at_once_and_edits_are_refused_while_running():
     c.fit(3, callbacks=[gate])
     assert gate.reached.wait(30)
     assert c.state == "running" and c.running
-    for edit in (c.freeze_all, c.unfreeze_all, lambda: c.freeze_up_to("block_2_conv"),
-                 lambda: c.set("training.learning_rate", 0.1), lambda: c.fit(1), c.lr_find,
-                 lambda: c.evaluate(data()), lambda: setattr(c.config.training, "batch_size", 4),
-                 lambda: setattr(c.config, "mode", "feature_extraction"), lambda: c.load_config(saved)):
+    for edit in (
+        c.freeze_all,
+        c.unfreeze_all,
+        lambda: c.freeze_up_to("block_2_conv"),
+        lambda: c.set("training.learning_rate", 0.1),
+        lambda: c.fit(1),
+        c.lr_find,
+        lambda: c.evaluate(data()),
+        lambda: setattr(c.config.training, "batch_size", 4),
+        lambda: setattr(c.config, "mode", "feature_extraction"),
+        lambda: c.load_config(saved),
+    ):
         with pytest.raises(ControllerBusyError, match="while a run is running"):
             edit()
     assert c.config.training.batch_size == 16 and "training.batch_size" in str(
-        pytest.raises(ControllerBusyError, setattr, c.config.training, "batch_size", 4).value)
+        pytest.raises(ControllerBusyError, setattr, c.config.training, "batch_size", 4).value
+    )
     assert c.config.to_json() == c._config.to_json()  # reading still works
     gate.release.set()
     assert c.wait(60) == "finished"
@@ -232,10 +243,10 @@ class GoesBad(keras.utils.PyDataset):
         return 4
 
     def __getitem__(self, i):
-        xb = np.array(self.x[i * 16:(i + 1) * 16])
+        xb = np.array(self.x[i * 16 : (i + 1) * 16])
         if self.bad:
             xb[0, 0, 0, 0] = np.nan
-        return xb, self.y[i * 16:(i + 1) * 16]
+        return xb, self.y[i * 16 : (i + 1) * 16]
 
 
 def test_nan_loss_stops_and_restores_the_last_good_weights():
@@ -261,8 +272,11 @@ def test_nan_loss_stops_and_restores_the_last_good_weights():
 
 def test_restore_best_weights_on_the_monitored_metric():
     x, y = data(96)
-    c = controller(train_data=(x[:64], y[:64]), validation_data=(x[64:], y[64:]),
-                   config=config(restore_best=True, monitor="val_loss", learning_rate=0.05))
+    c = controller(
+        train_data=(x[:64], y[:64]),
+        validation_data=(x[64:], y[64:]),
+        config=config(restore_best=True, monitor="val_loss", learning_rate=0.05),
+    )
     seen = {}
 
     class Keep(keras.callbacks.Callback):
@@ -311,9 +325,14 @@ def test_fine_tune_trains_the_head_then_unfreezes_at_a_lower_rate():
         def on_epoch_end(self, epoch, logs=None):
             seen[epoch] = snapshot(c.base_model)
 
-    c.fine_tune(head_epochs=2, epochs=2, unfreeze_from="block_2_conv", lr_mult=0.1, callbacks=[Keep()], block=True)
+    c.fine_tune(
+        head_epochs=2, epochs=2, unfreeze_from="block_2_conv", lr_mult=0.1, callbacks=[Keep()], block=True
+    )
     assert c.history["phase"] == ["head", "head", "fine_tune", "fine_tune"]
-    assert [(p["name"], p["start_epoch"], p["end_epoch"]) for p in c.phases] == [("head", 0, 2), ("fine_tune", 2, 4)]
+    assert [(p["name"], p["start_epoch"], p["end_epoch"]) for p in c.phases] == [
+        ("head", 0, 2),
+        ("fine_tune", 2, 4),
+    ]
     assert c.phases[1]["learning_rate"] == pytest.approx(0.001)
     assert float(c.model.optimizer.learning_rate.numpy()) == pytest.approx(0.001)
     assert all(np.array_equal(seen[1][k], base_before[k]) for k in base_before)  # base untouched in phase 1
@@ -334,7 +353,9 @@ def test_lr_find_leaves_the_model_exactly_as_it_was():
     assert c.model.optimizer is optimizer
     assert all(np.array_equal(a, v.numpy()) for a, v in zip(slots, optimizer.variables))
     assert 2 <= len(result.losses) <= 30 and len(result.learning_rates) == len(result.losses)
-    assert result.learning_rates == sorted(result.learning_rates) and result.learning_rates[0] == pytest.approx(1e-5)
+    assert result.learning_rates == sorted(result.learning_rates) and result.learning_rates[
+        0
+    ] == pytest.approx(1e-5)
     assert result.suggested is None or 1e-5 <= result.suggested <= 10
     assert c.compile_count == 1  # the next fit needs no recompile
     with pytest.raises(ValueError, match="start < end"):
@@ -350,16 +371,22 @@ def test_lr_find_leaves_the_model_exactly_as_it_was():
         ("multiclass", 3, lambda n: np.arange(n) % 3, "sparse_categorical_crossentropy", 3),
         ("multiclass", 3, lambda n: np.eye(3)[np.arange(n) % 3], "categorical_crossentropy", 3),
         ("binary", None, lambda n: np.arange(n) % 2, "binary_crossentropy", 1),
-        ("multilabel", 4, lambda n: (np.arange(n * 4).reshape(n, 4) % 3 == 0).astype("float32"),
-         "binary_crossentropy", 4),
+        (
+            "multilabel",
+            4,
+            lambda n: (np.arange(n * 4).reshape(n, 4) % 3 == 0).astype("float32"),
+            "binary_crossentropy",
+            4,
+        ),
         ("regression", 2, lambda n: np.linspace(0, 1, n * 2).reshape(n, 2), "mse", 2),
     ],
     ids=["sparse", "one-hot", "binary", "multilabel", "regression"],
 )
 def test_loss_and_output_follow_the_task_and_label_form(task, num_classes, labels, loss, units):
     x = data(32)[0]
-    c = FineTuneController(backbone(), task=task, num_classes=num_classes, train_data=(x, labels(32)),
-                           config=config())
+    c = FineTuneController(
+        backbone(), task=task, num_classes=num_classes, train_data=(x, labels(32)), config=config()
+    )
     c.fit(1, block=True)
     assert c.state == "finished"
     assert c.model.output.shape == (None, units)

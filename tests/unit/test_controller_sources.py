@@ -10,13 +10,11 @@ import textwrap
 
 import keras
 import numpy as np
-import pytest
 
 from transfer_widgets import FineTuneController, TransferConfig, datasets, unfreeze_all
 from transfer_widgets.config import DataSpec
 
 from .test_controller import backbone, changed, config, data, snapshot
-
 
 # -- feature extraction -----------------------------------------------------------------------
 
@@ -27,8 +25,9 @@ def feature_controller(**kwargs):
     c.mode = "feature_extraction"
     for k, v in kwargs.items():
         setattr(c, k, v)
-    return FineTuneController(backbone(), num_classes=3, train_data=(x[:64], y[:64]),
-                              validation_data=(x[64:], y[64:]), config=c)
+    return FineTuneController(
+        backbone(), num_classes=3, train_data=(x[:64], y[:64]), validation_data=(x[64:], y[64:]), config=c
+    )
 
 
 def test_feature_extraction_runs_the_base_once_and_trains_only_the_head():
@@ -82,8 +81,12 @@ def test_application_by_name_with_a_weights_file_and_auto_preprocessing(tmp_path
     assert ctl.config.freeze.kind == "all_frozen"  # a loaded base gets config.freeze (all frozen by default)
     assert ctl.config.base.source == "application"
     # The config reproduces the same controller from JSON.
-    again = FineTuneController(config=TransferConfig.from_json(ctl.config.to_json()), train_data=(x, np.arange(8) % 2))
-    assert all(np.array_equal(a, b) for a, b in zip(ctl.base_model.get_weights(), again.base_model.get_weights()))
+    again = FineTuneController(
+        config=TransferConfig.from_json(ctl.config.to_json()), train_data=(x, np.arange(8) % 2)
+    )
+    assert all(
+        np.array_equal(a, b) for a, b in zip(ctl.base_model.get_weights(), again.base_model.get_weights())
+    )
 
 
 def test_base_from_a_keras_file(tmp_path):
@@ -100,7 +103,9 @@ def test_base_from_a_keras_file(tmp_path):
 
 
 def test_image_directory_workflow(tmp_path):
-    folder = datasets.write_image_folder(tmp_path / "digits", per_class=8, image_size=(8, 8), classes=(0, 1, 2))
+    folder = datasets.write_image_folder(
+        tmp_path / "digits", per_class=8, image_size=(8, 8), classes=(0, 1, 2)
+    )
     assert sorted(os.listdir(folder)) == ["digit_0", "digit_1", "digit_2"]
     c = config()
     c.data = DataSpec("directory", directory=folder, image_size=(8, 8), validation_split=0.25)
@@ -111,8 +116,9 @@ def test_image_directory_workflow(tmp_path):
 
 def test_demo_dataset_through_the_config():
     c = config()
-    c.data = DataSpec("demo", demo="digits", demo_kwargs={"image_size": [8, 8], "classes": [0, 1, 2]},
-                      validation_split=0.2)
+    c.data = DataSpec(
+        "demo", demo="digits", demo_kwargs={"image_size": [8, 8], "classes": [0, 1, 2]}, validation_split=0.2
+    )
     ctl = FineTuneController(backbone(), config=TransferConfig.from_json(c.to_json()))
     assert ctl.config.head.num_classes == 3  # inferred from the labels
     ctl.fit(1, block=True)
@@ -154,11 +160,26 @@ STRATEGY_SCRIPT = textwrap.dedent("""
 def test_mirrored_strategy_over_two_logical_cpus():
     # TF devices can only be configured before first use: run in a fresh process.
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "TF_CPP_MIN_LOG_LEVEL": "3"}
-    out = subprocess.run([sys.executable, "-c", STRATEGY_SCRIPT], capture_output=True, text=True, cwd=root,
-                         env=env, timeout=300)
+    env = {
+        **os.environ,
+        "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", STRATEGY_SCRIPT],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=env,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result == {"replicas": 2, "state": "finished", "mirrored": True, "exact": True, "epochs": 2,
-                      "copied": True}
+    assert result == {
+        "replicas": 2,
+        "state": "finished",
+        "mirrored": True,
+        "exact": True,
+        "epochs": 2,
+        "copied": True,
+    }

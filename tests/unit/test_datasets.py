@@ -11,7 +11,7 @@ from transfer_widgets import datasets
 def test_digits_as_images():
     x, y = datasets.load_digits()
     assert x.shape == (1797, 8, 8, 3) and x.dtype == np.float32 and y.dtype == np.int32
-    assert 0 <= x.min() and x.max() == 255 and set(np.unique(y)) == set(range(10))
+    assert x.min() >= 0 and x.max() == 255 and set(np.unique(y)) == set(range(10))
     x2, y2 = datasets.load_digits(image_size=(16, 16), channels=1, classes=[7, 3])
     assert x2.shape[1:] == (16, 16, 1) and set(np.unique(y2)) == {0, 1}
     assert (y2 == 0).sum() == (datasets.load_digits()[1] == 7).sum()  # relabelled in the order given

@@ -50,18 +50,24 @@ def arrays(n=8, shape=(32, 32, 3), classes=3, task="multiclass", seed=0):
 def nested_base(names=None):
     """A small backbone with a nested block and BatchNorm: Sequential in Sequential."""
     n = names or {}
-    inner = keras.Sequential([
-        keras.layers.Conv2D(6, 3, padding="same", name=n.get("inner_conv", "inner_conv")),
-        keras.layers.BatchNormalization(name="inner_bn"),
-        keras.layers.Activation("relu", name="inner_relu"),
-    ], name="inner_block")
-    return keras.Sequential([
-        keras.Input((16, 16, 3)),
-        keras.layers.Conv2D(4, 3, padding="same", name=n.get("stem_conv", "stem_conv")),
-        keras.layers.BatchNormalization(name="stem_bn"),
-        inner,
-        keras.layers.Conv2D(8, 3, padding="same", name="top_conv"),
-    ], name=n.get("model", "nested_backbone"))
+    inner = keras.Sequential(
+        [
+            keras.layers.Conv2D(6, 3, padding="same", name=n.get("inner_conv", "inner_conv")),
+            keras.layers.BatchNormalization(name="inner_bn"),
+            keras.layers.Activation("relu", name="inner_relu"),
+        ],
+        name="inner_block",
+    )
+    return keras.Sequential(
+        [
+            keras.Input((16, 16, 3)),
+            keras.layers.Conv2D(4, 3, padding="same", name=n.get("stem_conv", "stem_conv")),
+            keras.layers.BatchNormalization(name="stem_bn"),
+            inner,
+            keras.layers.Conv2D(8, 3, padding="same", name="top_conv"),
+        ],
+        name=n.get("model", "nested_backbone"),
+    )
 
 
 def cfg(**training):
@@ -85,12 +91,17 @@ def mnv2(c):
 
 def case_mnv2_boundary_augmented(tmp):
     c = cfg(epochs=3, learning_rate=3e-4)
-    c.preprocessing.augmentation = [AugmentationSpec("random_flip", mode="horizontal_and_vertical"),
-                                    AugmentationSpec("random_rotation", factor=0.1),
-                                    AugmentationSpec("random_zoom", factor=0.2),
-                                    AugmentationSpec("random_contrast", factor=0.3)]
-    c.head.layers = head("global_average_pooling", {"type": "dense", "units": 16, "activation": "relu"},
-                         {"type": "dropout", "rate": 0.3})
+    c.preprocessing.augmentation = [
+        AugmentationSpec("random_flip", mode="horizontal_and_vertical"),
+        AugmentationSpec("random_rotation", factor=0.1),
+        AugmentationSpec("random_zoom", factor=0.2),
+        AugmentationSpec("random_contrast", factor=0.3),
+    ]
+    c.head.layers = head(
+        "global_average_pooling",
+        {"type": "dense", "units": 16, "activation": "relu"},
+        {"type": "dropout", "rate": 0.3},
+    )
     c.freeze.kind, c.freeze.boundary = "boundary", "block_13_expand"
     return FineTuneController(mnv2(c), num_classes=5, train_data=arrays(classes=5), config=c), False
 
@@ -102,8 +113,9 @@ def case_mnv2_two_phase_binary(tmp):
     c.training.fine_tune.lr_mult = 0.05
     c.head.task = "binary"
     c.head.class_names = ["cat", HOSTILE]
-    ctl = FineTuneController(mnv2(c), train_data=arrays(task="binary"), validation_data=arrays(task="binary"),
-                             config=c)
+    ctl = FineTuneController(
+        mnv2(c), train_data=arrays(task="binary"), validation_data=arrays(task="binary"), config=c
+    )
     return ctl, True
 
 
@@ -125,7 +137,9 @@ def case_efficientnet_regression_base_training(tmp):
     c.base.input_shape = (32, 32, 3)
     c.head.layers = head("global_average_pooling", {"type": "dense", "units": 8, "activation": "gelu"})
     c.head.task = "regression"
-    return FineTuneController("EfficientNetB0", train_data=arrays(task="regression", classes=1), config=c), False
+    return FineTuneController(
+        "EfficientNetB0", train_data=arrays(task="regression", classes=1), config=c
+    ), False
 
 
 def case_nested_explicit_regression(tmp):
@@ -135,7 +149,9 @@ def case_nested_explicit_regression(tmp):
     c.head.layers = head("flatten", {"type": "dense", "units": 4})
     c.head.task, c.head.num_classes = "regression", 2
     base = nested_base()
-    ctl = FineTuneController(base, train_data=arrays(shape=(16, 16, 3), task="regression", classes=2), config=c)
+    ctl = FineTuneController(
+        base, train_data=arrays(shape=(16, 16, 3), task="regression", classes=2), config=c
+    )
     ctl.freeze_all()
     set_trainable(ctl.base_model, "inner_block/inner_conv", True)
     set_trainable(ctl.base_model, "stem_bn", True)
@@ -148,8 +164,12 @@ def case_nested_all_trainable_multilabel(tmp):
     c.preprocessing.mode = "none"
     c.head.layers = head("global_average_pooling", "batch_norm", {"type": "dropout", "rate": 0.1})
     c.head.task = "multilabel"
-    ctl = FineTuneController(nested_base(), num_classes=4,
-                             train_data=arrays(shape=(16, 16, 3), task="multilabel", classes=4), config=c)
+    ctl = FineTuneController(
+        nested_base(),
+        num_classes=4,
+        train_data=arrays(shape=(16, 16, 3), task="multilabel", classes=4),
+        config=c,
+    )
     unfreeze_all(ctl.base_model, keep_bn_frozen=False)
     return ctl, False
 
@@ -158,8 +178,13 @@ def case_nested_feature_extraction(tmp):
     c = cfg()
     c.mode = "feature_extraction"
     c.preprocessing.mode = "rescale"
-    ctl = FineTuneController(nested_base(), num_classes=3, train_data=arrays(shape=(16, 16, 3)),
-                             validation_data=arrays(shape=(16, 16, 3), seed=1), config=c)
+    ctl = FineTuneController(
+        nested_base(),
+        num_classes=3,
+        train_data=arrays(shape=(16, 16, 3)),
+        validation_data=arrays(shape=(16, 16, 3), seed=1),
+        config=c,
+    )
     ctl.freeze_all()
     return ctl, False
 
@@ -171,7 +196,9 @@ def case_hostile_names_two_phase(tmp):
     c.head.class_names = [HOSTILE, "two\nlines", "'"]
     c.training.fine_tune.unfreeze_from = names["inner_conv"].join(["inner_block/", ""])
     c.training.fine_tune.keep_bn_frozen = False
-    ctl = FineTuneController(nested_base(names), num_classes=3, train_data=arrays(shape=(16, 16, 3)), config=c)
+    ctl = FineTuneController(
+        nested_base(names), num_classes=3, train_data=arrays(shape=(16, 16, 3)), config=c
+    )
     ctl.freeze_up_to(HOSTILE_LAYER)
     return ctl, True
 
@@ -220,13 +247,23 @@ def case_demo_in_memory_feature_two_phase_full(tmp):
     return FineTuneController(datasets.small_cnn((16, 16, 3), "demo_cnn"), config=c), True
 
 
-CORPUS = {f.__name__[5:]: f for f in [
-    case_mnv2_boundary_augmented, case_mnv2_two_phase_binary, case_mobilenet_v3_tf_data,
-    case_efficientnet_regression_base_training, case_nested_explicit_regression,
-    case_nested_all_trainable_multilabel, case_nested_feature_extraction, case_hostile_names_two_phase,
-    case_file_base_one_hot, case_directory_feature_two_phase, case_demo_mnv2_full,
-    case_demo_in_memory_feature_two_phase_full,
-]}
+CORPUS = {
+    f.__name__[5:]: f
+    for f in [
+        case_mnv2_boundary_augmented,
+        case_mnv2_two_phase_binary,
+        case_mobilenet_v3_tf_data,
+        case_efficientnet_regression_base_training,
+        case_nested_explicit_regression,
+        case_nested_all_trainable_multilabel,
+        case_nested_feature_extraction,
+        case_hostile_names_two_phase,
+        case_file_base_one_hot,
+        case_directory_feature_two_phase,
+        case_demo_mnv2_full,
+        case_demo_in_memory_feature_two_phase_full,
+    ]
+}
 FULL_RUNS = ("demo_mnv2_full", "demo_in_memory_feature_two_phase_full")
 NOTEBOOK_RUNS = ("demo_mnv2_full", "directory_feature_two_phase")
 
@@ -255,7 +292,7 @@ def expected(ctl, two_phase: bool) -> dict:
     return {"model": describe_model(ctl.model), "fits": fits}
 
 
-HARNESS = textwrap.dedent('''
+HARNESS = textwrap.dedent("""
     import json, runpy, sys
     import keras, numpy as np, tensorflow as tf
     from transfer_widgets.export.describe import describe_compile, describe_model
@@ -283,13 +320,20 @@ HARNESS = textwrap.dedent('''
             ns["train"](*parts, data, data)
         out[name] = {"model": describe_model(model), "fits": list(fits)}
     print("RESULT" + json.dumps(out))
-''')
+""")
 
 
 def run_python(args, cwd, timeout=600):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0"}
-    proc = subprocess.run([sys.executable, *args], check=False, cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, *args],
+        check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     return proc.stdout
 
@@ -301,9 +345,13 @@ def ruff_problems(path) -> str:
     # Run from the script's folder: from the repository, ruff would sort transfer_widgets as first party.
     out = ""
     for args in (["check"], ["format", "--check", "--diff"]):
-        proc = subprocess.run([ruff, *args, "--isolated", "--no-cache", str(path)], check=False, capture_output=True,
-                              text=True,
-                              cwd=str(Path(path).parent))
+        proc = subprocess.run(
+            [ruff, *args, "--isolated", "--no-cache", str(path)],
+            check=False,
+            capture_output=True,
+            text=True,
+            cwd=str(Path(path).parent),
+        )
         out += "" if proc.returncode == 0 else proc.stdout + proc.stderr
     return out
 
@@ -320,16 +368,23 @@ def corpus(tmp_path_factory):
         ctl, two_phase = make(folder)
         script = ctl.export_script(folder / "train.py", two_phase=two_phase)
         texts = {kind: ctl.export_code(kind, two_phase=two_phase) for kind in ("script", "cell", "notebook")}
-        out[name] = {"script": script, "controller": ctl, "two_phase": two_phase, "texts": texts,
-                     "expected": expected(ctl, two_phase)}  # runs fine_tune: export before it
+        out[name] = {
+            "script": script,
+            "controller": ctl,
+            "two_phase": two_phase,
+            "texts": texts,
+            "expected": expected(ctl, two_phase),
+        }  # runs fine_tune: export before it
     return out
 
 
 @pytest.fixture(scope="module")
 def rebuilt(corpus, tmp_path_factory):
     """The corpus scripts' models and fit calls, from one subprocess."""
-    jobs = [[name, str(c["script"]), c["controller"].config.data.source in ("arrays", "demo")]
-            for name, c in corpus.items()]
+    jobs = [
+        [name, str(c["script"]), c["controller"].config.data.source in ("arrays", "demo")]
+        for name, c in corpus.items()
+    ]
     work = tmp_path_factory.mktemp("notebooks")
     for name in NOTEBOOK_RUNS:  # the notebook's code cells, run top to bottom
         cells = nbformat.reads(corpus[name]["texts"]["notebook"], as_version=4).cells
@@ -420,8 +475,13 @@ def test_an_exported_cell_leaves_the_packages_names_alone(corpus):
     for c in corpus.values():
         tree = ast.parse(c["texts"]["cell"])
         defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
-        defined |= {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
-                    if isinstance(t, ast.Name)}
+        defined |= {
+            t.id
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for t in node.targets
+            if isinstance(t, ast.Name)
+        }
         assert defined.isdisjoint(transfer_widgets.__all__), defined & set(transfer_widgets.__all__)
 
 
@@ -433,7 +493,7 @@ def test_demo_script_trains_an_epoch_and_saves_a_model_that_loads_back(name, cor
     run_python(["-c", blocked], cwd=str(tmp_path))
     saved = tmp_path / "fine_tuned.keras"
     assert saved.exists()
-    check = textwrap.dedent(f'''
+    check = textwrap.dedent(f"""
         import json, keras, numpy as np
         import transfer_widgets.model.assemble  # registers ImagenetPreprocessing
         from transfer_widgets.export.describe import describe_model
@@ -441,7 +501,7 @@ def test_demo_script_trains_an_epoch_and_saves_a_model_that_loads_back(name, cor
         x = np.zeros((2, *model.input_shape[1:]), "float32")
         assert np.isfinite(model.predict(x, verbose=0)).all()
         print("RESULT" + json.dumps(describe_model(model)))
-    ''')
+    """)
     loaded = json.loads(run_python(["-c", check], cwd=str(tmp_path)).split("RESULT", 1)[1])
     want = corpus[name]["expected"]["model"]
     assert loaded["params"] == want["params"]
@@ -462,7 +522,12 @@ def test_json_export_loads_back_into_the_same_experiment(corpus):
 
 def test_plan_reads_the_built_layers(corpus):
     plan = plan_from_controller(corpus["mnv2_boundary_augmented"]["controller"])
-    assert [p.cls for p in plan.preprocessing] == ["RandomFlip", "RandomRotation", "RandomZoom", "RandomContrast",
-                                                   "ImagenetPreprocessing"]
+    assert [p.cls for p in plan.preprocessing] == [
+        "RandomFlip",
+        "RandomRotation",
+        "RandomZoom",
+        "RandomContrast",
+        "ImagenetPreprocessing",
+    ]
     assert plan.preprocessing[1].args == [0.1]
     assert render(plan, "script") == render(plan, "script")

@@ -21,9 +21,15 @@ def representative_plan():
     the top of the base fine-tuned at a tenth of the rate."""
     c = TransferConfig()
     c.base.weights = None  # built offline; the export below asks for imagenet weights, as a user would
-    c.preprocessing.augmentation = [AugmentationSpec("random_flip"), AugmentationSpec("random_rotation", factor=0.1)]
-    c.head.layers = [HeadLayerSpec("global_average_pooling"), HeadLayerSpec("dropout", rate=0.2),
-                     HeadLayerSpec("dense", units=64, activation="relu")]
+    c.preprocessing.augmentation = [
+        AugmentationSpec("random_flip"),
+        AugmentationSpec("random_rotation", factor=0.1),
+    ]
+    c.head.layers = [
+        HeadLayerSpec("global_average_pooling"),
+        HeadLayerSpec("dropout", rate=0.2),
+        HeadLayerSpec("dense", units=64, activation="relu"),
+    ]
     c.head.class_names = ["daisy", "dandelion", "roses", "sunflowers", "tulips"]
     c.training.seed = 42
     c.training.fine_tune.head_epochs, c.training.fine_tune.epochs = 10, 10
@@ -34,7 +40,13 @@ def representative_plan():
     plan = plan_from_controller(ctl, two_phase=True)
     plan.config.base.weights = "imagenet"
     d = plan.config.data
-    d.source, d.directory, d.image_size, d.validation_split, d.seed = "directory", "data/flowers", (224, 224), 0.2, 123
+    d.source, d.directory, d.image_size, d.validation_split, d.seed = (
+        "directory",
+        "data/flowers",
+        (224, 224),
+        0.2,
+        123,
+    )
     return plan
 
 
@@ -42,7 +54,9 @@ def test_golden_script():
     text = render(representative_plan(), "script")
     if os.environ.get("TW_UPDATE_GOLDEN"):
         GOLDEN.write_text(text)
-    assert GOLDEN.read_text() == text, "the export changed: review it, then regenerate with TW_UPDATE_GOLDEN=1"
+    assert GOLDEN.read_text() == text, (
+        "the export changed: review it, then regenerate with TW_UPDATE_GOLDEN=1"
+    )
 
 
 def test_golden_script_is_ruff_clean(tmp_path):

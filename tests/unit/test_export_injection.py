@@ -26,20 +26,51 @@ from transfer_widgets.export import plan_from_controller, render
 HOSTILE = [
     '"); import os; os.system("echo pwned") #',
     "'); import os; os.system('echo pwned') #",
-    '"""', "'''", "\\", "\\n", "\n", "\r\n", "\t", "\x00", "\x0b", "\u2028", "{x}", "{", "%s", "#",
-    "a\nimport os\nos.system('x')", 'x" + __import__("os").getcwd() + "', "\\'", '\\"', "é漢字", "🙂",
-    "f'{1}'", "class", "None", "def", "name with spaces",
+    '"""',
+    "'''",
+    "\\",
+    "\\n",
+    "\n",
+    "\r\n",
+    "\t",
+    "\x00",
+    "\x0b",
+    "\u2028",
+    "{x}",
+    "{",
+    "%s",
+    "#",
+    "a\nimport os\nos.system('x')",
+    'x" + __import__("os").getcwd() + "',
+    "\\'",
+    '\\"',
+    "é漢字",
+    "🙂",
+    "f'{1}'",
+    "class",
+    "None",
+    "def",
+    "name with spaces",
     "ﬀ",  # an identifier Python reads as "ff" (NFKC): no keyword argument name
 ]
-strings = st.one_of(st.sampled_from(HOSTILE), st.text(min_size=1, max_size=20),
-                    st.lists(st.sampled_from(HOSTILE), min_size=2, max_size=4).map("".join))
+strings = st.one_of(
+    st.sampled_from(HOSTILE),
+    st.text(min_size=1, max_size=20),
+    st.lists(st.sampled_from(HOSTILE), min_size=2, max_size=4).map("".join),
+)
 
 
 @functools.lru_cache(maxsize=1)
 def base_plan():
     """A real plan (layers read from a built model) that the test fills with strings."""
-    base = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3, name="conv"),
-                             keras.layers.BatchNormalization(name="bn")], name="tiny")
+    base = keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            keras.layers.Conv2D(4, 3, name="conv"),
+            keras.layers.BatchNormalization(name="bn"),
+        ],
+        name="tiny",
+    )
     c = TransferConfig()
     c.preprocessing.mode = "rescale"
     x = np.zeros((4, 8, 8, 3), "float32")
@@ -131,14 +162,18 @@ N_STRINGS = 24
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(values=st.lists(strings, min_size=N_STRINGS, max_size=N_STRINGS),
-       base_source=st.sampled_from(["model", "file", "application"]),
-       data_source=st.sampled_from(["arrays", "directory", "demo", "tf.data"]),
-       freeze_kind=st.sampled_from(["explicit", "boundary"]), two_phase=st.booleans())
+@given(
+    values=st.lists(strings, min_size=N_STRINGS, max_size=N_STRINGS),
+    base_source=st.sampled_from(["model", "file", "application"]),
+    data_source=st.sampled_from(["arrays", "directory", "demo", "tf.data"]),
+    freeze_kind=st.sampled_from(["explicit", "boundary"]),
+    two_phase=st.booleans(),
+)
 def test_hostile_strings_stay_literals(values, base_source, data_source, freeze_kind, two_phase):
     plan, placed = make_plan(values, base_source, data_source, freeze_kind, two_phase)
-    safe, _ = make_plan([benign(s, i) for i, s in enumerate(values)], base_source, data_source, freeze_kind,
-                        two_phase)
+    safe, _ = make_plan(
+        [benign(s, i) for i, s in enumerate(values)], base_source, data_source, freeze_kind, two_phase
+    )
     for kind in ("script", "cell", "notebook"):
         text = code_of(plan, kind)
         tree = ast.parse(text)
@@ -147,7 +182,7 @@ def test_hostile_strings_stay_literals(values, base_source, data_source, freeze_
         assert not missing, f"{kind}: not in the code verbatim: {missing!r}"
         if kind == "script":
             ns = {"__name__": "exported", "__file__": os.path.join(os.sep, "nowhere", "train.py")}
-            exec(compile(tree, "train.py", "exec"), ns)  # noqa: S102 - module level only: imports, constants
+            exec(compile(tree, "train.py", "exec"), ns)
             assert ns["CLASS_NAMES"] == plan.config.head.class_names
             if freeze_kind == "explicit":
                 assert ns["TRAINABLE_LAYERS"] == plan.config.freeze.trainable

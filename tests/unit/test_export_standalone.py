@@ -24,15 +24,17 @@ def flags_after(model, operation) -> dict:
     freeze.set_many(tree, [leaf for leaf in tree.leaves if rng.random() < 0.5], True, keep_bn_frozen=False)
     operation()
     rows = describe_model(model)
-    return {"params": rows["trainable_params"],
-            "layers": [(r["path"], r["trainable"], r["trainable_params"]) for r in rows["layers"]],
-            "root": bool(model.trainable)}
+    return {
+        "params": rows["trainable_params"],
+        "layers": [(r["path"], r["trainable"], r["trainable_params"]) for r in rows["layers"]],
+        "root": bool(model.trainable),
+    }
 
 
 def leaf_paths(model) -> list[str]:
     tree = as_tree(model)
     root = tree.root.name + "/"
-    return [leaf.path[len(root):] for leaf in tree.leaves]
+    return [leaf.path[len(root) :] for leaf in tree.leaves]
 
 
 # A layer object shared between two sub-models appears once per sub-model; the layer
@@ -52,17 +54,31 @@ def test_standalone_freeze_helpers_set_the_same_flags(name):
         (lambda: freeze.freeze_all(model), lambda: standalone.freeze_every_layer(model)),
     ]
     for keep in (True, False):
-        cases.append((lambda k=keep: freeze.unfreeze_all(model, keep_bn_frozen=k),
-                      lambda k=keep: standalone.unfreeze_every_layer(model, keep_bn_frozen=k)))
+        cases.append(
+            (
+                lambda k=keep: freeze.unfreeze_all(model, keep_bn_frozen=k),
+                lambda k=keep: standalone.unfreeze_every_layer(model, keep_bn_frozen=k),
+            )
+        )
         for i in sorted({0, 1, len(paths) // 3, len(paths) // 2, len(paths) - 1} & set(range(len(paths)))):
-            cases.append((lambda k=keep, p=paths[i]: freeze.freeze_up_to(model, p, keep_bn_frozen=k),
-                          lambda k=keep, p=paths[i]: standalone.unfreeze_from(model, p, keep_bn_frozen=k)))
+            cases.append(
+                (
+                    lambda k=keep, p=paths[i]: freeze.freeze_up_to(model, p, keep_bn_frozen=k),
+                    lambda k=keep, p=paths[i]: standalone.unfreeze_from(model, p, keep_bn_frozen=k),
+                )
+            )
     rng = np.random.default_rng(3)
     for _ in range(3):
         chosen = [p for p in paths if rng.random() < 0.3]
-        cases.append((lambda c=chosen: (freeze.freeze_all(model), c and freeze.set_many(model, c, True,
-                                                                                          keep_bn_frozen=False)),
-                      lambda c=chosen: standalone.train_only(model, c)))
+        cases.append(
+            (
+                lambda c=chosen: (
+                    freeze.freeze_all(model),
+                    c and freeze.set_many(model, c, True, keep_bn_frozen=False),
+                ),
+                lambda c=chosen: standalone.train_only(model, c),
+            )
+        )
     for package_way, script_way in cases:
         assert flags_after(model, script_way) == flags_after(model, package_way)
 
@@ -74,18 +90,22 @@ def test_every_derived_freeze_plan_round_trips_through_the_helpers(name):
     model = BUILDERS[name]()
     paths = leaf_paths(model)
     rng = np.random.default_rng(5)
-    states = [lambda: freeze.freeze_up_to(model, paths[len(paths) // 2]),
-              lambda: freeze.unfreeze_all(model),
-              lambda: freeze.set_many(model, [p for p in paths if rng.random() < 0.2], True)]
+    states = [
+        lambda: freeze.freeze_up_to(model, paths[len(paths) // 2]),
+        lambda: freeze.unfreeze_all(model),
+        lambda: freeze.set_many(model, [p for p in paths if rng.random() < 0.2], True),
+    ]
     for make_state in states:
         freeze.freeze_all(model)
         make_state()
         want = flags_after(model, lambda: None)
         plan = freeze_plan_from_model(model)
-        apply = {"all_frozen": lambda: standalone.freeze_every_layer(model),
-                 "all_trainable": lambda: standalone.unfreeze_every_layer(model, plan.keep_bn_frozen),
-                 "boundary": lambda: standalone.unfreeze_from(model, plan.boundary, plan.keep_bn_frozen),
-                 "explicit": lambda: standalone.train_only(model, plan.trainable)}[plan.kind]
+        apply = {
+            "all_frozen": lambda: standalone.freeze_every_layer(model),
+            "all_trainable": lambda: standalone.unfreeze_every_layer(model, plan.keep_bn_frozen),
+            "boundary": lambda: standalone.unfreeze_from(model, plan.boundary, plan.keep_bn_frozen),
+            "explicit": lambda: standalone.train_only(model, plan.trainable),
+        }[plan.kind]
         assert flags_after(model, apply) == want
 
 

@@ -37,7 +37,9 @@ def test_the_check_finds_an_upward_import_and_a_cycle(tmp_path, monkeypatch):
     (package / "model" / "head.py").write_text("def f():\n    from ..config import X\n")
     monkeypatch.setattr(checker, "ROOT", package)
     problems, _ = checker.problems()
-    assert any("config (config) imports transfer_widgets.model.head (model), a higher layer" in p for p in problems)
+    assert any(
+        "config (config) imports transfer_widgets.model.head (model), a higher layer" in p for p in problems
+    )
     assert any(p.startswith("import cycle of 2 modules") for p in problems)
 
 

@@ -17,8 +17,13 @@ def tiny_controller(validation=True, class_names=None):
     c.training.batch_size = 16
     c.training.seed = 0
     c.head.class_names = class_names
-    return FineTuneController(base, num_classes=3, train_data=(x, y),
-                              validation_data=(x[:20], y[:20]) if validation else None, config=c)
+    return FineTuneController(
+        base,
+        num_classes=3,
+        train_data=(x, y),
+        validation_data=(x[:20], y[:20]) if validation else None,
+        config=c,
+    )
 
 
 def test_run_callbacks_take_part_in_every_fit():

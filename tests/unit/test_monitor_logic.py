@@ -37,7 +37,10 @@ def test_lttb_keeps_size_fixed_ends_and_spikes():
 
 
 def test_lttb_same_size_at_any_length():
-    sizes = {len(lttb(np.arange(n), np.random.default_rng(0).normal(size=n), 2000)[0]) for n in (3000, 20_000, 200_000)}
+    sizes = {
+        len(lttb(np.arange(n), np.random.default_rng(0).normal(size=n), 2000)[0])
+        for n in (3000, 20_000, 200_000)
+    }
     assert sizes == {2000}
 
 
@@ -104,18 +107,45 @@ def ev(type, t, **kw):
 
 def run_events():
     """Two phases of two epochs, 10 steps each, as the controller emits them."""
-    out = [ev("state", 0.0, state="running"), ev("phase", 0.0, phase="head", start_epoch=0, learning_rate=1e-3)]
+    out = [
+        ev("state", 0.0, state="running"),
+        ev("phase", 0.0, phase="head", start_epoch=0, learning_rate=1e-3),
+    ]
     t = 0.0
     for epoch in range(4):
         if epoch == 2:
             out.append(ev("phase", t, phase="fine_tune", start_epoch=2, learning_rate=1e-4))
         for b in range(0, 10, 3):
             t += 0.1
-            out.append(ev("batch", t, phase="head", epoch=epoch, batch=b, steps=10, epochs=2 if epoch < 2 else 4,
-                          eta_s=1.0, logs={"loss": 2.0 - epoch * 0.3 - b * 0.01, "accuracy": 0.1 * epoch}))
-        out.append(ev("epoch", t, phase="head" if epoch < 2 else "fine_tune", epoch=epoch, epochs=4, seconds=1,
-                      logs={"loss": 1.5 - epoch * 0.2, "accuracy": 0.2 * epoch,
-                            "val_loss": [1.4, 1.1, 1.2, 1.3][epoch], "val_accuracy": 0.2 * epoch}))
+            out.append(
+                ev(
+                    "batch",
+                    t,
+                    phase="head",
+                    epoch=epoch,
+                    batch=b,
+                    steps=10,
+                    epochs=2 if epoch < 2 else 4,
+                    eta_s=1.0,
+                    logs={"loss": 2.0 - epoch * 0.3 - b * 0.01, "accuracy": 0.1 * epoch},
+                )
+            )
+        out.append(
+            ev(
+                "epoch",
+                t,
+                phase="head" if epoch < 2 else "fine_tune",
+                epoch=epoch,
+                epochs=4,
+                seconds=1,
+                logs={
+                    "loss": 1.5 - epoch * 0.2,
+                    "accuracy": 0.2 * epoch,
+                    "val_loss": [1.4, 1.1, 1.2, 1.3][epoch],
+                    "val_accuracy": 0.2 * epoch,
+                },
+            )
+        )
     return out
 
 
@@ -147,9 +177,13 @@ def test_state_best_epoch_follows_monitor_direction_and_falls_back_to_loss():
 
 def test_state_eta_and_elapsed_mid_run():
     s = MonitorState(batch_size=1)
-    s.apply([ev("state", 10.0, state="running"),
-             ev("batch", 11.0, epoch=0, batch=0, steps=10, epochs=3, eta_s=9.0, logs={"loss": 1.0}),
-             ev("batch", 12.0, epoch=0, batch=4, steps=10, epochs=3, eta_s=5.0, logs={"loss": 1.0})])
+    s.apply(
+        [
+            ev("state", 10.0, state="running"),
+            ev("batch", 11.0, epoch=0, batch=0, steps=10, epochs=3, eta_s=9.0, logs={"loss": 1.0}),
+            ev("batch", 12.0, epoch=0, batch=4, steps=10, epochs=3, eta_s=5.0, logs={"loss": 1.0}),
+        ]
+    )
     # 4 steps per second; 5 left in this epoch + 20 in the next two.
     assert s.eta_s() == pytest.approx(25 / 4)
     assert s.elapsed_s() == pytest.approx(2.0)
@@ -160,8 +194,13 @@ def test_state_eta_and_elapsed_mid_run():
 
 def test_state_error_warning_lr_find_confusion_and_a_new_run_clears_the_error():
     s = MonitorState()
-    s.apply([ev("state", 0, state="running"), ev("error", 1, message="ValueError: bad", traceback="Traceback...",
-                                                  kind="exception"), ev("state", 1, state="failed")])
+    s.apply(
+        [
+            ev("state", 0, state="running"),
+            ev("error", 1, message="ValueError: bad", traceback="Traceback...", kind="exception"),
+            ev("state", 1, state="failed"),
+        ]
+    )
     assert s.error == {"message": "ValueError: bad", "traceback": "Traceback...", "kind": "exception"}
     assert s.apply([ev("warning", 2, message="careful")]) == {"error"} and s.warnings == ["careful"]
     s.apply([ev("lr_find", 3, learning_rates=[1e-5, 1e-3], losses=[2.0, 1.0], suggested=1e-4)])
@@ -185,8 +224,12 @@ def test_state_load_history_is_idempotent_and_matches_events():
 
 def test_batch_steps_keep_increasing_across_runs():
     s = MonitorState()
-    s.apply([ev("batch", 1, epoch=1, batch=5, steps=10, logs={"loss": 1.0}),
-             ev("batch", 2, epoch=0, batch=1, steps=10, logs={"loss": 1.0})])
+    s.apply(
+        [
+            ev("batch", 1, epoch=1, batch=5, steps=10, logs={"loss": 1.0}),
+            ev("batch", 2, epoch=0, batch=1, steps=10, logs={"loss": 1.0}),
+        ]
+    )
     assert s.batch_steps == [16, 17]
 
 

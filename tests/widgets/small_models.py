@@ -8,12 +8,15 @@ import numpy as np
 
 def backbone():
     """A small 4-D feature extractor with BatchNorm: (8, 8, 3) -> (None, 4, 4, 6)."""
-    return keras.Sequential([
-        keras.Input((8, 8, 3)),
-        keras.layers.Conv2D(6, 3, padding="same", name="conv"),
-        keras.layers.BatchNormalization(name="bn"),
-        keras.layers.MaxPooling2D(name="pool"),
-    ], name="backbone")
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            keras.layers.Conv2D(6, 3, padding="same", name="conv"),
+            keras.layers.BatchNormalization(name="bn"),
+            keras.layers.MaxPooling2D(name="pool"),
+        ],
+        name="backbone",
+    )
 
 
 def data(n=16, classes=3):

@@ -37,8 +37,12 @@ def ui(panel):
 def shows(panel, controller, kind=None) -> bool:
     """The panel shows exactly what the controller exports now."""
     kind = kind or panel.kind
-    return (panel.code == controller.export_code(kind) and panel.code_kind == kind
-            and panel.cell == controller.export_code("cell") and panel.export_error == "")
+    return (
+        panel.code == controller.export_code(kind)
+        and panel.code_kind == kind
+        and panel.cell == controller.export_code("cell")
+        and panel.export_error == ""
+    )
 
 
 # -- what it shows -------------------------------------------------------------------------
@@ -51,8 +55,15 @@ def test_shows_the_script_and_the_cell_at_first(panel, controller):
     assert panel.running is False and panel.error == "" and panel.notice == ""
 
 
-@pytest.mark.parametrize(("kind", "filename"), [("script", "train.py"), ("cell", "transfer_cell.py"),
-                                                ("notebook", "transfer.ipynb"), ("json", "transfer_config.json")])
+@pytest.mark.parametrize(
+    ("kind", "filename"),
+    [
+        ("script", "train.py"),
+        ("cell", "transfer_cell.py"),
+        ("notebook", "transfer.ipynb"),
+        ("json", "transfer_config.json"),
+    ],
+)
 def test_each_kind_as_the_front_end_chooses_it(panel, controller, kind, filename):
     panel.set_state({"kind": kind})  # what a sync from the view does
     assert shows(panel, controller, kind)
@@ -94,8 +105,15 @@ def test_code_follows_training_settings(panel, controller):
 
 
 def test_code_follows_the_head(panel, controller):
-    controller.apply_head(HeadSpec(layers=[HeadLayerSpec("global_average_pooling"),
-                                           HeadLayerSpec("dense", units=7, activation="relu")], num_classes=3))
+    controller.apply_head(
+        HeadSpec(
+            layers=[
+                HeadLayerSpec("global_average_pooling"),
+                HeadLayerSpec("dense", units=7, activation="relu"),
+            ],
+            num_classes=3,
+        )
+    )
     assert "Dense(7" in panel.code
     assert shows(panel, controller)
 
@@ -158,15 +176,21 @@ def test_a_load_goes_to_the_controller_and_a_refusal_is_shown(panel, controller,
 
     def refuse(config):
         calls.append(config)
-        raise ConfigError(["head.task must be one of 'multiclass', 'binary', 'multilabel', 'regression', got 'nope'"])
+        raise ConfigError(
+            ["head.task must be one of 'multiclass', 'binary', 'multilabel', 'regression', got 'nope'"]
+        )
 
     monkeypatch.setattr(controller, "load_config", refuse, raising=False)
     before = panel.code
     assert ui.click(type="load_config", name="bad.json", text='{"head": {"task": "nope"}}') == {
-        "type": "load_done", "ok": False}
+        "type": "load_done",
+        "ok": False,
+    }
     assert [c.head.task for c in calls] == ["nope"]  # the file's text, parsed
-    assert panel.error == ("bad.json: the config has problems: head.task must be one of 'multiclass', "
-                           "'binary', 'multilabel', 'regression', got 'nope'")
+    assert panel.error == (
+        "bad.json: the config has problems: head.task must be one of 'multiclass', "
+        "'binary', 'multilabel', 'regression', got 'nope'"
+    )
     assert panel.notice == "" and panel.code == before
     assert "ConfigError" in panel.last_traceback
 
@@ -177,13 +201,20 @@ def test_a_load_goes_to_the_controller_and_a_refusal_is_shown(panel, controller,
 
 def test_a_load_while_training_is_refused_before_the_controller_is_asked(panel, controller, monkeypatch):
     ui = FrontEnd(panel)
-    monkeypatch.setattr(controller, "load_config", lambda config: pytest.fail("asked while running"), raising=False)
+    monkeypatch.setattr(
+        controller, "load_config", lambda config: pytest.fail("asked while running"), raising=False
+    )
     controller._set_state("running")  # as a run does; the event reaches the panel at once
     try:
         assert panel.running is True
-        assert ui.click(type="load_config", name="saved.json", text="{}") == {"type": "load_done", "ok": False}
-        assert panel.error == ("saved.json: Cannot load a config while a run is running: stop the run or wait for "
-                               "it to finish, then load it again.")
+        assert ui.click(type="load_config", name="saved.json", text="{}") == {
+            "type": "load_done",
+            "ok": False,
+        }
+        assert panel.error == (
+            "saved.json: Cannot load a config while a run is running: stop the run or wait for "
+            "it to finish, then load it again."
+        )
         with pytest.raises(ControllerBusyError):
             panel.load_config("{}")
     finally:
@@ -196,7 +227,10 @@ def test_bad_messages_are_answered_not_raised(panel):
     assert ui.click(type="load_config", name="x.json") == {"type": "load_done", "ok": False}
     assert panel.error == "The view sent no file text to load; pick the file again."
     panel._on_front_end_msg(panel, {"type": "explode"}, [])
-    assert panel.error == "Unknown export panel message type 'explode': this view is out of date; re-run the cell."
+    assert (
+        panel.error
+        == "Unknown export panel message type 'explode': this view is out of date; re-run the cell."
+    )
 
 
 def test_a_huge_file_is_refused_without_parsing(panel, controller, monkeypatch):
@@ -212,7 +246,10 @@ def test_a_huge_file_is_refused_without_parsing(panel, controller, monkeypatch):
 def test_load_config_happy_path(ui, panel, controller):
     saved = json.loads(controller.export_code("json"))
     saved["training"]["learning_rate"] = 0.0042
-    saved["head"]["layers"] = [{"type": "global_average_pooling"}, {"type": "dense", "units": 5, "activation": "relu"}]
+    saved["head"]["layers"] = [
+        {"type": "global_average_pooling"},
+        {"type": "dense", "units": 5, "activation": "relu"},
+    ]
     reply = ui.click(type="load_config", name="transfer_config.json", text=json.dumps(saved))
     assert reply == {"type": "load_done", "ok": True}, panel.error
     assert panel.error == "" and panel.notice == "Loaded transfer_config.json into the controller."

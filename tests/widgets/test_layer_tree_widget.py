@@ -81,7 +81,9 @@ def test_range_sets_every_row_and_bn_rows_named_explicitly(tree):
     tree.click(type="set", ids=ids, value=True)
     model = tree.widget.model
     backbone = model.get_layer("backbone")
-    assert [backbone.get_layer(n).trainable for n in ("block_1_conv", "block_1_bn", "block_1_relu")] == [True] * 3
+    assert [backbone.get_layer(n).trainable for n in ("block_1_conv", "block_1_bn", "block_1_relu")] == [
+        True
+    ] * 3
     assert backbone.trainable is True and model.trainable is True
 
 
@@ -158,7 +160,7 @@ def test_python_api_and_unknown_names(tree):
 def test_untrusted_names_travel_as_plain_data():
     import keras
 
-    name = '<img src=x onerror=alert(1)>'
+    name = "<img src=x onerror=alert(1)>"
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name=name)])
     widget = LayerTree(model)
     assert name in widget.tree["columns"]["name"]

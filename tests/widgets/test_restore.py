@@ -24,13 +24,16 @@ from .front_end import FrontEnd
 
 
 def backbone():
-    return keras.Sequential([
-        keras.Input((8, 8, 3)),
-        keras.layers.Conv2D(6, 3, padding="same", name="conv_a"),
-        keras.layers.BatchNormalization(name="bn_a"),
-        keras.layers.Conv2D(8, 3, padding="same", name="conv_b"),
-        keras.layers.BatchNormalization(name="bn_b"),
-    ], name="backbone")
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            keras.layers.Conv2D(6, 3, padding="same", name="conv_a"),
+            keras.layers.BatchNormalization(name="bn_a"),
+            keras.layers.Conv2D(8, 3, padding="same", name="conv_b"),
+            keras.layers.BatchNormalization(name="bn_b"),
+        ],
+        name="backbone",
+    )
 
 
 def data(n=16, classes=3):
@@ -41,8 +44,11 @@ def data(n=16, classes=3):
 def saved_experiment(base) -> str:
     """Another experiment on the same base, saved as JSON the way export_code("json") does."""
     c = TransferConfig()
-    c.head.layers = [HeadLayerSpec("global_max_pooling"), HeadLayerSpec("dense", units=12, activation="relu"),
-                     HeadLayerSpec("dropout", rate=0.25)]
+    c.head.layers = [
+        HeadLayerSpec("global_max_pooling"),
+        HeadLayerSpec("dense", units=12, activation="relu"),
+        HeadLayerSpec("dropout", rate=0.25),
+    ]
     c.training.learning_rate = 3e-4
     c.training.batch_size = 4
     other = FineTuneController(base, train_data=data(), config=c)

@@ -32,8 +32,13 @@ def make_controller(digits, n=320, batch_size=32, class_names=None, **training):
     c.head.class_names = class_names
     for k, v in training.items():
         setattr(c.training, k, v)
-    return FineTuneController(base, num_classes=10, train_data=(x[:n], y[:n]),
-                              validation_data=(x[n:n + 160], y[n:n + 160]), config=c)
+    return FineTuneController(
+        base,
+        num_classes=10,
+        train_data=(x[:n], y[:n]),
+        validation_data=(x[n : n + 160], y[n : n + 160]),
+        config=c,
+    )
 
 
 def emit_run(ctl, epochs=3, steps=10, phases=(("head", 0, 1e-3),)):
@@ -46,12 +51,30 @@ def emit_run(ctl, epochs=3, steps=10, phases=(("head", 0, 1e-3),)):
             phase = starts[epoch][0]
             ev.emit("phase", phase=phase, start_epoch=epoch, learning_rate=starts[epoch][1])
         for b in range(steps):
-            ev.emit("batch", phase=phase, epoch=epoch, batch=b, steps=steps, epochs=epochs, eta_s=1.0,
-                    logs={"loss": 2.0 - 0.1 * epoch})
+            ev.emit(
+                "batch",
+                phase=phase,
+                epoch=epoch,
+                batch=b,
+                steps=steps,
+                epochs=epochs,
+                eta_s=1.0,
+                logs={"loss": 2.0 - 0.1 * epoch},
+            )
             ev.flush()
-        ev.emit("epoch", phase=phase, epoch=epoch, epochs=epochs, seconds=1.0,
-                logs={"accuracy": 0.3 + 0.1 * epoch, "loss": 2.0 - 0.3 * epoch,
-                      "val_accuracy": [0.2, 0.6, 0.5][epoch % 3], "val_loss": [1.9, 1.2, 1.4][epoch % 3]})
+        ev.emit(
+            "epoch",
+            phase=phase,
+            epoch=epoch,
+            epochs=epochs,
+            seconds=1.0,
+            logs={
+                "accuracy": 0.3 + 0.1 * epoch,
+                "loss": 2.0 - 0.3 * epoch,
+                "val_accuracy": [0.2, 0.6, 0.5][epoch % 3],
+                "val_loss": [1.9, 1.2, 1.4][epoch % 3],
+            },
+        )
         ev.flush()
 
 
@@ -65,7 +88,9 @@ def test_simulated_events_draw_epoch_curves_best_epoch_phases_and_progress(digit
     assert loss["val"].y.tolist() == pytest.approx([1.9, 1.2, 1.4])
     assert loss["best"].x.tolist() == [2] and loss["best"].y.tolist() == pytest.approx([1.2])
     assert m.epoch_charts["accuracy"].marks["best"].x.tolist() == []  # val_loss is the monitored key
-    assert np.reshape(loss["phase"].x, (-1, 2)).tolist() == [[2.5, 2.5]]  # the fine-tune phase starts after epoch 2
+    assert np.reshape(loss["phase"].x, (-1, 2)).tolist() == [
+        [2.5, 2.5]
+    ]  # the fine-tune phase starts after epoch 2
     assert "head → fine_tune" in m.epoch_charts["loss"].figure.title
     assert (m.epoch_bar.value, m.epoch_bar.max) == (3, 3)
     assert (m.batch_bar.value, m.batch_bar.max) == (10, 10)
@@ -101,8 +126,12 @@ def test_errors_show_readable_escaped_message_and_traceback_on_demand(digits):
     ctl = make_controller(digits)
     m = TrainingMonitor(ctl)
     assert m.error_text.value == "" and m.traceback_button.layout.display == "none"
-    ctl.events.emit("error", message="ValueError: <script>bad</script>", traceback="Traceback: line 1 <x>",
-                    kind="exception")
+    ctl.events.emit(
+        "error",
+        message="ValueError: <script>bad</script>",
+        traceback="Traceback: line 1 <x>",
+        kind="exception",
+    )
     assert "Training failed" in m.error_text.value and "&lt;script&gt;" in m.error_text.value
     assert "<script>" not in m.error_text.value
     assert m.traceback_button.layout.display == "" and m.traceback_text.value == ""
@@ -202,8 +231,12 @@ def test_find_lr_plots_on_a_log_axis_and_applies_the_suggestion(digits):
 def test_apply_suggestion_from_simulated_lr_find_event(digits):
     ctl = make_controller(digits)
     m = TrainingMonitor(ctl)
-    ctl.events.emit("lr_find", learning_rates=[1e-5, 1e-4, 1e-3, 1e-2], losses=[2.0, 1.8, 1.0, float("nan")],
-                    suggested=1e-4)
+    ctl.events.emit(
+        "lr_find",
+        learning_rates=[1e-5, 1e-4, 1e-3, 1e-2],
+        losses=[2.0, 1.8, 1.0, float("nan")],
+        suggested=1e-4,
+    )
     assert m.lr_chart.marks["loss"].x.tolist() == pytest.approx([1e-5, 1e-4, 1e-3])
     assert m.apply_suggested_lr() == pytest.approx(1e-4)
     assert ctl.config.training.learning_rate == pytest.approx(1e-4)

@@ -21,11 +21,11 @@ from ..config import ConfigError, DataSpec
 class DataInfo:
     """What preflight needs to know about one data argument."""
 
-    kind: str                    # "arrays", "tf.data" or "pydataset"
-    x: Any                       # all inputs (arrays) or the first batch
-    y: Any                       # all labels (arrays) or the first batch; None without labels
-    size: int | None             # number of samples when known
-    complete: bool               # True when x / y hold all the data (arrays)
+    kind: str  # "arrays", "tf.data" or "pydataset"
+    x: Any  # all inputs (arrays) or the first batch
+    y: Any  # all labels (arrays) or the first batch; None without labels
+    size: int | None  # number of samples when known
+    complete: bool  # True when x / y hold all the data (arrays)
 
 
 def _is_tf_dataset(data) -> bool:
@@ -71,9 +71,13 @@ def describe(data, name: str = "train_data") -> DataInfo:
     kind = kind_of(data)
     if kind == "arrays":
         x, y = data
-        return DataInfo(kind, np.asarray(x) if not hasattr(x, "shape") else x,
-                        None if y is None else (np.asarray(y) if not hasattr(y, "shape") else y),
-                        len(x) if hasattr(x, "__len__") else None, True)
+        return DataInfo(
+            kind,
+            np.asarray(x) if not hasattr(x, "shape") else x,
+            None if y is None else (np.asarray(y) if not hasattr(y, "shape") else y),
+            len(x) if hasattr(x, "__len__") else None,
+            True,
+        )
     if kind == "tf.data":
         for batch in data.take(1):
             x, y = _split_batch(batch)
@@ -96,7 +100,10 @@ def feature_batches(data, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndar
     if kind == "arrays":
         x, y = data
         for start in range(0, len(x), batch_size):
-            yield np.asarray(x[start:start + batch_size]), (None if y is None else np.asarray(y[start:start + batch_size]))
+            yield (
+                np.asarray(x[start : start + batch_size]),
+                (None if y is None else np.asarray(y[start : start + batch_size])),
+            )
     elif kind == "tf.data":
         for batch in data:
             x, y = _split_batch(batch)
@@ -120,13 +127,19 @@ def from_spec(spec: DataSpec, batch_size: int) -> tuple[Any, Any]:
     if spec.source == "directory":
         import keras
 
-        common = dict(image_size=tuple(spec.image_size), batch_size=batch_size, label_mode=spec.label_mode,
-                      seed=spec.seed if spec.seed is not None else 0)
+        common = dict(
+            image_size=tuple(spec.image_size),
+            batch_size=batch_size,
+            label_mode=spec.label_mode,
+            seed=spec.seed if spec.seed is not None else 0,
+        )
         if spec.validation_split:
             train = keras.utils.image_dataset_from_directory(
-                spec.directory, validation_split=spec.validation_split, subset="training", **common)
+                spec.directory, validation_split=spec.validation_split, subset="training", **common
+            )
             val = keras.utils.image_dataset_from_directory(
-                spec.directory, validation_split=spec.validation_split, subset="validation", **common)
+                spec.directory, validation_split=spec.validation_split, subset="validation", **common
+            )
             return train, val
         return keras.utils.image_dataset_from_directory(spec.directory, **common), None
     if spec.source == "demo":
@@ -141,4 +154,6 @@ def from_spec(spec: DataSpec, batch_size: int) -> tuple[Any, Any]:
             val, train = order[:n_val], order[n_val:]
             return (x[train], y[train]), (x[val], y[val])
         return (x, y), None
-    raise ConfigError([f"data.source {spec.source!r} holds data in memory: pass train_data= to the controller"])
+    raise ConfigError(
+        [f"data.source {spec.source!r} holds data in memory: pass train_data= to the controller"]
+    )

@@ -10,7 +10,6 @@ a declared dependency, so tutorials and tests need no download.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import numpy as np
 
@@ -58,9 +57,7 @@ def place_randomly(x: np.ndarray, canvas: int, seed: int) -> np.ndarray:
     """Each image pasted at a random place on a black canvas x canvas image."""
     n, h, w, c = x.shape
     if canvas < max(h, w):
-        raise ValueError(
-            f"canvas must be at least the image size ({max(h, w)}), got {canvas}"
-        )
+        raise ValueError(f"canvas must be at least the image size ({max(h, w)}), got {canvas}")
     rng = np.random.default_rng(seed)
     top, left = rng.integers(0, canvas - h + 1, n), rng.integers(0, canvas - w + 1, n)
     out = np.zeros((n, canvas, canvas, c), np.float32)
@@ -83,8 +80,12 @@ def few_per_class(x: np.ndarray, y: np.ndarray, per_class: int, seed: int = 0):
     return (x[picked], y[picked]), (x[rest], y[rest])
 
 
-def write_image_folder(path: str | os.PathLike, per_class: int = 20, image_size: tuple[int, int] = (32, 32),
-                       classes: list[int] | tuple[int, ...] = (0, 1, 2)) -> str:
+def write_image_folder(
+    path: str | os.PathLike,
+    per_class: int = 20,
+    image_size: tuple[int, int] = (32, 32),
+    classes: list[int] | tuple[int, ...] = (0, 1, 2),
+) -> str:
     """Write digits as PNG files under ``path/<class name>/`` for
     ``image_dataset_from_directory`` (the directory workflow). Returns ``path``."""
     import tensorflow as tf
@@ -105,13 +106,16 @@ def small_cnn(input_shape=(20, 20, 3), name: str = "digits_cnn"):
     import keras
     from keras import layers
 
-    return keras.Sequential([
-        keras.Input(input_shape),
-        layers.Rescaling(1.0 / 255.0, name="rescale"),
-        layers.Conv2D(16, 3, padding="same", activation="relu", name="block_1_conv"),
-        layers.Conv2D(32, 3, padding="same", activation="relu", name="block_2_conv"),
-        layers.MaxPooling2D(name="block_2_pool"),
-        layers.Conv2D(64, 3, padding="same", activation="relu", name="block_3_conv"),
-        layers.MaxPooling2D(name="block_3_pool"),
-        layers.Conv2D(64, 3, padding="same", activation="relu", name="block_4_conv"),
-    ], name=name)
+    return keras.Sequential(
+        [
+            keras.Input(input_shape),
+            layers.Rescaling(1.0 / 255.0, name="rescale"),
+            layers.Conv2D(16, 3, padding="same", activation="relu", name="block_1_conv"),
+            layers.Conv2D(32, 3, padding="same", activation="relu", name="block_2_conv"),
+            layers.MaxPooling2D(name="block_2_pool"),
+            layers.Conv2D(64, 3, padding="same", activation="relu", name="block_3_conv"),
+            layers.MaxPooling2D(name="block_3_pool"),
+            layers.Conv2D(64, 3, padding="same", activation="relu", name="block_4_conv"),
+        ],
+        name=name,
+    )

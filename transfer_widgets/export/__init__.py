@@ -25,8 +25,9 @@ from .plan import (
 )
 
 
-def export_code(source: ExperimentSnapshot | SnapshotSource, kind: str = "script", *,
-                two_phase: bool | None = None) -> str:
+def export_code(
+    source: ExperimentSnapshot | SnapshotSource, kind: str = "script", *, two_phase: bool | None = None
+) -> str:
     """The experiment (a snapshot, or a controller's) as "script", "notebook" (JSON text),
     "cell" or "json"."""
     snapshot = as_snapshot(source)
@@ -37,5 +38,14 @@ def export_code(source: ExperimentSnapshot | SnapshotSource, kind: str = "script
     return render(plan_from_snapshot(snapshot, two_phase=two_phase), kind)
 
 
-__all__ = ["ExperimentSnapshot", "ExportPlan", "LayerCall", "SnapshotSource", "export_code", "export_script",
-           "plan_from_controller", "plan_from_snapshot", "render"]
+__all__ = [
+    "ExperimentSnapshot",
+    "ExportPlan",
+    "LayerCall",
+    "SnapshotSource",
+    "export_code",
+    "export_script",
+    "plan_from_controller",
+    "plan_from_snapshot",
+    "render",
+]

@@ -74,9 +74,14 @@ def call_parts(args=(), kwargs=None) -> list[str]:
     as written (Python reads ``ﬀ=`` as ``ff=``: NFKC) go through ``**{...}``."""
     kwargs = kwargs or {}
     parts = [lit(a) for a in args]
-    plain = {k: v for k, v in kwargs.items()
-             if isinstance(k, str) and k.isidentifier() and not _keyword(k)
-             and unicodedata.normalize("NFKC", k) == k}
+    plain = {
+        k: v
+        for k, v in kwargs.items()
+        if isinstance(k, str)
+        and k.isidentifier()
+        and not _keyword(k)
+        and unicodedata.normalize("NFKC", k) == k
+    }
     odd = {k: v for k, v in kwargs.items() if k not in plain}
     parts += [f"{k}={lit(v)}" for k, v in plain.items()]
     if odd:
@@ -148,8 +153,9 @@ class _Writer:
         if c.base.source == "model":
             if self.kind == "script":
                 self.imports.add("from pathlib import Path")
-                lines += wrapped("BASE_PATH = ", "Path(__file__).resolve().with_name", [lit(self.plan.base_file)],
-                                 depth=0)
+                lines += wrapped(
+                    "BASE_PATH = ", "Path(__file__).resolve().with_name", [lit(self.plan.base_file)], depth=0
+                )
             else:
                 lines.append("# The base was an in-memory model: controller.export_script() saves it, or")
                 lines.append("# save it yourself first with controller.base_model.save(BASE_PATH).")
@@ -178,7 +184,9 @@ class _Writer:
         d = self.c.data
         if d.source == "demo":
             if d.demo not in DEMO_SOURCES:
-                raise ValueError(f"data.demo must be one of {', '.join(map(repr, DEMO_SOURCES))}, got {d.demo!r}")
+                raise ValueError(
+                    f"data.demo must be one of {', '.join(map(repr, DEMO_SOURCES))}, got {d.demo!r}"
+                )
             self.imports.add("import numpy as np")
             self.carry(self.data_helpers, *DEMO_SOURCES[d.demo])
             loader = DEMO_SOURCES[d.demo][-1].__name__
@@ -198,8 +206,13 @@ class _Writer:
                 body.append("return (x, y), None")
         elif d.source == "directory":
             body = ['"""Images in class sub-folders (keras.utils.image_dataset_from_directory)."""']
-            common = ["DATA_DIRECTORY", f"image_size={lit(tuple(d.image_size))}", "batch_size=BATCH_SIZE",
-                      f"label_mode={lit(d.label_mode)}", f"seed={lit(d.seed if d.seed is not None else 0)}"]
+            common = [
+                "DATA_DIRECTORY",
+                f"image_size={lit(tuple(d.image_size))}",
+                "batch_size=BATCH_SIZE",
+                f"label_mode={lit(d.label_mode)}",
+                f"seed={lit(d.seed if d.seed is not None else 0)}",
+            ]
             func = "keras.utils.image_dataset_from_directory"
             if d.validation_split:
                 for subset, var in (("training", "train"), ("validation", "val")):
@@ -209,14 +222,22 @@ class _Writer:
             else:
                 body += wrapped("train = ", func, common)
                 body.append("return train, None")
-            return "\n".join(assign("DATA_DIRECTORY", lit(d.directory))) + "\n\n\n" + _def("load_data()", body)
+            return (
+                "\n".join(assign("DATA_DIRECTORY", lit(d.directory))) + "\n\n\n" + _def("load_data()", body)
+            )
         else:
-            what = (["Return (train_data, validation_data) as (x_train, y_train) and (x_val, y_val)",
-                     "numpy arrays (validation_data may be None), images shaped INPUT_SHAPE and"]
-                    if self.arrays else
-                    ["Return (train_data, validation_data) as batched tf.data.Dataset or",
-                     "keras.utils.PyDataset objects (validation_data may be None), images shaped",
-                     "INPUT_SHAPE and"])
+            what = (
+                [
+                    "Return (train_data, validation_data) as (x_train, y_train) and (x_val, y_val)",
+                    "numpy arrays (validation_data may be None), images shaped INPUT_SHAPE and",
+                ]
+                if self.arrays
+                else [
+                    "Return (train_data, validation_data) as batched tf.data.Dataset or",
+                    "keras.utils.PyDataset objects (validation_data may be None), images shaped",
+                    "INPUT_SHAPE and",
+                ]
+            )
             body = [
                 '"""FILL IN: the data was in memory in the session, so it is not part of this export.',
                 "",
@@ -232,14 +253,24 @@ class _Writer:
         if b.source == "application":
             if not (isinstance(b.name, str) and b.name.isidentifier()):
                 raise ValueError(f"base.name must name a keras.applications model, got {b.name!r}")
-            parts = ["include_top=False", f"weights={lit(b.weights)}", "input_shape=INPUT_SHAPE",
-                     *call_parts((), b.kwargs)]
-            note = ('"""The pretrained backbone without its classifier (weights="imagenet"\n'
-                    f'{INDENT}downloads them once)."""' if b.weights == "imagenet"
-                    else '"""The backbone without its classifier."""')
+            parts = [
+                "include_top=False",
+                f"weights={lit(b.weights)}",
+                "input_shape=INPUT_SHAPE",
+                *call_parts((), b.kwargs),
+            ]
+            note = (
+                '"""The pretrained backbone without its classifier (weights="imagenet"\n'
+                f'{INDENT}downloads them once)."""'
+                if b.weights == "imagenet"
+                else '"""The backbone without its classifier."""'
+            )
             return _def("load_base()", [note, *wrapped("return ", f"keras.applications.{b.name}", parts)])
-        note = ('"""The backbone, saved from the session next to this script."""' if b.source == "model"
-                else '"""The backbone, from its model file."""')
+        note = (
+            '"""The backbone, saved from the session next to this script."""'
+            if b.source == "model"
+            else '"""The backbone, from its model file."""'
+        )
         return _def("load_base()", [note, "return keras.models.load_model(BASE_PATH, compile=False)"])
 
     def freeze_lines(self) -> list[str]:
@@ -248,15 +279,21 @@ class _Writer:
             return ["# Freeze plan: the whole base is frozen.", *self.freeze_call("freeze_every_layer")]
         if f.kind == "all_trainable":
             bn = " except its BatchNorm layers" if f.keep_bn_frozen else ", BatchNorm layers included"
-            return [f"# Freeze plan: the whole base trains{bn}.",
-                    *self.freeze_call("unfreeze_every_layer", f"keep_bn_frozen={f.keep_bn_frozen!r}")]
+            return [
+                f"# Freeze plan: the whole base trains{bn}.",
+                *self.freeze_call("unfreeze_every_layer", f"keep_bn_frozen={f.keep_bn_frozen!r}"),
+            ]
         if f.kind == "boundary":
             bn = "BatchNorm layers stay frozen" if f.keep_bn_frozen else "BatchNorm layers included"
-            return ["# Freeze plan: the layers before this one frozen, the rest trainable",
-                    f"# ({bn}).",
-                    *self.freeze_call("unfreeze_from", lit(f.boundary), f"keep_bn_frozen={f.keep_bn_frozen!r}")]
-        return ["# Freeze plan: exactly the layers in TRAINABLE_LAYERS train.",
-                *self.freeze_call("train_only", "TRAINABLE_LAYERS")]
+            return [
+                "# Freeze plan: the layers before this one frozen, the rest trainable",
+                f"# ({bn}).",
+                *self.freeze_call("unfreeze_from", lit(f.boundary), f"keep_bn_frozen={f.keep_bn_frozen!r}"),
+            ]
+        return [
+            "# Freeze plan: exactly the layers in TRAINABLE_LAYERS train.",
+            *self.freeze_call("train_only", "TRAINABLE_LAYERS"),
+        ]
 
     def layer(self, spec: LayerCall, prefix: str, suffix: str, depth: int) -> list[str]:
         if spec.package == "transfer_widgets":
@@ -269,7 +306,10 @@ class _Writer:
 
     def build_model(self) -> str:
         t = self.c.training
-        body = ['"""Base, freeze plan, preprocessing and head, wired into one model."""', "base = load_base()"]
+        body = [
+            '"""Base, freeze plan, preprocessing and head, wired into one model."""',
+            "base = load_base()",
+        ]
         body += self.freeze_lines()
         body += ["", 'inputs = keras.Input(INPUT_SHAPE, name="image")', "x = inputs"]
         if self.plan.preprocessing:
@@ -279,8 +319,10 @@ class _Writer:
             for spec in self.plan.preprocessing:
                 body += self.layer(spec, "x = ", "(x)", 1)
         if t.base_training:
-            body += ["# The base runs in training mode: BatchNorm statistics update during fit.",
-                     "features = base(x)"]
+            body += [
+                "# The base runs in training mode: BatchNorm statistics update during fit.",
+                "features = base(x)",
+            ]
         else:
             self.carry(self.model_helpers, assemble.pin_inference_mode)
             body += [
@@ -329,10 +371,12 @@ class _Writer:
         if t.nan_guard:
             items += ["# Stop on a NaN loss.", "keras.callbacks.TerminateOnNaN(),"]
         if t.restore_best:
-            epochs = ("HEAD_EPOCHS + FINE_TUNE_EPOCHS" if self.plan.two_phase else "EPOCHS")
+            epochs = "HEAD_EPOCHS + FINE_TUNE_EPOCHS" if self.plan.two_phase else "EPOCHS"
             parts = [f"monitor={lit(t.monitor)}", f"patience={epochs}", "restore_best_weights=True"]
-            items += ["# Put back the best epoch's weights at the end (patience: never stop early).",
-                      *wrapped("", "keras.callbacks.EarlyStopping", parts, ",", 2)]
+            items += [
+                "# Put back the best epoch's weights at the end (patience: never stop early).",
+                *wrapped("", "keras.callbacks.EarlyStopping", parts, ",", 2),
+            ]
         return items
 
     def fit_line(self, model: str, epochs: str, features: bool) -> list[str]:
@@ -393,8 +437,11 @@ class _Writer:
 
     def train(self) -> str:
         t = self.c.training
-        params = "model, base, head, feature_model, train_data, validation_data" if self.features else \
-            "model, base, head, train_data, validation_data"
+        params = (
+            "model, base, head, feature_model, train_data, validation_data"
+            if self.features
+            else "model, base, head, train_data, validation_data"
+        )
         body = ['"""The phases of fit, each compiled with its learning rate."""']
         if self.features:
             body += self.extract_lines()
@@ -412,12 +459,19 @@ class _Writer:
             bn = "BatchNorm layers stay frozen" if f.keep_bn_frozen else "BatchNorm layers train too"
             keep = f"keep_bn_frozen={f.keep_bn_frozen!r}"
             if f.unfreeze_from is None:
-                body += ["", f"# Phase 2: unfreeze the whole base ({bn})", "# and train at a lower learning rate.",
-                         *self.freeze_call("unfreeze_every_layer", keep)]
+                body += [
+                    "",
+                    f"# Phase 2: unfreeze the whole base ({bn})",
+                    "# and train at a lower learning rate.",
+                    *self.freeze_call("unfreeze_every_layer", keep),
+                ]
             else:
-                body += ["", f"# Phase 2: unfreeze the base from this layer on ({bn})",
-                         "# and train at a lower learning rate.",
-                         *self.freeze_call("unfreeze_from", lit(f.unfreeze_from), keep)]
+                body += [
+                    "",
+                    f"# Phase 2: unfreeze the base from this layer on ({bn})",
+                    "# and train at a lower learning rate.",
+                    *self.freeze_call("unfreeze_from", lit(f.unfreeze_from), keep),
+                ]
             body += ["compile_model(model, FINE_TUNE_LEARNING_RATE)"]
             body += self.fit_line("model", "FINE_TUNE_EPOCHS", False)
         elif self.features:
@@ -428,7 +482,7 @@ class _Writer:
 
     def run_lines(self) -> list[str]:
         seed = self.c.training.seed
-        parts = ("model, base, head, feature_model" if self.features else "model, base, head")
+        parts = "model, base, head, feature_model" if self.features else "model, base, head"
         lines = []
         if seed is not None:
             lines.append(f"keras.utils.set_random_seed({lit(seed)})")
@@ -457,15 +511,26 @@ class _Writer:
         sep = "\n\n\n"
         data_helpers = [carried_source(obj)[1] for obj in self.data_helpers]
         # The freeze helpers first, each group in its module's order.
-        model_helpers = [carried_source(obj)[1] for obj in sorted(
-            self.model_helpers, key=lambda o: (o.__module__ != standalone.__name__, carried_source(o)[0]))]
-        out = [Section("Imports", self.import_block()), Section("Settings", constants),
-               Section("Data", sep.join([*data_helpers, data]), self.data_note()),
-               Section("Model", sep.join([*model_helpers, base, build])),
-               Section("Training", sep.join([comp, *extra, train]))]
+        model_helpers = [
+            carried_source(obj)[1]
+            for obj in sorted(
+                self.model_helpers, key=lambda o: (o.__module__ != standalone.__name__, carried_source(o)[0])
+            )
+        ]
+        out = [
+            Section("Imports", self.import_block()),
+            Section("Settings", constants),
+            Section("Data", sep.join([*data_helpers, data]), self.data_note()),
+            Section("Model", sep.join([*model_helpers, base, build])),
+            Section("Training", sep.join([comp, *extra, train])),
+        ]
         if self.kind == "script":
-            out.append(Section("Run", _def("main()", self.run_lines()) + '\n\n\nif __name__ == "__main__":\n'
-                               f"{INDENT}main()"))
+            out.append(
+                Section(
+                    "Run",
+                    _def("main()", self.run_lines()) + f'\n\n\nif __name__ == "__main__":\n{INDENT}main()',
+                )
+            )
         else:
             out.append(Section("Run", "\n".join(self.run_lines())))
         return out
@@ -545,15 +610,23 @@ def render_cells(plan: ExportPlan) -> list[tuple[str, str]]:
 def render_notebook(plan: ExportPlan) -> str:
     """An nbformat 4.5 notebook (JSON text) with a markdown heading above each code cell."""
     v4 = nbformat.v4
-    cells = [v4.new_markdown_cell("# Transfer learning, exported by transfer-widgets\n\n"
-                                  "Rebuilds the experiment from the session and trains it.", id="transfer-intro")]
+    cells = [
+        v4.new_markdown_cell(
+            "# Transfer learning, exported by transfer-widgets\n\n"
+            "Rebuilds the experiment from the session and trains it.",
+            id="transfer-intro",
+        )
+    ]
     for i, (md, code) in enumerate(render_cells(plan)):
         cells.append(v4.new_markdown_cell(md, id=f"heading-{i}"))
         cells.append(v4.new_code_cell(code, id=f"code-{i}"))
-    notebook = v4.new_notebook(cells=cells, metadata={
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-    })
+    notebook = v4.new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+    )
     nbformat.validate(notebook)
     return nbformat.writes(notebook)
 

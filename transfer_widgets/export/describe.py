@@ -28,9 +28,16 @@ def describe_model(model: keras.Model) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
 
     def walk(layer, prefix: str) -> None:
-        path = f"{prefix}{layer.name}" if not isinstance(layer, keras.layers.InputLayer) else f"{prefix}(input)"
-        row = {"path": path, "class": type(layer).__name__, "trainable": bool(layer.trainable),
-               "params": _size(layer.weights), "trainable_params": _size(layer.trainable_weights)}
+        path = (
+            f"{prefix}{layer.name}" if not isinstance(layer, keras.layers.InputLayer) else f"{prefix}(input)"
+        )
+        row = {
+            "path": path,
+            "class": type(layer).__name__,
+            "trainable": bool(layer.trainable),
+            "params": _size(layer.weights),
+            "trainable_params": _size(layer.trainable_weights),
+        }
         if isinstance(layer, keras.Model):
             rows.append(row)
             for child in layer.layers:

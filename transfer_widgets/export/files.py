@@ -9,8 +9,12 @@ from .codegen import render_script
 from .plan import ExperimentSnapshot, SnapshotSource, as_snapshot, plan_from_snapshot
 
 
-def export_script(source: ExperimentSnapshot | SnapshotSource, path: str | os.PathLike[str], *,
-                  two_phase: bool | None = None) -> Path:
+def export_script(
+    source: ExperimentSnapshot | SnapshotSource,
+    path: str | os.PathLike[str],
+    *,
+    two_phase: bool | None = None,
+) -> Path:
     """Write the experiment (a snapshot, or a controller's) as a script at ``path``; an
     in-memory base is saved beside it as ``<script name>_base.keras``. Returns the script's path."""
     path = Path(os.fspath(path))

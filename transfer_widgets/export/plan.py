@@ -120,7 +120,7 @@ def _simplest(layer: keras.Layer, key: str, value: Any) -> Any:
         try:
             if type(layer)(candidate).get_config()[key] == value:
                 return candidate
-        except Exception:  # noqa: BLE001, S112 - a candidate the constructor refuses is just not it
+        except Exception:  # noqa: BLE001 - a candidate the constructor refuses is just not it
             continue
     return tuple(value)
 
@@ -135,8 +135,12 @@ def first_layer_path(base: keras.Model, name: str) -> str:
     return path.removeprefix(root)
 
 
-def plan_from_snapshot(source: ExperimentSnapshot | SnapshotSource, *, two_phase: bool | None = None,
-                       base_file: str | None = None) -> ExportPlan:
+def plan_from_snapshot(
+    source: ExperimentSnapshot | SnapshotSource,
+    *,
+    two_phase: bool | None = None,
+    base_file: str | None = None,
+) -> ExportPlan:
     """The plan for a snapshot (or for what a controller hands over). ``two_phase=None``:
     two-phase when the last phase run was ``fine_tune``."""
     snapshot = as_snapshot(source)

@@ -37,9 +37,7 @@ def set_trainable_layers(model, flags):
         trains[id(layer)] = (layer, bool(flag))
 
     def set_models(container):
-        container.trainable = any(
-            trains[id(layer)][1] for _, layer in base_layers(container)
-        )
+        container.trainable = any(trains[id(layer)][1] for _, layer in base_layers(container))
         for layer in container.layers:
             if isinstance(layer, keras.Model) and layer.layers:
                 set_models(layer)
@@ -62,9 +60,7 @@ def freeze_every_layer(model):
 def unfreeze_every_layer(model, keep_bn_frozen=True):
     """Let every layer train. keep_bn_frozen: BatchNormalization layers stay frozen
     (their statistics fit the pretrained data; the Keras guide's advice)."""
-    flags = [
-        not (keep_bn_frozen and is_batch_norm(layer)) for _, layer in base_layers(model)
-    ]
+    flags = [not (keep_bn_frozen and is_batch_norm(layer)) for _, layer in base_layers(model)]
     set_trainable_layers(model, flags)
 
 
@@ -78,10 +74,7 @@ def unfreeze_from(model, first_trainable, keep_bn_frozen=True):
         raise ValueError(f"{first_trainable!r} is not a layer of {model.name!r}")
     start = paths.index(first_trainable)
     ordered = [layer for _, layer in base_layers(model)]
-    flags = [
-        i >= start and not (keep_bn_frozen and is_batch_norm(layer))
-        for i, layer in enumerate(ordered)
-    ]
+    flags = [i >= start and not (keep_bn_frozen and is_batch_norm(layer)) for i, layer in enumerate(ordered)]
     set_trainable_layers(model, flags)
 
 

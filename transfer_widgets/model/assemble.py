@@ -21,10 +21,22 @@ from .inspect import check_model
 #: keras.applications families and the ``imagenet_utils`` mode their
 #: ``preprocess_input`` uses; None: the model preprocesses inside itself.
 PREPROCESS_FAMILIES: dict[str, str | None] = {
-    "mobilenet": "tf", "mobilenet_v2": "tf", "mobilenet_v3": None,
-    "resnet": "caffe", "resnet_v2": "tf", "vgg16": "caffe", "vgg19": "caffe",
-    "inception_v3": "tf", "inception_resnet_v2": "tf", "xception": "tf", "nasnet": "tf",
-    "densenet": "torch", "efficientnet": None, "efficientnet_v2": None, "convnext": None, "regnet": None,
+    "mobilenet": "tf",
+    "mobilenet_v2": "tf",
+    "mobilenet_v3": None,
+    "resnet": "caffe",
+    "resnet_v2": "tf",
+    "vgg16": "caffe",
+    "vgg19": "caffe",
+    "inception_v3": "tf",
+    "inception_resnet_v2": "tf",
+    "xception": "tf",
+    "nasnet": "tf",
+    "densenet": "torch",
+    "efficientnet": None,
+    "efficientnet_v2": None,
+    "convnext": None,
+    "regnet": None,
 }
 
 # Model names (as keras.applications names the model object, or the function name) -> family.
@@ -35,10 +47,16 @@ _FAMILY_PATTERNS = [
     (r"inception_?resnet", "inception_resnet_v2"),
     (r"resnet\d+v2|resnet_?v2", "resnet_v2"),
     (r"resnet", "resnet"),
-    (r"vgg16", "vgg16"), (r"vgg19", "vgg19"),
-    (r"inception", "inception_v3"), (r"xception", "xception"), (r"nasnet", "nasnet"),
-    (r"densenet", "densenet"), (r"efficientnetv2|efficientnet_?v2", "efficientnet_v2"),
-    (r"efficientnet", "efficientnet"), (r"convnext", "convnext"), (r"regnet", "regnet"),
+    (r"vgg16", "vgg16"),
+    (r"vgg19", "vgg19"),
+    (r"inception", "inception_v3"),
+    (r"xception", "xception"),
+    (r"nasnet", "nasnet"),
+    (r"densenet", "densenet"),
+    (r"efficientnetv2|efficientnet_?v2", "efficientnet_v2"),
+    (r"efficientnet", "efficientnet"),
+    (r"convnext", "convnext"),
+    (r"regnet", "regnet"),
 ]
 
 
@@ -144,7 +162,9 @@ def base_input_shape(base: keras.Model, fallback: tuple | None = None) -> tuple:
     shape = tuple(base.inputs[0].shape[1:]) if getattr(base, "inputs", None) else None
     if shape is None or any(d is None for d in shape):
         if fallback is None:
-            raise ConfigError([f"base.input_shape must be set: the base {base.name!r} accepts any size ({shape})"])
+            raise ConfigError(
+                [f"base.input_shape must be set: the base {base.name!r} accepts any size ({shape})"]
+            )
         shape = tuple(fallback)
     return shape
 
@@ -169,8 +189,15 @@ def pin_inference_mode(base: keras.Model, pinned: bool = True) -> None:
         base._call_context_args = {*args, "training"}
 
 
-def assemble(base: keras.Model, head: keras.Sequential, preprocessing: list[keras.Layer], *,
-             input_shape: tuple, base_training: bool = False, name: str = "transfer_model") -> Assembly:
+def assemble(
+    base: keras.Model,
+    head: keras.Sequential,
+    preprocessing: list[keras.Layer],
+    *,
+    input_shape: tuple,
+    base_training: bool = False,
+    name: str = "transfer_model",
+) -> Assembly:
     """Wire ``inputs -> preprocessing -> base -> head`` into one functional model."""
     inputs = keras.Input(tuple(input_shape), name="image")
     x = inputs
@@ -182,5 +209,7 @@ def assemble(base: keras.Model, head: keras.Sequential, preprocessing: list[kera
     model = keras.Model(inputs, outputs, name=name)
     augmented = any(layer.name.startswith("augment_") for layer in preprocessing)
     # Cached features must be what the base sees at inference: no augmentation, BN in inference mode.
-    feature_model = None if augmented or base_training else keras.Model(inputs, features, name=f"{name}_features")
+    feature_model = (
+        None if augmented or base_training else keras.Model(inputs, features, name=f"{name}_features")
+    )
     return Assembly(model=model, base=base, head=head, features=feature_model)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 MIN_BLOCK_SIZE = 3
 MAX_NESTING = 2
@@ -29,7 +29,7 @@ class Group:
     children: list[Group] = field(default_factory=list)
 
 
-@lru_cache(maxsize=None)
+@cache
 def snake_case(class_name: str) -> str:
     """Keras's auto-name for a class: ``ReLU`` -> ``re_lu``, ``Conv2D`` -> ``conv2d``."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
@@ -82,7 +82,7 @@ def group_names(names: list[str], class_names: list[str]) -> list[Group]:
 def _group(names, auto, key_of, *, suffix: bool, depth: int, offset: str = "") -> list[Group]:
     # None marks a Keras-made name, which may join the block around it; a named
     # layer without a key gets a key of its own, so it stands alone.
-    keys = [None if a else key_of(n[len(offset):]) or f"\0{i}" for i, (n, a) in enumerate(zip(names, auto))]
+    keys = [None if a else key_of(n[len(offset) :]) or f"\0{i}" for i, (n, a) in enumerate(zip(names, auto))]
     _absorb_auto_named(keys)
     groups: list[Group] = []
     i = 0
@@ -109,8 +109,7 @@ def _nest(group, names, auto, key_of, depth) -> list[Group]:
     """Sub-blocks inside a block (ResNet's ``conv4`` -> ``conv4_block2``), if any."""
     sub_names = [names[k] for k in group.items]
     sub_auto = [auto[k] for k in group.items]
-    inner = _group(sub_names, sub_auto, key_of, suffix=False, depth=depth + 1,
-                   offset=group.label + "_")
+    inner = _group(sub_names, sub_auto, key_of, suffix=False, depth=depth + 1, offset=group.label + "_")
     if sum(1 for g in inner if g.label) < 2:
         return []
     for g in inner:

@@ -117,8 +117,7 @@ def toggle(model: Any, path: str | LayerNode, *, keep_bn_frozen: bool = True) ->
     node = tree.find(path)
     if node.trainable is None:
         flag = any(
-            not leaf.layer.trainable and not (keep_bn_frozen and leaf.is_batch_norm)
-            for leaf in node.leaves()
+            not leaf.layer.trainable and not (keep_bn_frozen and leaf.is_batch_norm) for leaf in node.leaves()
         )
     else:
         flag = not node.trainable
@@ -135,8 +134,13 @@ def set_many(model: Any, paths: list[str | LayerNode], flag: bool, *, keep_bn_fr
         for leaf in node.leaves():
             leaves[leaf.id] = leaf
     exact = {n.id for n in nodes if not n.children}  # single layers: set as asked
-    _apply(tree, ((leaf, _bulk_value(leaf, bool(flag), keep_bn_frozen and leaf.id not in exact))
-                  for leaf in leaves.values()))
+    _apply(
+        tree,
+        (
+            (leaf, _bulk_value(leaf, bool(flag), keep_bn_frozen and leaf.id not in exact))
+            for leaf in leaves.values()
+        ),
+    )
 
 
 def freeze_all(model: Any) -> None:
@@ -160,4 +164,6 @@ def freeze_up_to(model: Any, layer_name: str | LayerNode, *, keep_bn_frozen: boo
     tree = as_tree(model)
     first = tree.find(layer_name).leaves()[0]
     start = tree.leaves.index(first)
-    _apply(tree, ((leaf, _bulk_value(leaf, i >= start, keep_bn_frozen)) for i, leaf in enumerate(tree.leaves)))
+    _apply(
+        tree, ((leaf, _bulk_value(leaf, i >= start, keep_bn_frozen)) for i, leaf in enumerate(tree.leaves))
+    )

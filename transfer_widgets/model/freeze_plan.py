@@ -10,7 +10,6 @@ from .freeze import as_tree, freeze_all, freeze_up_to, set_many, unfreeze_all
 from .inspect import UnknownLayerError
 
 
-
 def freeze_plan_from_model(base: Any) -> FreezePlan:
     """The base's current flags in their most compact form (see :class:`FreezePlan`)."""
     tree = as_tree(base)
@@ -20,7 +19,7 @@ def freeze_plan_from_model(base: Any) -> FreezePlan:
     root = tree.root.name + "/"
 
     def rel(path: str) -> str:
-        return path[len(root):] if path.startswith(root) else path
+        return path[len(root) :] if path.startswith(root) else path
 
     if not any(flags):
         return FreezePlan("all_frozen")
@@ -32,8 +31,9 @@ def freeze_plan_from_model(base: Any) -> FreezePlan:
         expected = [i >= start and not (keep and bn) for i, bn in enumerate(is_bn)]
         if flags == expected:
             return FreezePlan("boundary", boundary=rel(leaves[start].path), keep_bn_frozen=keep)
-    return FreezePlan("explicit", trainable=[rel(leaf.path) for leaf, f in zip(leaves, flags) if f],
-                      keep_bn_frozen=False)
+    return FreezePlan(
+        "explicit", trainable=[rel(leaf.path) for leaf, f in zip(leaves, flags) if f], keep_bn_frozen=False
+    )
 
 
 def apply_freeze_plan(plan: FreezePlan, base: Any) -> None:
@@ -60,4 +60,6 @@ def _apply_freeze_plan(plan: FreezePlan, base: Any) -> None:
         if nodes:
             set_many(tree, nodes, True, keep_bn_frozen=False)
     else:
-        raise ConfigError([f"freeze.kind must be one of {', '.join(map(repr, FREEZE_KINDS))}, got {plan.kind!r}"])
+        raise ConfigError(
+            [f"freeze.kind must be one of {', '.join(map(repr, FREEZE_KINDS))}, got {plan.kind!r}"]
+        )

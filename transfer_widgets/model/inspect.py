@@ -248,7 +248,9 @@ class ModelTree:
         if isinstance(path_or_name, LayerNode):
             return path_or_name
         if not isinstance(path_or_name, str):
-            raise TypeError(f"A layer is named by its name or path (a str), got {type(path_or_name).__name__}.")
+            raise TypeError(
+                f"A layer is named by its name or path (a str), got {type(path_or_name).__name__}."
+            )
         node = self._by_path.get(path_or_name) or self._by_path.get(f"{self.root.name}/{path_or_name}")
         if node is not None:
             return node
@@ -257,7 +259,9 @@ class ModelTree:
             return named[0]
         if len(named) > 1:
             paths = ", ".join(repr(n.path) for n in named)
-            raise UnknownLayerError(f"{path_or_name!r} names {len(named)} layers; pass one of their paths: {paths}.")
+            raise UnknownLayerError(
+                f"{path_or_name!r} names {len(named)} layers; pass one of their paths: {paths}."
+            )
         candidates = list(self._by_path) + list(self._by_name)
         close = difflib.get_close_matches(path_or_name, candidates, n=5, cutoff=0.5)
         hint = f" Closest matches: {', '.join(map(repr, close))}." if close else ""

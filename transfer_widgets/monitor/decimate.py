@@ -30,15 +30,17 @@ def lttb(x, y, n_out: int = 2000) -> tuple[np.ndarray, np.ndarray]:
     k = n_out - 2  # buckets between the fixed first and last points
     starts = 1 + (np.arange(k + 1) * (n - 2)) // k  # bucket b covers [starts[b], starts[b+1])
     counts = np.diff(starts)
-    sx = np.add.reduceat(x[1:n - 1], starts[:-1] - 1)
-    sy = np.add.reduceat(y[1:n - 1], starts[:-1] - 1)
+    sx = np.add.reduceat(x[1 : n - 1], starts[:-1] - 1)
+    sy = np.add.reduceat(y[1 : n - 1], starts[:-1] - 1)
     mx, my = sx / counts, sy / counts
     # Left anchor: previous bucket's mean (the first point for bucket 0); right: next bucket's mean (last point).
     ax, ay = np.concatenate(([x[0]], mx[:-1])), np.concatenate(([y[0]], my[:-1]))
     cx, cy = np.concatenate((mx[1:], [x[-1]])), np.concatenate((my[1:], [y[-1]]))
     bucket = np.repeat(np.arange(k), counts)
-    px, py = x[1:n - 1], y[1:n - 1]
-    area = np.abs((ax[bucket] - cx[bucket]) * (py - ay[bucket]) - (ax[bucket] - px) * (cy[bucket] - ay[bucket]))
+    px, py = x[1 : n - 1], y[1 : n - 1]
+    area = np.abs(
+        (ax[bucket] - cx[bucket]) * (py - ay[bucket]) - (ax[bucket] - px) * (cy[bucket] - ay[bucket])
+    )
     best = np.maximum.reduceat(area, starts[:-1] - 1)
     hit = area >= best[bucket]
     first = np.flatnonzero(hit)

@@ -39,6 +39,7 @@ def history_to_dataframe(history: dict[str, list]):
     try:
         import pandas as pd
     except ImportError as exc:  # pragma: no cover - pandas is installed in the test env
-        raise ImportError("history_to_dataframe needs pandas: pip install pandas "
-                          "(or use history_to_csv / the plain dict)") from exc
+        raise ImportError(
+            "history_to_dataframe needs pandas: pip install pandas (or use history_to_csv / the plain dict)"
+        ) from exc
     return pd.DataFrame({c: history[c] for c in _columns(history)})

@@ -54,8 +54,9 @@ def confusion_matrix(y_true, y_pred, num_classes: int) -> np.ndarray:
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true and y_pred differ in length: {y_true.shape} vs {y_pred.shape}")
     ok = (y_true >= 0) & (y_true < num_classes) & (y_pred >= 0) & (y_pred < num_classes)
-    return np.bincount(y_true[ok] * num_classes + y_pred[ok], minlength=num_classes ** 2
-                       ).reshape(num_classes, num_classes)
+    return np.bincount(y_true[ok] * num_classes + y_pred[ok], minlength=num_classes**2).reshape(
+        num_classes, num_classes
+    )
 
 
 def per_class_accuracy(matrix) -> np.ndarray:
@@ -125,8 +126,13 @@ class MonitorState:
             self.epochs[int(epoch)] = {"phase": phase, "logs": logs}
         for p in phases or []:
             if not any(q["start_epoch"] == p["start_epoch"] and q["name"] == p["name"] for q in self.phases):
-                self.phases.append({"name": p["name"], "start_epoch": p["start_epoch"],
-                                    "learning_rate": p.get("learning_rate")})
+                self.phases.append(
+                    {
+                        "name": p["name"],
+                        "start_epoch": p["start_epoch"],
+                        "learning_rate": p.get("learning_rate"),
+                    }
+                )
         self.phases.sort(key=lambda p: p["start_epoch"])
         return {"epoch"}
 
@@ -153,8 +159,9 @@ class MonitorState:
         self.phase = e["phase"]
         self.learning_rate = e.get("learning_rate")
         self.phases = [p for p in self.phases if p["start_epoch"] != e["start_epoch"]]
-        self.phases.append({"name": e["phase"], "start_epoch": e["start_epoch"],
-                            "learning_rate": e.get("learning_rate")})
+        self.phases.append(
+            {"name": e["phase"], "start_epoch": e["start_epoch"], "learning_rate": e.get("learning_rate")}
+        )
         self.phases.sort(key=lambda p: p["start_epoch"])
         return {"epoch", "progress"}
 
@@ -197,15 +204,22 @@ class MonitorState:
         return {"epoch"}
 
     def _on_lr_find(self, e) -> set[str]:
-        self.lr_find = {"learning_rates": list(e["learning_rates"]), "losses": list(e["losses"]),
-                        "suggested": e.get("suggested")}
+        self.lr_find = {
+            "learning_rates": list(e["learning_rates"]),
+            "losses": list(e["losses"]),
+            "suggested": e.get("suggested"),
+        }
         return {"lr_find"}
 
     def _on_confusion(self, e) -> set[str]:
         m = np.asarray(e["matrix"], dtype=np.int64)
         names = e.get("class_names") or [str(i) for i in range(len(m))]
-        self.confusion = {"epoch": e.get("epoch"), "matrix": m, "class_names": list(names),
-                          "per_class_accuracy": per_class_accuracy(m)}
+        self.confusion = {
+            "epoch": e.get("epoch"),
+            "matrix": m,
+            "class_names": list(names),
+            "per_class_accuracy": per_class_accuracy(m),
+        }
         return {"confusion"}
 
     # -- reading ---------------------------------------------------------------------

@@ -5,5 +5,11 @@ from .controller import ControllerBusyError, FineTuneController, LRFindResult, T
 from .events import EventStream
 from .preflight import PreflightError
 
-__all__ = ["ControllerBusyError", "EventStream", "FineTuneController", "LRFindResult", "PreflightError",
-           "TrainingError"]
+__all__ = [
+    "ControllerBusyError",
+    "EventStream",
+    "FineTuneController",
+    "LRFindResult",
+    "PreflightError",
+    "TrainingError",
+]

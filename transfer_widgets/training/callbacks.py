@@ -27,7 +27,9 @@ def _floats(logs: dict | None) -> dict[str, float]:
 class RunCallback(keras.callbacks.Callback):
     """Control, history, events and NaN guard for one ``fit`` call."""
 
-    def __init__(self, stream: EventStream, record, *, phase: str, control: "RunControl", nan_guard: bool = True):
+    def __init__(
+        self, stream: EventStream, record, *, phase: str, control: RunControl, nan_guard: bool = True
+    ):
         super().__init__()
         self.stream = stream
         self.record = record  # record(epoch, logs): appends a completed epoch to the history
@@ -58,8 +60,16 @@ class RunCallback(keras.callbacks.Callback):
             steps = self.params.get("steps")
             elapsed = time.monotonic() - self._epoch_start
             eta = elapsed / (batch + 1) * (steps - batch - 1) if steps else None
-            self.stream.emit("batch", phase=self.phase, epoch=self._epoch, batch=batch, steps=steps,
-                             epochs=self.params.get("epochs"), eta_s=eta, logs=_floats(logs))
+            self.stream.emit(
+                "batch",
+                phase=self.phase,
+                epoch=self._epoch,
+                batch=batch,
+                steps=steps,
+                epochs=self.params.get("epochs"),
+                eta_s=eta,
+                logs=_floats(logs),
+            )
         self.control.checkpoint(self.model)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -70,14 +80,23 @@ class RunCallback(keras.callbacks.Callback):
         if self.nan_guard:
             self._good_weights = self.model.get_weights()
             self._good_epoch = epoch
-        self.stream.emit("epoch", phase=self.phase, epoch=epoch, epochs=self.params.get("epochs"),
-                         seconds=time.monotonic() - self._epoch_start, logs=values)
+        self.stream.emit(
+            "epoch",
+            phase=self.phase,
+            epoch=epoch,
+            epochs=self.params.get("epochs"),
+            seconds=time.monotonic() - self._epoch_start,
+            logs=values,
+        )
 
     def on_train_end(self, logs=None):
         if self.nan is not None and self._good_weights is not None:
             self.model.set_weights(self._good_weights)
-            where = (f"the end of epoch {self._good_epoch + 1}" if self._good_epoch is not None
-                     else "the start of this run")
+            where = (
+                f"the end of epoch {self._good_epoch + 1}"
+                if self._good_epoch is not None
+                else "the start of this run"
+            )
             self.nan["restored_from"] = where
 
 
@@ -137,8 +156,11 @@ class BestWeights(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         if self._weights is None:
             if self.stream is not None:
-                self.stream.emit("warning", message=f"restore_best: {self.monitor!r} was never logged "
-                                 "(is there validation data?); the last weights are kept.")
+                self.stream.emit(
+                    "warning",
+                    message=f"restore_best: {self.monitor!r} was never logged "
+                    "(is there validation data?); the last weights are kept.",
+                )
             return
         self.model.set_weights(self._weights)
         if self.stream is not None:

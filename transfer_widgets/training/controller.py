@@ -48,6 +48,7 @@ from .features import FeatureCache, disk_batches
 from .preflight import check_data
 from .smoothing import RunningEMA
 
+
 class ControllerBusyError(RuntimeError):
     """An edit or a second run asked for while a run is active."""
 
@@ -90,9 +91,19 @@ class FineTuneController:
     gets ``config.freeze`` (all frozen by default).
     """
 
-    def __init__(self, base_model: Any = None, *, num_classes: int | None = None, head: Any = None,
-                 task: str | None = None, train_data: Any = None, validation_data: Any = None,
-                 config: TransferConfig | None = None, mode: str | None = None, strategy: Any = None):
+    def __init__(
+        self,
+        base_model: Any = None,
+        *,
+        num_classes: int | None = None,
+        head: Any = None,
+        task: str | None = None,
+        train_data: Any = None,
+        validation_data: Any = None,
+        config: TransferConfig | None = None,
+        mode: str | None = None,
+        strategy: Any = None,
+    ):
         self._config = config.copy() if config is not None else TransferConfig()
         c = self._config
         in_memory = None
@@ -122,7 +133,12 @@ class FineTuneController:
         info = describe(train_data) if train_data is not None else None
         if c.head.num_classes is None and info is not None and c.head.task in ("multiclass", "multilabel"):
             c.head.num_classes = _infer_num_classes(info)
-        if c.base.input_shape is None and c.base.source == "application" and info is not None and info.x is not None:
+        if (
+            c.base.input_shape is None
+            and c.base.source == "application"
+            and info is not None
+            and info.x is not None
+        ):
             c.base.input_shape = tuple(int(d) for d in info.x.shape[1:])  # applications accept any size
         c.check()
 
@@ -218,13 +234,21 @@ class FineTuneController:
         running = self.running
         self.events.emit("flags", running=running)
         if running:
-            self.events.emit("warning", message="Trainable flags changed during a run; they take effect at the "
-                             "next fit (the controller recompiles then).")
+            self.events.emit(
+                "warning",
+                message="Trainable flags changed during a run; they take effect at the "
+                "next fit (the controller recompiles then).",
+            )
 
     # -- editing (refused while running) ----------------------------------------------
 
-    def edit_flags(self, operation: Callable[..., Any], target: ModelTree | keras.Model | None = None,
-                   *args: Any, **kwargs: Any) -> Any:
+    def edit_flags(
+        self,
+        operation: Callable[..., Any],
+        target: ModelTree | keras.Model | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
         """Run a freezing operation (``transfer_widgets.model.freeze``) on this controller's
         model, or on ``target`` (a :class:`ModelTree` of it, as a layer tree holds), and
         return its result; refused with :class:`ControllerBusyError` while a run is active.
@@ -234,8 +258,9 @@ class FineTuneController:
         target = self.model if target is None else target
         model = target.model if isinstance(target, ModelTree) else target
         if not _holds(self.model, model):
-            raise ValueError(f"edit_flags: {model.name!r} is not part of this controller's model "
-                             f"{self.model.name!r}")
+            raise ValueError(
+                f"edit_flags: {model.name!r} is not part of this controller's model {self.model.name!r}"
+            )
         return operation(target, *args, **kwargs)
 
     def freeze_all(self) -> None:
@@ -270,8 +295,12 @@ class FineTuneController:
         """
         self._refuse_if_running(f"change {field_path}")
         if not field_path.startswith("training."):
-            raise ConfigError([f"{field_path} defines the model and cannot change on a built controller: "
-                               "edit a copy of controller.config and build a new FineTuneController"])
+            raise ConfigError(
+                [
+                    f"{field_path} defines the model and cannot change on a built controller: "
+                    "edit a copy of controller.config and build a new FineTuneController"
+                ]
+            )
         trial = self._config.copy()
         obj = trial
         *parents, last = field_path.split(".")
@@ -304,8 +333,9 @@ class FineTuneController:
         with self._scope():
             new_head = build_head(trial.head, feature_shape)
             pre = preprocessing_layers(trial.preprocessing, trial.base.name or base.name)
-            parts = assemble(base, new_head, pre, input_shape=self.input_shape,
-                             base_training=trial.training.base_training)
+            parts = assemble(
+                base, new_head, pre, input_shape=self.input_shape, base_training=trial.training.base_training
+            )
         self._config = trial
         self.model, self.head, self._feature_model = parts.model, parts.head, parts.features
         self._compiled = {}
@@ -316,8 +346,12 @@ class FineTuneController:
         """Deprecated: subscribe to :attr:`events` and read ``controller.config`` on a
         ``config`` event. Calls ``fn(config)`` after the config changed; returns a
         function that unsubscribes."""
-        warnings.warn("FineTuneController.on_config_change is deprecated: use controller.events.subscribe() "
-                      "and handle events of type 'config'", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "FineTuneController.on_config_change is deprecated: use controller.events.subscribe() "
+            "and handle events of type 'config'",
+            DeprecationWarning,
+            stacklevel=2,
+        )
 
         def on_events(events: list[Any]) -> None:
             if any(e.get("type") == "config" for e in events):
@@ -343,8 +377,12 @@ class FineTuneController:
         settings changed since the last compile; else just set the learning rate.
         Returns True when it compiled."""
         args = self._compile_args()
-        signature = (tuple(id(v) for v in model.trainable_weights), self._config.training.optimizer,
-                     args["loss"], tuple(args["metrics"]))
+        signature = (
+            tuple(id(v) for v in model.trainable_weights),
+            self._config.training.optimizer,
+            args["loss"],
+            tuple(args["metrics"]),
+        )
         if self._compiled.get(id(model)) != signature or getattr(model, "optimizer", None) is None:
             with self._scope():
                 model.compile(optimizer=self._optimizer(learning_rate), **args)
@@ -367,23 +405,39 @@ class FineTuneController:
         """Check the data (raising as :meth:`preflight` does) and return the label mode
         the training data has (None when the task has none); changes nothing."""
         if self.train_data is None:
-            raise ConfigError(["train_data is missing: pass train_data=(x, y), a tf.data.Dataset or a PyDataset, "
-                               "or set config.data to a directory or demo dataset"])
+            raise ConfigError(
+                [
+                    "train_data is missing: pass train_data=(x, y), a tf.data.Dataset or a PyDataset, "
+                    "or set config.data to a directory or demo dataset"
+                ]
+            )
         spec = self._config.head
         found = None
         for name, data in (("train_data", self.train_data), ("validation_data", self.validation_data)):
             if data is None:
                 continue
-            mode = check_data(describe(data, name), name, input_shape=self.input_shape, task=spec.task,
-                              num_classes=spec.num_classes, labels=spec.labels)
+            mode = check_data(
+                describe(data, name),
+                name,
+                input_shape=self.input_shape,
+                task=spec.task,
+                num_classes=spec.num_classes,
+                labels=spec.labels,
+            )
             if name == "train_data":
                 found = mode
         return found
 
     # -- running -------------------------------------------------------------------------
 
-    def fit(self, epochs: int | None = None, learning_rate: float | None = None, *, block: bool = False,
-            callbacks: list | None = None) -> None:
+    def fit(
+        self,
+        epochs: int | None = None,
+        learning_rate: float | None = None,
+        *,
+        block: bool = False,
+        callbacks: list | None = None,
+    ) -> None:
         """Train for ``epochs`` more epochs in a background thread; returns at once
         (``block=True`` waits and raises :class:`TrainingError` if the run failed)."""
         t = self._config.training
@@ -393,10 +447,18 @@ class FineTuneController:
         features = self._config.mode == "feature_extraction"
         self._start([_Phase("fit", epochs, lr, features=features)], callbacks, block)
 
-    def fine_tune(self, head_epochs: int | None = None, epochs: int | None = None, *,
-                  unfreeze_from: str | None = None, learning_rate: float | None = None,
-                  lr_mult: float | None = None, keep_bn_frozen: bool | None = None, block: bool = False,
-                  callbacks: list | None = None) -> None:
+    def fine_tune(
+        self,
+        head_epochs: int | None = None,
+        epochs: int | None = None,
+        *,
+        unfreeze_from: str | None = None,
+        learning_rate: float | None = None,
+        lr_mult: float | None = None,
+        keep_bn_frozen: bool | None = None,
+        block: bool = False,
+        callbacks: list | None = None,
+    ) -> None:
         """Two phases in one history: the head with the base frozen, then the base
         unfrozen from ``unfreeze_from`` (all of it when None; BatchNorm kept frozen
         by default) at ``learning_rate * lr_mult``."""
@@ -418,9 +480,16 @@ class FineTuneController:
                 freezing.freeze_up_to(self.base_model, unfreeze_from, keep_bn_frozen=keep_bn)
 
         features = self._config.mode == "feature_extraction"
-        phases = [_Phase("head", head_epochs, lr, before=lambda: freezing.freeze_all(self.base_model),
-                         features=features),
-                  _Phase("fine_tune", epochs, lr * lr_mult, before=unfreeze)]
+        phases = [
+            _Phase(
+                "head",
+                head_epochs,
+                lr,
+                before=lambda: freezing.freeze_all(self.base_model),
+                features=features,
+            ),
+            _Phase("fine_tune", epochs, lr * lr_mult, before=unfreeze),
+        ]
         self._start(phases, callbacks, block)
 
     def _start(self, phases: list[_Phase], callbacks, block: bool) -> None:
@@ -428,12 +497,18 @@ class FineTuneController:
             self._refuse_if_running("start another run")
             self.preflight()
             if any(p.features for p in phases) and self._feature_model is None:
-                raise ConfigError(["mode 'feature_extraction' needs a base without augmentation in front of it"])
+                raise ConfigError(
+                    ["mode 'feature_extraction' needs a base without augmentation in front of it"]
+                )
             self._control = RunControl()
             self.error = self.error_traceback = self.stop_reason = None
             self._set_state("running")
-            self._thread = threading.Thread(target=self._run, args=(phases, list(callbacks or [])),
-                                            name="transfer-widgets-fit", daemon=True)
+            self._thread = threading.Thread(
+                target=self._run,
+                args=(phases, list(callbacks or [])),
+                name="transfer-widgets-fit",
+                daemon=True,
+            )
             self._thread.start()
         if block:
             self.wait()
@@ -450,17 +525,27 @@ class FineTuneController:
                 if phase.epochs <= 0:
                     continue
                 start = self._completed_epochs()
-                self.phases.append({"name": phase.name, "start_epoch": start, "end_epoch": start,
-                                    "learning_rate": phase.learning_rate})
-                self.events.emit("phase", phase=phase.name, start_epoch=start, learning_rate=phase.learning_rate)
+                self.phases.append(
+                    {
+                        "name": phase.name,
+                        "start_epoch": start,
+                        "end_epoch": start,
+                        "learning_rate": phase.learning_rate,
+                    }
+                )
+                self.events.emit(
+                    "phase", phase=phase.name, start_epoch=start, learning_rate=phase.learning_rate
+                )
                 run = self._fit_phase(phase, start, callbacks)
                 self.phases[-1]["end_epoch"] = self._completed_epochs()
                 if run.nan is not None:
                     self._compiled.clear()  # the optimizer's slots may hold NaN: start fresh next time
                     n = run.nan
-                    self.error = (f"Loss became {n['loss']} at epoch {n['epoch'] + 1}, batch {n['batch'] + 1}: "
-                                  f"the run stopped and the weights from {n.get('restored_from', 'before')} were "
-                                  "restored. Lower training.learning_rate or check the data for bad values.")
+                    self.error = (
+                        f"Loss became {n['loss']} at epoch {n['epoch'] + 1}, batch {n['batch'] + 1}: "
+                        f"the run stopped and the weights from {n.get('restored_from', 'before')} were "
+                        "restored. Lower training.learning_rate or check the data for bad values."
+                    )
                     self._set_state("failed", message=self.error)
                     self.events.emit("error", message=self.error, traceback=None, kind="nan")
                     return
@@ -490,10 +575,17 @@ class FineTuneController:
                 val = self.validation_data
                 fit_kwargs["validation_data"] = tuple(val) if kind_of(val) == "arrays" else val
         self._ensure_compiled(model, phase.learning_rate)
-        run = RunCallback(self.events, self._record, phase=phase.name, control=self._control, nan_guard=t.nan_guard)
+        run = RunCallback(
+            self.events, self._record, phase=phase.name, control=self._control, nan_guard=t.nan_guard
+        )
         extra = [BestWeights(t.monitor, self.events)] if t.restore_best else []
-        model.fit(**fit_kwargs, initial_epoch=start, epochs=start + phase.epochs, verbose=0,
-                  callbacks=[run, *extra, *self.run_callbacks, *callbacks])
+        model.fit(
+            **fit_kwargs,
+            initial_epoch=start,
+            epochs=start + phase.epochs,
+            verbose=0,
+            callbacks=[run, *extra, *self.run_callbacks, *callbacks],
+        )
         return run
 
     def _feature_data(self, data):
@@ -563,7 +655,9 @@ class FineTuneController:
         with self._lock:
             self._refuse_if_running("run the learning-rate finder")
             self.preflight()
-            self._control = RunControl()  # a Stop from an earlier run must not end the sweep at its first step
+            self._control = (
+                RunControl()
+            )  # a Stop from an earlier run must not end the sweep at its first step
             self._set_state("running", task="lr_find")
         features = self._config.mode == "feature_extraction"
         model = self.head if features else self.model
@@ -582,7 +676,9 @@ class FineTuneController:
                 n_batches = _batches_per_epoch(self.train_data, t.batch_size)
             with self._scope():
                 model.compile(optimizer=self._optimizer(start), **self._compile_args())
-            model.fit(**kwargs, epochs=max(1, math.ceil(steps / max(1, n_batches))), verbose=0, callbacks=[sweep])
+            model.fit(
+                **kwargs, epochs=max(1, math.ceil(steps / max(1, n_batches))), verbose=0, callbacks=[sweep]
+            )
         except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"
             self.error_traceback = traceback.format_exc()
@@ -595,8 +691,9 @@ class FineTuneController:
                     model.compile(optimizer=saved_optimizer, **self._compile_args())
                 self._compiled[id(model)] = saved_signature
         result = _suggest(sweep.lrs, sweep.losses)
-        self.events.emit("lr_find", learning_rates=result.learning_rates, losses=result.losses,
-                         suggested=result.suggested)
+        self.events.emit(
+            "lr_find", learning_rates=result.learning_rates, losses=result.losses, suggested=result.suggested
+        )
         self._set_state("finished", reason="lr_find")
         return result
 
@@ -624,8 +721,9 @@ class FineTuneController:
 
         return controller_from_config(cls, config, base_model, **kwargs)
 
-    def load_config(self, config: Any, base_model: Any = None, *, train_data: Any = None,
-                    validation_data: Any = None) -> None:
+    def load_config(
+        self, config: Any, base_model: Any = None, *, train_data: Any = None, validation_data: Any = None
+    ) -> None:
         """Replace this controller's experiment with a saved one, in place, so every
         widget bound to the controller (layer tree, head designer, monitor, export
         panel) shows it: ``config`` as for :meth:`from_config`.
@@ -647,8 +745,14 @@ class FineTuneController:
         if train_data is None and cfg.data.source not in ("directory", "demo"):
             train_data = self.train_data
             validation_data = self.validation_data if validation_data is None else validation_data
-        fresh = controller_from_config(type(self), cfg, base_model, train_data=train_data,
-                                       validation_data=validation_data, strategy=self.strategy)
+        fresh = controller_from_config(
+            type(self),
+            cfg,
+            base_model,
+            train_data=train_data,
+            validation_data=validation_data,
+            strategy=self.strategy,
+        )
         fresh._unsubscribe_flags()
         settings = ("_config", "train_data", "validation_data", "_label_mode", "_features")
         if _same_model(self, fresh):
@@ -656,8 +760,20 @@ class FineTuneController:
             for name in settings:
                 setattr(self, name, getattr(fresh, name))
         else:
-            for name in (*settings, "model", "base_model", "head", "_feature_model", "input_shape", "_compiled",
-                         "history", "phases", "error", "error_traceback", "stop_reason"):
+            for name in (
+                *settings,
+                "model",
+                "base_model",
+                "head",
+                "_feature_model",
+                "input_shape",
+                "_compiled",
+                "history",
+                "phases",
+                "error",
+                "error_traceback",
+                "stop_reason",
+            ):
                 setattr(self, name, getattr(fresh, name))
             self.events.log.clear()  # monitors made from now on start from the new experiment
             t = self._config.training
@@ -677,11 +793,19 @@ class FineTuneController:
             except Exception:  # noqa: BLE001 - export what is known; the run reports data problems
                 pass
         skip = (self.base_model, self.head)
-        pre = [layer for layer in self.model.layers
-               if all(layer is not s for s in skip) and type(layer).__name__ != "InputLayer"]
-        return ExperimentSnapshot(config=config, label_mode=label_mode, preprocessing_layers=pre,
-                                  head_layers=list(self.head.layers), base_model=self.base_model,
-                                  phase_names=[p["name"] for p in self.phases])
+        pre = [
+            layer
+            for layer in self.model.layers
+            if all(layer is not s for s in skip) and type(layer).__name__ != "InputLayer"
+        ]
+        return ExperimentSnapshot(
+            config=config,
+            label_mode=label_mode,
+            preprocessing_layers=pre,
+            head_layers=list(self.head.layers),
+            base_model=self.base_model,
+            phase_names=[p["name"] for p in self.phases],
+        )
 
     def export_code(self, kind: str = "script", *, two_phase: bool | None = None) -> str:
         """The experiment as code: ``"script"``, ``"notebook"`` (ipynb JSON), ``"cell"`` or
@@ -694,8 +818,10 @@ class FineTuneController:
 
     def __repr__(self) -> str:
         epochs = self._completed_epochs()
-        return (f"<FineTuneController {self.model.name!r} base={self.base_model.name!r} state={self._state!r} "
-                f"epochs={epochs} mode={self._config.mode!r}>")
+        return (
+            f"<FineTuneController {self.model.name!r} base={self.base_model.name!r} state={self._state!r} "
+            f"epochs={epochs} mode={self._config.mode!r}>"
+        )
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -705,7 +831,7 @@ class ReadOnlyConfig:
     """A view of a config (or one of its parts) whose fields read as usual and cannot
     be set: what ``controller.config`` returns while a run is active."""
 
-    __slots__ = ("_target", "_path", "_owner")
+    __slots__ = ("_owner", "_path", "_target")
 
     def __init__(self, target, path: str, owner: FineTuneController):
         object.__setattr__(self, "_target", target)
@@ -749,6 +875,7 @@ def _same_model(current: FineTuneController, fresh: FineTuneController) -> bool:
     """Whether ``fresh`` assembles the same model as ``current`` (same base object or
     base spec, preprocessing, head and base training mode), so ``current``'s trained
     model can stand for it."""
+
     def defining(config: TransferConfig) -> str:
         d = config.to_dict()
         return json.dumps([d["base"], d["preprocessing"], d["head"], d["training"]["base_training"]])
@@ -772,8 +899,12 @@ def _head_layers(head) -> list[HeadLayerSpec]:
         elif isinstance(item, str):
             out.append(HeadLayerSpec(item))
         else:
-            raise ConfigError([f"head.layers[{i}] must be a HeadLayerSpec, a dict or a layer type name, "
-                               f"got {type(item).__name__}"])
+            raise ConfigError(
+                [
+                    f"head.layers[{i}] must be a HeadLayerSpec, a dict or a layer type name, "
+                    f"got {type(item).__name__}"
+                ]
+            )
     return out
 
 

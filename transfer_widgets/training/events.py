@@ -22,8 +22,18 @@ from collections.abc import Callable
 from typing import Any, Literal, TypedDict, get_args
 
 EventType = Literal[
-    "state", "phase", "batch", "epoch", "error", "warning", "lr_find", "restored", "reset", "confusion",
-    "flags", "config",
+    "state",
+    "phase",
+    "batch",
+    "epoch",
+    "error",
+    "warning",
+    "lr_find",
+    "restored",
+    "reset",
+    "confusion",
+    "flags",
+    "config",
 ]
 RunState = Literal["idle", "running", "paused", "stopping", "finished", "failed"]
 
@@ -149,5 +159,9 @@ class EventStream:
             try:
                 fn(events)
             except Exception:  # a broken view must not stop training
-                warnings.warn(f"transfer_widgets: an event subscriber raised and was skipped:\n"
-                              f"{traceback.format_exc()}", RuntimeWarning, stacklevel=2)
+                warnings.warn(
+                    f"transfer_widgets: an event subscriber raised and was skipped:\n"
+                    f"{traceback.format_exc()}",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )

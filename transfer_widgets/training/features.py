@@ -68,7 +68,9 @@ def data_key(data) -> str:
 class FeatureCache:
     """Cached base outputs for the data sets a controller trains on."""
 
-    def __init__(self, where: str = "auto", cache_dir: str | None = None, memory_limit: int = MEMORY_LIMIT_BYTES):
+    def __init__(
+        self, where: str = "auto", cache_dir: str | None = None, memory_limit: int = MEMORY_LIMIT_BYTES
+    ):
         self.where = where
         self.cache_dir = cache_dir
         self.memory_limit = memory_limit
@@ -148,7 +150,7 @@ def disk_batches(entry: CachedFeatures, batch_size: int, shuffle: bool = True, s
             return (len(entry.x) + batch_size - 1) // batch_size
 
         def __getitem__(self, i):
-            idx = np.sort(self.order[i * batch_size:(i + 1) * batch_size])
+            idx = np.sort(self.order[i * batch_size : (i + 1) * batch_size])
             return np.asarray(entry.x[idx]), entry.y[idx]
 
         def on_epoch_end(self):

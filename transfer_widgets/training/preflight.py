@@ -20,8 +20,9 @@ def _fmt(shape) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
-def check_data(info: DataInfo, name: str, *, input_shape: tuple, task: str, num_classes: int | None,
-               labels: str = "auto") -> str | None:
+def check_data(
+    info: DataInfo, name: str, *, input_shape: tuple, task: str, num_classes: int | None, labels: str = "auto"
+) -> str | None:
     """Raise :class:`PreflightError` for data that cannot train this model.
 
     Returns the label mode found for a multiclass task (``sparse`` or ``one_hot``).
@@ -35,7 +36,8 @@ def check_data(info: DataInfo, name: str, *, input_shape: tuple, task: str, num_
         raise PreflightError(f"{name}.x has dtype {dtype}; images must be numbers (uint8 or float32 arrays).")
     sample_shape = tuple(x.shape[1:])
     if len(sample_shape) != len(input_shape) or any(
-            want is not None and got != want for got, want in zip(sample_shape, input_shape)):
+        want is not None and got != want for got, want in zip(sample_shape, input_shape)
+    ):
         raise PreflightError(
             f"{name}.x has samples of shape {_fmt(sample_shape)} but the model takes {_fmt(input_shape)} "
             "(height, width, channels): resize the images or set base.input_shape to match."
@@ -45,7 +47,9 @@ def check_data(info: DataInfo, name: str, *, input_shape: tuple, task: str, num_
     if y is None:
         raise PreflightError(f"{name}.y is missing: pass (x, y) with one label per sample.")
     if not hasattr(y, "dtype") or not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
-        raise PreflightError(f"{name}.y has dtype {getattr(y, 'dtype', type(y).__name__)}; labels must be numbers.")
+        raise PreflightError(
+            f"{name}.y has dtype {getattr(y, 'dtype', type(y).__name__)}; labels must be numbers."
+        )
     if len(y) != len(x):
         what = "samples" if info.complete else "samples in the first batch"
         raise PreflightError(f"{name}: x has {len(x)} {what} but y has {len(y)}; pass one label per image.")
@@ -59,11 +63,15 @@ def _check_labels(y: np.ndarray, name: str, task: str, num_classes: int | None, 
     if task == "multiclass":
         if y.ndim == 1 or per_sample == (1,):
             if labels == "one_hot":
-                raise PreflightError(f"head.labels is 'one_hot' but {name}.y holds class indices (shape "
-                                     f"{_fmt(y.shape)}): set head.labels to 'sparse' or 'auto'.")
+                raise PreflightError(
+                    f"head.labels is 'one_hot' but {name}.y holds class indices (shape "
+                    f"{_fmt(y.shape)}): set head.labels to 'sparse' or 'auto'."
+                )
             if y.size and not np.array_equal(y, np.round(y)):
-                raise PreflightError(f"{name}.y: multiclass labels must be class indices (integers), "
-                                     f"got {y.flat[np.flatnonzero(y != np.round(y))[0]]!r}.")
+                raise PreflightError(
+                    f"{name}.y: multiclass labels must be class indices (integers), "
+                    f"got {y.flat[np.flatnonzero(y != np.round(y))[0]]!r}."
+                )
             low, high = (int(y.min()), int(y.max())) if y.size else (0, 0)
             if low < 0 or (num_classes is not None and high >= num_classes):
                 raise PreflightError(
@@ -73,34 +81,50 @@ def _check_labels(y: np.ndarray, name: str, task: str, num_classes: int | None, 
             return "sparse"
         if y.ndim == 2:
             if labels == "sparse":
-                raise PreflightError(f"head.labels is 'sparse' but {name}.y is one-hot (shape {_fmt(y.shape)}).")
+                raise PreflightError(
+                    f"head.labels is 'sparse' but {name}.y is one-hot (shape {_fmt(y.shape)})."
+                )
             if num_classes is not None and y.shape[1] != num_classes:
-                raise PreflightError(f"{name}.y is one-hot with {y.shape[1]} columns but head.num_classes is "
-                                     f"{num_classes}: they must match.")
+                raise PreflightError(
+                    f"{name}.y is one-hot with {y.shape[1]} columns but head.num_classes is "
+                    f"{num_classes}: they must match."
+                )
             if y.size and (((y != 0) & (y != 1)).any() or not np.allclose(y.sum(axis=1), 1)):
-                raise PreflightError(f"{name}.y has 2-D labels that are not one-hot rows (one 1 per row); for "
-                                     "several labels per image use task='multilabel'.")
+                raise PreflightError(
+                    f"{name}.y has 2-D labels that are not one-hot rows (one 1 per row); for "
+                    "several labels per image use task='multilabel'."
+                )
             return "one_hot"
-        raise PreflightError(f"{name}.y has shape {_fmt(y.shape)}; multiclass labels are class indices (n,) or "
-                             "one-hot rows (n, num_classes).")
+        raise PreflightError(
+            f"{name}.y has shape {_fmt(y.shape)}; multiclass labels are class indices (n,) or "
+            "one-hot rows (n, num_classes)."
+        )
     if task == "binary":
         if not (y.ndim == 1 or per_sample == (1,)):
-            raise PreflightError(f"{name}.y has shape {_fmt(y.shape)}; binary labels are one 0/1 value per sample "
-                                 "(n,) or (n, 1). For several classes use task='multiclass'.")
+            raise PreflightError(
+                f"{name}.y has shape {_fmt(y.shape)}; binary labels are one 0/1 value per sample "
+                "(n,) or (n, 1). For several classes use task='multiclass'."
+            )
         bad = y[(y != 0) & (y != 1)]
         if bad.size:
-            raise PreflightError(f"{name}.y: binary labels must be 0 or 1, got {bad.flat[0]!r}. "
-                                 "For more classes use task='multiclass'.")
+            raise PreflightError(
+                f"{name}.y: binary labels must be 0 or 1, got {bad.flat[0]!r}. "
+                "For more classes use task='multiclass'."
+            )
         return None
     if task == "multilabel":
         if y.ndim != 2 or (num_classes is not None and y.shape[1] != num_classes):
-            raise PreflightError(f"{name}.y has shape {_fmt(y.shape)} but a multilabel head with "
-                                 f"head.num_classes={num_classes} needs (n, {num_classes}) rows of 0/1.")
+            raise PreflightError(
+                f"{name}.y has shape {_fmt(y.shape)} but a multilabel head with "
+                f"head.num_classes={num_classes} needs (n, {num_classes}) rows of 0/1."
+            )
         if ((y != 0) & (y != 1)).any():
             raise PreflightError(f"{name}.y: multilabel targets must be 0 or 1.")
         return None
     outputs = num_classes or 1
     if per_sample not in ((outputs,),) and not (outputs == 1 and per_sample == ()):
-        raise PreflightError(f"{name}.y has targets of shape {_fmt(per_sample)} per sample but the regression "
-                             f"head has {outputs} output(s) (head.num_classes): they must match.")
+        raise PreflightError(
+            f"{name}.y has targets of shape {_fmt(per_sample)} per sample but the regression "
+            f"head has {outputs} output(s) (head.num_classes): they must match."
+        )
     return None

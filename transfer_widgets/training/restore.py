@@ -21,7 +21,9 @@ def load_config(config: Any) -> TransferConfig:
             return TransferConfig.from_json(f.read())
     if isinstance(config, str):
         return TransferConfig.from_json(config)
-    raise TypeError(f"config must be a TransferConfig, a dict, JSON text or a path, got {type(config).__name__}")
+    raise TypeError(
+        f"config must be a TransferConfig, a dict, JSON text or a path, got {type(config).__name__}"
+    )
 
 
 def controller_from_config(cls, config: Any, base_model: Any = None, **kwargs):

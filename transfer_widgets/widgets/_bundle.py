@@ -39,15 +39,21 @@ class Controller(Protocol):
     @property
     def state(self) -> str: ...
 
-    def edit_flags(self, operation: Callable[..., Any], target: ModelTree | keras.Model | None = None,
-                   *args: Any, **kwargs: Any) -> Any: ...
+    def edit_flags(
+        self,
+        operation: Callable[..., Any],
+        target: ModelTree | keras.Model | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any: ...
 
     def set_many(self, paths: Sequence[str | LayerNode], flag: bool, keep_bn_frozen: bool = True) -> None: ...
 
     def apply_head(self, head: Any, augmentation: Any = None) -> None: ...
 
-    def load_config(self, config: Any, base_model: Any = None, *, train_data: Any = None,
-                    validation_data: Any = None) -> None: ...
+    def load_config(
+        self, config: Any, base_model: Any = None, *, train_data: Any = None, validation_data: Any = None
+    ) -> None: ...
 
     def export_code(self, kind: str = "script", *, two_phase: bool | None = None) -> str: ...
 
@@ -86,8 +92,12 @@ class BundledWidget(anywidget.AnyWidget):
                 cls._css = css.read_text(encoding="utf-8")
         super().__init__(**kwargs)
 
-    def _follow(self, controller: Controller | None, on_events: Subscriber,
-                on_flags: freeze.FlagListener | None = None) -> None:
+    def _follow(
+        self,
+        controller: Controller | None,
+        on_events: Subscriber,
+        on_flags: freeze.FlagListener | None = None,
+    ) -> None:
         """Subscribe once: to the controller's event stream (runs, flag and config
         changes all arrive there), or without a controller to the freezing API's flag
         changes (``on_flags``, a bound method: it is held weakly)."""

@@ -95,11 +95,15 @@ class ExportPanel(BundledWidget):
         what = f"{name}: " if name else ""
         try:
             if isinstance(config, str) and len(config) > MAX_CONFIG_CHARS:
-                raise ValueError(f"{len(config):,} characters is too large for a config; pick the "
-                                 "transfer_config.json the JSON export downloads")
+                raise ValueError(
+                    f"{len(config):,} characters is too large for a config; pick the "
+                    "transfer_config.json the JSON export downloads"
+                )
             if self.controller.running:
-                raise ControllerBusyError(f"Cannot load a config while a run is {self.controller.state}: stop the "
-                                         "run or wait for it to finish, then load it again.")
+                raise ControllerBusyError(
+                    f"Cannot load a config while a run is {self.controller.state}: stop the "
+                    "run or wait for it to finish, then load it again."
+                )
             if isinstance(config, str):
                 config = TransferConfig.from_json(config)
             self.controller.load_config(config)
@@ -145,7 +149,9 @@ class ExportPanel(BundledWidget):
         elif kind == "refresh":
             self.refresh()
         else:
-            self.error = f"Unknown export panel message type {kind!r}: this view is out of date; re-run the cell."
+            self.error = (
+                f"Unknown export panel message type {kind!r}: this view is out of date; re-run the cell."
+            )
 
 
 def _message(exc: BaseException) -> str:
@@ -153,4 +159,3 @@ def _message(exc: BaseException) -> str:
     if problems:  # ConfigError: one line per problem, each naming its field
         return "the config has problems: " + "; ".join(problems)
     return str(exc) or type(exc).__name__
-

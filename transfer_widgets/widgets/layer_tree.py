@@ -46,7 +46,9 @@ class LayerTree(BundledWidget):
 
     def __init__(self, model: Any, *, keep_bn_frozen: bool = True, disabled: bool = False, **kwargs: Any):
         self.controller: Controller | None = model if is_controller(model) else None
-        self._tree = ModelTree(model.model if self.controller is not None else model)  # checked before any widget
+        self._tree = ModelTree(
+            model.model if self.controller is not None else model
+        )  # checked before any widget
         self._editing = False  # our own edit is under way: it sends its changes itself
         super().__init__(keep_bn_frozen=keep_bn_frozen, disabled=disabled, **kwargs)
         self._sent_state = self._flag_columns()
@@ -73,7 +75,11 @@ class LayerTree(BundledWidget):
     def summary(self) -> dict[str, int]:
         """Total, trainable and non-trainable parameter counts of the model."""
         root = self._tree.root
-        return {"total": root.params, "trainable": root.trainable_params, "non_trainable": root.non_trainable_params}
+        return {
+            "total": root.params,
+            "trainable": root.trainable_params,
+            "non_trainable": root.non_trainable_params,
+        }
 
     def refresh(self) -> None:
         """Show the model's current flags (and structure, if layers were added or removed)."""
@@ -144,7 +150,9 @@ class LayerTree(BundledWidget):
         """Run a freezing operation on the shown tree (through the controller, which
         refuses it during a run, when there is one) and send what changed."""
         if self.disabled:
-            raise RuntimeError("This layer tree is read-only (disabled); set tree.disabled = False to edit it.")
+            raise RuntimeError(
+                "This layer tree is read-only (disabled); set tree.disabled = False to edit it."
+            )
         self._editing = True
         try:
             if self.controller is not None:
@@ -217,8 +225,12 @@ class LayerTree(BundledWidget):
         if kind == "toggle":
             self._edit(freeze.toggle, self._node(msg["id"]), keep_bn_frozen=self.keep_bn_frozen)
         elif kind == "set":
-            self._edit(freeze.set_many, [self._node(i) for i in msg["ids"]], bool(msg["value"]),
-                       keep_bn_frozen=self.keep_bn_frozen)
+            self._edit(
+                freeze.set_many,
+                [self._node(i) for i in msg["ids"]],
+                bool(msg["value"]),
+                keep_bn_frozen=self.keep_bn_frozen,
+            )
         elif kind == "boundary":
             self._edit(freeze.freeze_up_to, self._node(msg["id"]), keep_bn_frozen=self.keep_bn_frozen)
         elif kind == "freeze_all":

@@ -28,8 +28,14 @@ from ..monitor import MonitorState, RunningEMA, history_to_csv, history_to_dataf
 from ..monitor.callback import BatchLossRecorder, ValidationConfusion
 from ..training.events import ACTIVE
 
-_COLORS = {"train": "#1f77b4", "val": "#ff7f0e", "raw": "#4a98d3", "smooth": "#d62728", "phase": "#7f7f7f",
-           "best": "#2ca02c"}
+_COLORS = {
+    "train": "#1f77b4",
+    "val": "#ff7f0e",
+    "raw": "#4a98d3",
+    "smooth": "#d62728",
+    "phase": "#7f7f7f",
+    "best": "#2ca02c",
+}
 _MARGIN = {"top": 30, "bottom": 40, "left": 60, "right": 16}
 
 
@@ -64,10 +70,20 @@ class _Chart:
         self.y = bq.LinearScale()
         self.unit_y = bq.LinearScale(min=0, max=1)  # for vertical marker lines spanning the plot
         self.figure = bq.Figure(
-            title=title, marks=[], fig_margin=dict(_MARGIN), legend_location="top-right",
-            axes=[bq.Axis(scale=self.x, label=x_label, grid_lines="none", tick_format=".0e" if x_log else None,
-                          num_ticks=None if x_log else 6),
-                  bq.Axis(scale=self.y, label=y_label, side="left", grid_lines="dashed")],
+            title=title,
+            marks=[],
+            fig_margin=dict(_MARGIN),
+            legend_location="top-right",
+            axes=[
+                bq.Axis(
+                    scale=self.x,
+                    label=x_label,
+                    grid_lines="none",
+                    tick_format=".0e" if x_log else None,
+                    num_ticks=None if x_log else 6,
+                ),
+                bq.Axis(scale=self.y, label=y_label, side="left", grid_lines="dashed"),
+            ],
             layout=widgets.Layout(width="100%", height=height, min_width="260px"),
         )
         self.marks: dict[str, Any] = {}
@@ -76,19 +92,43 @@ class _Chart:
     def x_axis(self) -> bq.Axis:
         return self.figure.axes[0]
 
-    def lines(self, name: str, *, color: str, label: str | None = None, opacity: float = 1.0,
-              markers: bool = False, width: float = 2.0, vertical: bool = False):
-        mark = bq.Lines(x=_f32([]), y=_f32([]), scales={"x": self.x, "y": self.unit_y if vertical else self.y},
-                        colors=[color], opacities=[opacity], stroke_width=width,
-                        labels=[label] if label else [], display_legend=bool(label),
-                        marker="circle" if markers else None, marker_size=24,
-                        line_style="dashed" if vertical else "solid")
+    def lines(
+        self,
+        name: str,
+        *,
+        color: str,
+        label: str | None = None,
+        opacity: float = 1.0,
+        markers: bool = False,
+        width: float = 2.0,
+        vertical: bool = False,
+    ):
+        mark = bq.Lines(
+            x=_f32([]),
+            y=_f32([]),
+            scales={"x": self.x, "y": self.unit_y if vertical else self.y},
+            colors=[color],
+            opacities=[opacity],
+            stroke_width=width,
+            labels=[label] if label else [],
+            display_legend=bool(label),
+            marker="circle" if markers else None,
+            marker_size=24,
+            line_style="dashed" if vertical else "solid",
+        )
         return self._add(name, mark)
 
     def scatter(self, name: str, *, color: str, label: str | None = None, marker: str = "diamond"):
-        mark = bq.Scatter(x=_f32([]), y=_f32([]), scales={"x": self.x, "y": self.y}, colors=[color],
-                          marker=marker, default_size=160, labels=[label] if label else [],
-                          display_legend=bool(label))
+        mark = bq.Scatter(
+            x=_f32([]),
+            y=_f32([]),
+            scales={"x": self.x, "y": self.y},
+            colors=[color],
+            marker=marker,
+            default_size=160,
+            labels=[label] if label else [],
+            display_legend=bool(label),
+        )
         return self._add(name, mark)
 
     def _add(self, name, mark):
@@ -107,8 +147,16 @@ class TrainingMonitor(widgets.VBox):
     per-epoch validation confusion matrix (classification with validation data).
     """
 
-    def __init__(self, controller, *, max_points: int = 1000, smoothing: float = 0.9, confusion: bool = True,
-                 lr_find_steps: int = 100, **kwargs):
+    def __init__(
+        self,
+        controller,
+        *,
+        max_points: int = 1000,
+        smoothing: float = 0.9,
+        confusion: bool = True,
+        lr_find_steps: int = 100,
+        **kwargs,
+    ):
         self.controller = controller
         self.max_points = max_points
         t = controller.config.training
@@ -125,8 +173,17 @@ class TrainingMonitor(widgets.VBox):
         self._build_progress()
         self._build_errors()
         self._build_charts()
-        super().__init__(children=[self._controls, self._progress, self._errors, self._charts_box,
-                                   self._lr_box, self._confusion_box], **kwargs)
+        super().__init__(
+            children=[
+                self._controls,
+                self._progress,
+                self._errors,
+                self._charts_box,
+                self._lr_box,
+                self._confusion_box,
+            ],
+            **kwargs,
+        )
         self.add_class("tw-training-monitor")
         self.layout.width = "100%"
         with self._lock:
@@ -143,41 +200,64 @@ class TrainingMonitor(widgets.VBox):
     # -- building ------------------------------------------------------------------------
 
     def _button(self, text: str, handler, tooltip: str, style: str = "") -> widgets.Button:
-        b = widgets.Button(description=text, tooltip=tooltip, button_style=style,
-                           layout=widgets.Layout(width="auto"))
+        b = widgets.Button(
+            description=text, tooltip=tooltip, button_style=style, layout=widgets.Layout(width="auto")
+        )
         b.on_click(lambda _: handler())
         return b
 
     def _build_controls(self):
-        self.train_button = self._button("Train", self.train, "Train for config.training.epochs epochs", "primary")
-        self.fine_tune_button = self._button("Fine-tune", self.fine_tune,
-                                             "Train the head with the base frozen, then unfreeze and fine-tune")
+        self.train_button = self._button(
+            "Train", self.train, "Train for config.training.epochs epochs", "primary"
+        )
+        self.fine_tune_button = self._button(
+            "Fine-tune", self.fine_tune, "Train the head with the base frozen, then unfreeze and fine-tune"
+        )
         self.stop_button = self._button("Stop", self.stop, "Stop at the end of the current batch", "danger")
         self.pause_button = self._button("Pause", self.toggle_pause, "Hold training between batches")
         self.lr_find_button = self._button("Find LR", self.find_lr, "Sweep the learning rate and suggest one")
-        self.apply_lr_button = self._button("Apply suggested LR", self.apply_suggested_lr,
-                                            "Set training.learning_rate to the LR finder's suggestion")
-        self._controls = widgets.HBox([self.train_button, self.fine_tune_button, self.stop_button,
-                                       self.pause_button, self.lr_find_button, self.apply_lr_button],
-                                      layout=widgets.Layout(flex_flow="row wrap"))
+        self.apply_lr_button = self._button(
+            "Apply suggested LR",
+            self.apply_suggested_lr,
+            "Set training.learning_rate to the LR finder's suggestion",
+        )
+        self._controls = widgets.HBox(
+            [
+                self.train_button,
+                self.fine_tune_button,
+                self.stop_button,
+                self.pause_button,
+                self.lr_find_button,
+                self.apply_lr_button,
+            ],
+            layout=widgets.Layout(flex_flow="row wrap"),
+        )
 
     def _build_progress(self):
-        self.epoch_bar = widgets.IntProgress(value=0, min=0, max=1, description="Epoch",
-                                             layout=widgets.Layout(width="48%"))
-        self.batch_bar = widgets.IntProgress(value=0, min=0, max=1, description="Batch",
-                                             layout=widgets.Layout(width="48%"))
+        self.epoch_bar = widgets.IntProgress(
+            value=0, min=0, max=1, description="Epoch", layout=widgets.Layout(width="48%")
+        )
+        self.batch_bar = widgets.IntProgress(
+            value=0, min=0, max=1, description="Batch", layout=widgets.Layout(width="48%")
+        )
         self.epoch_text = widgets.Label("")
         self.batch_text = widgets.Label("")
         self.status = widgets.Label("Idle")
         self.stats = widgets.Label("")
-        self._progress = widgets.VBox([
-            widgets.HBox([self.epoch_bar, self.epoch_text]), widgets.HBox([self.batch_bar, self.batch_text]),
-            self.status, self.stats])
+        self._progress = widgets.VBox(
+            [
+                widgets.HBox([self.epoch_bar, self.epoch_text]),
+                widgets.HBox([self.batch_bar, self.batch_text]),
+                self.status,
+                self.stats,
+            ]
+        )
 
     def _build_errors(self):
         self.error_text = widgets.HTML("")
-        self.traceback_button = widgets.ToggleButton(description="Show traceback", value=False,
-                                                     layout=widgets.Layout(width="auto", display="none"))
+        self.traceback_button = widgets.ToggleButton(
+            description="Show traceback", value=False, layout=widgets.Layout(width="auto", display="none")
+        )
         self.traceback_text = widgets.HTML("", layout=widgets.Layout(display="none"))
         self.traceback_button.observe(self._on_traceback_toggle, "value")
         self._errors = widgets.VBox([self.error_text, self.traceback_button, self.traceback_text])
@@ -187,8 +267,12 @@ class TrainingMonitor(widgets.VBox):
         self.batch_chart.lines("raw", color=_COLORS["raw"], label="batch", opacity=0.45, width=1)
         self.batch_chart.lines("smooth", color=_COLORS["smooth"], label="smoothed")
         self.epoch_charts: dict[str, _Chart] = {}
-        self._charts_box = widgets.GridBox([self.batch_chart.figure], layout=widgets.Layout(
-            grid_template_columns="repeat(auto-fill, minmax(320px, 1fr))", width="100%"))
+        self._charts_box = widgets.GridBox(
+            [self.batch_chart.figure],
+            layout=widgets.Layout(
+                grid_template_columns="repeat(auto-fill, minmax(320px, 1fr))", width="100%"
+            ),
+        )
         self.lr_chart = _Chart("Learning-rate finder", "learning rate", "loss", x_log=True)
         self.lr_chart.lines("loss", color=_COLORS["train"], label="loss")
         self.lr_chart.lines("smooth", color=_COLORS["smooth"], label="smoothed")
@@ -198,29 +282,49 @@ class TrainingMonitor(widgets.VBox):
         self._cm_row, self._cm_col = bq.OrdinalScale(reverse=True), bq.OrdinalScale()  # class 0 top left
         self._cm_color = bq.ColorScale(scheme="Blues", min=0)
         self.confusion_map = bq.GridHeatMap(
-            color=np.zeros((2, 2), dtype=np.float32), row=["0", "1"], column=["0", "1"],
+            color=np.zeros((2, 2), dtype=np.float32),
+            row=["0", "1"],
+            column=["0", "1"],
             scales={"row": self._cm_row, "column": self._cm_col, "color": self._cm_color},
-            display_format=".0f", font_style={"font-size": "12px"})
+            display_format=".0f",
+            font_style={"font-size": "12px"},
+        )
         self.confusion_figure = bq.Figure(
-            title="Confusion matrix (validation)", marks=[self.confusion_map], fig_margin=dict(_MARGIN, left=100, bottom=80),
-            axes=[bq.Axis(scale=self._cm_col, label="predicted", tick_rotate=-40, label_offset="50px"),
-                  bq.Axis(scale=self._cm_row, label="true", side="left", label_offset="75px")],
-            layout=widgets.Layout(width="100%", height="360px", min_width="260px"))
+            title="Confusion matrix (validation)",
+            marks=[self.confusion_map],
+            fig_margin=dict(_MARGIN, left=100, bottom=80),
+            axes=[
+                bq.Axis(scale=self._cm_col, label="predicted", tick_rotate=-40, label_offset="50px"),
+                bq.Axis(scale=self._cm_row, label="true", side="left", label_offset="75px"),
+            ],
+            layout=widgets.Layout(width="100%", height="360px", min_width="260px"),
+        )
         self._acc_x = bq.OrdinalScale()
-        self.class_accuracy = bq.Bars(x=["0"], y=_f32([0]), scales={"x": self._acc_x,
-                                      "y": bq.LinearScale(min=0, max=1)}, colors=[_COLORS["train"]])
+        self.class_accuracy = bq.Bars(
+            x=["0"],
+            y=_f32([0]),
+            scales={"x": self._acc_x, "y": bq.LinearScale(min=0, max=1)},
+            colors=[_COLORS["train"]],
+        )
         self.class_accuracy_figure = bq.Figure(
-            title="Per-class accuracy (validation)", marks=[self.class_accuracy],
+            title="Per-class accuracy (validation)",
+            marks=[self.class_accuracy],
             fig_margin=dict(_MARGIN, left=70, bottom=80),
-            axes=[bq.Axis(scale=self._acc_x, label="class", tick_rotate=-40, label_offset="50px"),
-                  bq.Axis(scale=self.class_accuracy.scales["y"], label="accuracy", side="left",
-                          tick_format=".0%")],
-            layout=widgets.Layout(width="100%", height="360px", min_width="260px"))
+            axes=[
+                bq.Axis(scale=self._acc_x, label="class", tick_rotate=-40, label_offset="50px"),
+                bq.Axis(
+                    scale=self.class_accuracy.scales["y"], label="accuracy", side="left", tick_format=".0%"
+                ),
+            ],
+            layout=widgets.Layout(width="100%", height="360px", min_width="260px"),
+        )
         self.confusion_text = widgets.Label("")
-        self._confusion_grid = widgets.GridBox([self.confusion_figure, self.class_accuracy_figure],
-                                               layout=widgets.Layout(
-                                                   grid_template_columns="repeat(auto-fill, minmax(320px, 1fr))",
-                                                   width="100%"))
+        self._confusion_grid = widgets.GridBox(
+            [self.confusion_figure, self.class_accuracy_figure],
+            layout=widgets.Layout(
+                grid_template_columns="repeat(auto-fill, minmax(320px, 1fr))", width="100%"
+            ),
+        )
         self._confusion_box = widgets.VBox([], layout=widgets.Layout(display="none"))
 
     def _epoch_chart(self, metric: str) -> _Chart:
@@ -265,6 +369,7 @@ class TrainingMonitor(widgets.VBox):
     def _render(self, changed: set[str]) -> None:
         marks = []
         with contextlib.ExitStack() as stack:
+
             def hold(*ws):
                 for w in ws:
                     stack.enter_context(w.hold_sync())
@@ -277,7 +382,7 @@ class TrainingMonitor(widgets.VBox):
                 n = min(len(steps), len(losses))
                 if len(self._ema.values) > n:
                     self._ema = RunningEMA(self._ema.weight)
-                self._ema.extend(losses[len(self._ema.values):n])
+                self._ema.extend(losses[len(self._ema.values) : n])
                 x = np.asarray(steps[:n], dtype=np.float64)
                 raw.x, raw.y = lttb(x, losses[:n], self.max_points)
                 smooth.x, smooth.y = lttb(x, self._ema.values[:n], self.max_points)
@@ -307,8 +412,9 @@ class TrainingMonitor(widgets.VBox):
             m["train"].x, m["train"].y = lttb(*s.epoch_series(metric), self.max_points)
             m["val"].x, m["val"].y = lttb(*s.epoch_series(f"val_{metric}"), self.max_points)
             if best is not None:
-                bx, by = s.epoch_series(metric if best[2] == metric else f"val_{metric}"
-                                        if best[2] == f"val_{metric}" else "")
+                bx, by = s.epoch_series(
+                    metric if best[2] == metric else f"val_{metric}" if best[2] == f"val_{metric}" else ""
+                )
                 on = bx == best[0]
                 m["best"].x, m["best"].y = bx[on], by[on]
             if starts:
@@ -317,9 +423,9 @@ class TrainingMonitor(widgets.VBox):
             n = len(s.epochs)
             chart.x_axis.tick_values = _f32(sorted(e + 1 for e in s.epochs)) if 0 < n <= 12 else None
             chart.x_axis.tick_format = "d"
-            chart.figure.title = (self._title(metric)
-                                  + (f" · phases: {' → '.join(p['name'] for p in s.phases)}"
-                                     if len(s.phases) > 1 else ""))
+            chart.figure.title = self._title(metric) + (
+                f" · phases: {' → '.join(p['name'] for p in s.phases)}" if len(s.phases) > 1 else ""
+            )
 
     def _render_progress(self, hold) -> None:
         s = self._state
@@ -364,8 +470,9 @@ class TrainingMonitor(widgets.VBox):
         self.pause_button.description = "Resume" if s.state == "paused" else "Pause"
         suggested = (s.lr_find or {}).get("suggested")
         self.apply_lr_button.disabled = active or suggested is None
-        self.apply_lr_button.description = (f"Apply suggested LR ({suggested:.2g})" if suggested is not None
-                                            else "Apply suggested LR")
+        self.apply_lr_button.description = (
+            f"Apply suggested LR ({suggested:.2g})" if suggested is not None else "Apply suggested LR"
+        )
 
     def _render_lr_find(self, hold) -> None:
         r = self._state.lr_find
@@ -373,7 +480,10 @@ class TrainingMonitor(widgets.VBox):
             return
         m = self.lr_chart.marks
         hold(m["loss"], m["smooth"], m["suggested"])
-        lrs, losses = np.asarray(r["learning_rates"], dtype=np.float64), np.asarray(r["losses"], dtype=np.float64)
+        lrs, losses = (
+            np.asarray(r["learning_rates"], dtype=np.float64),
+            np.asarray(r["losses"], dtype=np.float64),
+        )
         ok = np.isfinite(losses)
         m["loss"].x, m["loss"].y = _f32(lrs[ok]), _f32(losses[ok])
         from ..monitor import ema
@@ -387,8 +497,10 @@ class TrainingMonitor(widgets.VBox):
             self.lr_text.value = f"Suggested learning rate: {sug:.3g} (steepest descent of the smoothed loss)"
         else:
             m["suggested"].x, m["suggested"].y = _f32([]), _f32([])
-            self.lr_text.value = ("No suggestion: the loss never fell. Widen the range or add steps "
-                                  "(controller.lr_find(start, end, steps)).")
+            self.lr_text.value = (
+                "No suggestion: the loss never fell. Widen the range or add steps "
+                "(controller.lr_find(start, end, steps))."
+            )
         # Shown before its figure is added: a bqplot figure drawn while hidden gets negative sizes.
         self._lr_box.layout.display = "flex"
         if not self._lr_box.children:
@@ -408,8 +520,10 @@ class TrainingMonitor(widgets.VBox):
         acc = np.nan_to_num(c["per_class_accuracy"], nan=0.0)
         self.class_accuracy.x, self.class_accuracy.y = names, _f32(acc)
         total = int(m.sum())
-        self.confusion_text.value = (f"Epoch {c['epoch'] + 1}: {int(np.trace(m))} of {total} validation samples "
-                                     f"right ({np.trace(m) / max(1, total):.1%})")
+        self.confusion_text.value = (
+            f"Epoch {c['epoch'] + 1}: {int(np.trace(m))} of {total} validation samples "
+            f"right ({np.trace(m) / max(1, total):.1%})"
+        )
         self._confusion_box.layout.display = "flex"
         if not self._confusion_box.children:
             self._confusion_box.children = [self.confusion_text, self._confusion_grid]
@@ -419,15 +533,22 @@ class TrainingMonitor(widgets.VBox):
         warnings = self._state.warnings[-3:]
         lines = []
         if e is not None:
-            label = {"nan": "Training stopped (NaN loss)", "preflight": "The run could not start",
-                     "exception": "Training failed"}.get(e.get("kind"), "Error")
-            lines.append(f'<div role="alert" class="tw-monitor-error"><b>{html.escape(label)}:</b> '
-                         f"{html.escape(str(e.get('message')))}</div>")
+            label = {
+                "nan": "Training stopped (NaN loss)",
+                "preflight": "The run could not start",
+                "exception": "Training failed",
+            }.get(e.get("kind"), "Error")
+            lines.append(
+                f'<div role="alert" class="tw-monitor-error"><b>{html.escape(label)}:</b> '
+                f"{html.escape(str(e.get('message')))}</div>"
+            )
         lines += [f'<div class="tw-monitor-warning">Warning: {html.escape(w)}</div>' for w in warnings]
         self.error_text.value = "".join(lines)
         tb = (e or {}).get("traceback")
         self.traceback_button.layout.display = "" if tb else "none"
-        self.traceback_button.description = "Hide traceback" if self.traceback_button.value else "Show traceback"
+        self.traceback_button.description = (
+            "Hide traceback" if self.traceback_button.value else "Show traceback"
+        )
         show = bool(tb) and self.traceback_button.value
         self.traceback_text.value = f"<pre>{html.escape(tb)}</pre>" if show else ""
         self.traceback_text.layout.display = "" if show else "none"
