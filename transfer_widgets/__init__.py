@@ -1,5 +1,7 @@
 """transfer-widgets: see a Keras model, choose what trains, fine-tune it in Jupyter."""
 
+from typing import Any
+
 from .config import ConfigError, TransferConfig
 from .model import (
     LayerNode,
@@ -37,12 +39,12 @@ __all__ = [
 ]
 
 
-def _jupyter_labextension_paths():
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
     """Where JupyterLab finds the prebuilt plugin (used by `jupyter labextension develop`)."""
     return [{"src": "labextension", "dest": "transfer-widgets"}]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     # The controller and the demo data pull in TensorFlow's training stack; import them when asked for.
     if name in ("FineTuneController", "ControllerBusyError", "PreflightError", "TrainingError"):
         from . import training

@@ -6,8 +6,9 @@ A thin view over :meth:`FineTuneController.export_code` and
 the notebook-cell export the "Insert cell below" button hands to the JupyterLab
 plugin. Both are recomputed here whenever the experiment changes, as the
 controller's event stream tells: a ``config`` event, a ``flags`` event outside a
-run, and the end of a run (a fine-tune changes the flags and the phases). The front end sends one intent, ``load_config`` with a file's
-text; a refused load is shown in ``error`` and changes nothing.
+run, and the end of a run (a fine-tune changes the flags and the phases). The
+front end sends one intent, ``load_config`` with a file's text; a refused load is
+shown in ``error`` and changes nothing.
 """
 
 from __future__ import annotations
@@ -45,14 +46,20 @@ class ExportPanel(BundledWidget):
 
     _bundle = "export_panel"
 
-    kind = traitlets.Enum(tuple(KINDS), default_value="script").tag(sync=True)
-    code = traitlets.Unicode("").tag(sync=True)  # export of `code_kind`
-    code_kind = traitlets.Unicode("").tag(sync=True)  # the kind `code` is (it trails `kind` by a round trip)
-    cell = traitlets.Unicode("").tag(sync=True)  # export "cell", what "Insert cell below" inserts
-    export_error = traitlets.Unicode("").tag(sync=True)  # why the export failed ("" when it did not)
-    error = traitlets.Unicode("").tag(sync=True)  # why the last load was refused
-    notice = traitlets.Unicode("").tag(sync=True)  # what the last load did
-    running = traitlets.Bool(False).tag(sync=True)  # the controller trains: loading is refused
+    kind = traitlets.Enum(tuple(KINDS), default_value="script", help="Which export `code` shows").tag(
+        sync=True
+    )
+    code = traitlets.Unicode("", help="The export of kind `code_kind`").tag(sync=True)
+    code_kind = traitlets.Unicode(
+        "", help="The kind `code` is (it trails `kind` by a round trip to the kernel)"
+    ).tag(sync=True)
+    cell = traitlets.Unicode("", help='The notebook-cell export: what "Insert cell below" inserts').tag(
+        sync=True
+    )
+    export_error = traitlets.Unicode("", help='Why the export failed ("" when it did not)').tag(sync=True)
+    error = traitlets.Unicode("", help='Why the last load was refused ("" when it was not)').tag(sync=True)
+    notice = traitlets.Unicode("", help="What the last load did").tag(sync=True)
+    running = traitlets.Bool(False, help="The controller trains: loading a config is refused").tag(sync=True)
 
     def __init__(self, controller: Controller, *, kind: str = "script", **kwargs: Any):
         if not is_controller(controller):
@@ -130,7 +137,7 @@ class ExportPanel(BundledWidget):
 
     # -- messages from the front end ---------------------------------------------------
 
-    def _on_front_end_msg(self, _widget, msg: dict[str, Any], _buffers) -> None:
+    def _on_front_end_msg(self, _widget: object, msg: dict[str, Any], _buffers: object) -> None:
         kind = msg.get("type") if isinstance(msg, dict) else None
         if kind == "load_config":
             text = msg.get("text")

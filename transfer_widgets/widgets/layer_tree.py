@@ -40,9 +40,15 @@ class LayerTree(BundledWidget):
 
     _bundle = "layer_tree"
 
-    tree = traitlets.Dict().tag(sync=True)
-    disabled = traitlets.Bool(False).tag(sync=True)
-    keep_bn_frozen = traitlets.Bool(True).tag(sync=True)
+    tree = traitlets.Dict(help="The model's structure as columns, one entry per node in pre-order").tag(
+        sync=True
+    )
+    disabled = traitlets.Bool(False, help="Read-only: as asked, or while the controller trains").tag(
+        sync=True
+    )
+    keep_bn_frozen = traitlets.Bool(
+        True, help="Bulk unfreezing (a block, everything, the boundary) keeps BatchNorm layers frozen"
+    ).tag(sync=True)
 
     def __init__(self, model: Any, *, keep_bn_frozen: bool = True, disabled: bool = False, **kwargs: Any):
         self.controller: Controller | None = model if is_controller(model) else None
@@ -62,7 +68,7 @@ class LayerTree(BundledWidget):
     # -- public API ------------------------------------------------------------------
 
     @property
-    def model(self):
+    def model(self) -> Any:
         """The Keras model this tree shows (it holds the flags)."""
         return self._tree.model
 
@@ -210,10 +216,10 @@ class LayerTree(BundledWidget):
         changed = [i for i in range(len(new_state)) if new_state[i] != old_state[i] or new_tp[i] != old_tp[i]]
         self.send(self._flags_message(changed, full=False))
 
-    def _on_front_end_msg(self, _widget, msg: dict[str, Any], _buffers) -> None:
+    def _on_front_end_msg(self, _widget: object, msg: dict[str, Any], _buffers: object) -> None:
         try:
             self._handle(msg)
-        except Exception as exc:  # shown in the widget, never raised into the comm
+        except Exception as exc:  # noqa: BLE001 - shown in the widget, never raised into the comm
             message = str(exc) or type(exc).__name__
             self.send({"type": "error", "message": message, "traceback": traceback.format_exc()})
 
