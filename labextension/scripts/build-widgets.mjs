@@ -1,10 +1,11 @@
 // Bundle every anywidget module src/widgets/<name>.ts (and the CSS it imports)
 // into ../transfer_widgets/static/<name>.js and <name>.css: self-contained ES
 // modules that the Python widgets load as `_esm` / `_css`.
-import { build } from 'esbuild';
+
 import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const srcDir = join(root, 'src', 'widgets');
