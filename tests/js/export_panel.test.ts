@@ -9,30 +9,31 @@ import {
   RUNNING_REASON
 } from '@tw/widgets/export/logic';
 import widget from '@tw/widgets/export_panel';
+import { at } from '@tw/widgets/shared/array';
 import { INSERT_EVENT } from '@tw/widgets/shared/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FakeModel } from './fixtures';
+import { FakeModel, must } from './fixtures';
 
 const HOSTILE = '</pre><img src=x onerror=alert(1)>';
 const cleanups: (() => void)[] = [];
 afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
+  while (cleanups.length) must(cleanups.pop())();
   document.body.textContent = '';
-  delete (window as any).transferWidgets;
+  delete window.transferWidgets;
   vi.restoreAllMocks();
   vi.unstubAllGlobals();
 });
 
 /** The fake kernel: answers a kind change with that kind's code, as the Python side does. */
-function mount(extra: Record<string, any> = {}, { plugin = false, answer = true } = {}) {
-  if (plugin) (window as any).transferWidgets = { version: 'test', insertCellBelow: () => true };
+function mount(extra: Record<string, unknown> = {}, { plugin = false, answer = true } = {}) {
+  if (plugin) window.transferWidgets = { version: 'test', insertCellBelow: () => true };
   const codes: Record<string, string> = {
     script: '# script\nprint(1)\n',
     cell: '# cell\nmodel = build()\n',
     notebook: '{"cells": []}',
     json: '{"head": {}}'
   };
-  const model = new FakeModel(undefined as any, {
+  const model = new FakeModel(undefined, {
     kind: 'script',
     code: codes.script,
     code_kind: 'script',
@@ -45,25 +46,25 @@ function mount(extra: Record<string, any> = {}, { plugin = false, answer = true 
   });
   if (answer) {
     model.on('change:kind', () => {
-      const k = model.get('kind');
+      const k = String(model.get('kind'));
       model.set('code', codes[k]);
       model.set('code_kind', k);
     });
   }
   const el = document.createElement('div');
   document.body.append(el);
-  const cleanup = widget.render({ model: model as any, el });
+  const cleanup = widget.render({ model, el });
   cleanups.push(cleanup);
   const button = (name: string) =>
     Array.from(el.querySelectorAll('button')).find(b => b.textContent === name) as HTMLButtonElement;
   const radio = (label: string) => {
-    const lab = Array.from(el.querySelectorAll('label')).find(l => l.textContent === label)!;
-    return el.querySelector<HTMLInputElement>(`#${lab.getAttribute('for')}`)!;
+    const lab = must(Array.from(el.querySelectorAll('label')).find(l => l.textContent === label));
+    return must(el.querySelector<HTMLInputElement>(`#${lab.getAttribute('for')}`));
   };
-  const pre = () => el.querySelector<HTMLElement>('pre[aria-label="Exported code"]')!;
-  const status = () => el.querySelector<HTMLElement>('[role="status"]')!;
-  const alert = () => el.querySelector<HTMLElement>('[role="alert"]')!;
-  const reasons = () => el.querySelector<HTMLElement>('.tw-ex-reasons')!;
+  const pre = () => must(el.querySelector<HTMLElement>('pre[aria-label="Exported code"]'));
+  const status = () => must(el.querySelector<HTMLElement>('[role="status"]'));
+  const alert = () => must(el.querySelector<HTMLElement>('[role="alert"]'));
+  const reasons = () => must(el.querySelector<HTMLElement>('.tw-ex-reasons'));
   return { model, el, codes, button, radio, pre, status, alert, reasons, cleanup };
 }
 
@@ -76,8 +77,8 @@ describe('export panel: kinds and preview', () => {
     for (const k of KINDS) expect(v.radio(k.label).type).toBe('radio');
     expect(v.radio('Script').checked).toBe(true);
     expect(v.pre().textContent).toBe(v.codes.script);
-    expect(v.el.querySelector('.tw-ex-caption')!.textContent).toBe('train.py · 2 lines');
-    expect(v.el.querySelector('legend')!.textContent).toBe('Export as');
+    expect(must(v.el.querySelector('.tw-ex-caption')).textContent).toBe('train.py · 2 lines');
+    expect(must(v.el.querySelector('legend')).textContent).toBe('Export as');
   });
 
   it('switching the kind asks the kernel (kind trait) and shows what comes back', () => {
@@ -87,7 +88,7 @@ describe('export panel: kinds and preview', () => {
     expect(v.model.get('kind')).toBe('json');
     expect(v.model.saves).toBe(1);
     expect(v.pre().textContent).toBe(v.codes.json);
-    expect(v.el.querySelector('.tw-ex-caption')!.textContent).toBe('transfer_config.json · 1 line');
+    expect(must(v.el.querySelector('.tw-ex-caption')).textContent).toBe('transfer_config.json · 1 line');
     // A kind set from Python checks its radio.
     v.model.set('kind', 'notebook');
     expect(v.radio('Notebook').checked).toBe(true);
@@ -100,7 +101,7 @@ describe('export panel: kinds and preview', () => {
     v.radio('Notebook cell').checked = true;
     v.radio('Notebook cell').dispatchEvent(new Event('change'));
     expect(v.pre().getAttribute('aria-busy')).toBe('true');
-    expect(v.el.querySelector('.tw-ex-caption')!.textContent).toBe('transfer_cell.py · exporting…');
+    expect(must(v.el.querySelector('.tw-ex-caption')).textContent).toBe('transfer_cell.py · exporting…');
     expect(v.button('Copy').disabled).toBe(true);
     expect(v.button('Download').disabled).toBe(true);
     v.model.set('code', v.codes.cell);
@@ -149,17 +150,18 @@ describe('export panel: insert cell below', () => {
     }
     expect(got).toHaveLength(1);
     expect(INSERT_EVENT).toBe('transfer-widgets:insert-cell');
-    expect(got[0].bubbles).toBe(true);
-    expect(got[0].composed).toBe(true);
-    expect(got[0].detail).toEqual({ code: v.codes.cell });
-    expect(v.el.contains(got[0].target as Node)).toBe(true); // from the widget's own element
+    const event = must(got[0]);
+    expect(event.bubbles).toBe(true);
+    expect(event.composed).toBe(true);
+    expect(event.detail).toEqual({ code: v.codes.cell });
+    expect(v.el.contains(event.target as Node)).toBe(true); // from the widget's own element
     expect(v.status().textContent).toBe("Inserted the experiment as a code cell below this widget's cell.");
   });
 
   it('inserts the cell export whatever kind is shown', () => {
     const v = mount({}, { plugin: true });
     v.model.set('kind', 'json');
-    let detail: any = null;
+    let detail: unknown = null;
     const listener = (e: Event) => (detail = (e as CustomEvent).detail);
     document.addEventListener(INSERT_EVENT, listener);
     v.button('Insert cell below').click();
@@ -212,7 +214,7 @@ describe('export panel: copy and download', () => {
     expect(v.alert().textContent).toBe(
       'Could not copy (Write permission denied.). The code is selected below: press Ctrl+C (⌘C on a Mac), or use Download.'
     );
-    expect(document.getSelection()!.toString()).toBe(v.codes.script);
+    expect(must(document.getSelection()).toString()).toBe(v.codes.script);
   });
 
   it('without a clipboard API, copying says so', async () => {
@@ -227,14 +229,16 @@ describe('export panel: copy and download', () => {
     const blobs: Blob[] = [];
     const clicked: { name: string; href: string; inDoc: boolean }[] = [];
     // jsdom has no object URLs; the panel only needs these two.
-    (URL as any).createObjectURL = vi.fn((b: Blob) => {
-      blobs.push(b);
-      return `blob:test/${blobs.length}`;
+    Object.assign(URL, {
+      createObjectURL: vi.fn((b: Blob) => {
+        blobs.push(b);
+        return `blob:test/${blobs.length}`;
+      }),
+      revokeObjectURL: vi.fn()
     });
-    (URL as any).revokeObjectURL = vi.fn();
     cleanups.push(() => {
-      delete (URL as any).createObjectURL;
-      delete (URL as any).revokeObjectURL;
+      Reflect.deleteProperty(URL, 'createObjectURL');
+      Reflect.deleteProperty(URL, 'revokeObjectURL');
     });
     vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
       clicked.push({ name: this.download, href: this.href, inDoc: document.body.contains(this) });
@@ -258,24 +262,24 @@ describe('export panel: copy and download', () => {
     const text = await new Promise<string>(resolve => {
       const reader = new FileReader(); // jsdom's Blob has no text()
       reader.onload = () => resolve(String(reader.result));
-      reader.readAsText(blobs[3]);
+      reader.readAsText(at(blobs, 3));
     });
     expect(text).toBe(v.codes.json);
-    expect(blobs[2].type).toBe('application/x-ipynb+json;charset=utf-8');
+    expect(at(blobs, 2).type).toBe('application/x-ipynb+json;charset=utf-8');
     expect(v.button('Download').title).toBe('Save the code as transfer_config.json');
   });
 });
 
 describe('export panel: load config', () => {
   const pick = (v: ReturnType<typeof mount>, file: File) => {
-    const input = v.el.querySelector<HTMLInputElement>('input[type="file"]')!;
+    const input = must(v.el.querySelector<HTMLInputElement>('input[type="file"]'));
     Object.defineProperty(input, 'files', { value: [file], configurable: true });
     input.dispatchEvent(new Event('change'));
   };
 
   it('the button opens the file picker; the file text goes to the kernel, then its answer shows', async () => {
     const v = mount();
-    const input = v.el.querySelector<HTMLInputElement>('input[type="file"]')!;
+    const input = must(v.el.querySelector<HTMLInputElement>('input[type="file"]'));
     expect(input.getAttribute('aria-label')).toBe('Config file to load');
     expect(input.accept).toBe('.json,application/json');
     const opened = vi.spyOn(input, 'click').mockImplementation(() => undefined);
@@ -317,12 +321,12 @@ describe('export panel: load config', () => {
     expect(v.button('Load config…').disabled).toBe(true);
     expect(v.reasons().textContent).toBe(RUNNING_REASON);
     expect(v.button('Load config…').getAttribute('aria-describedby')).toBe(v.reasons().id);
-    expect(v.el.querySelector<HTMLElement>('.tw-badge')!.hidden).toBe(false);
+    expect(must(v.el.querySelector<HTMLElement>('.tw-badge')).hidden).toBe(false);
     expect(v.button('Copy').disabled).toBe(false);
     v.model.set('running', false);
     expect(v.button('Load config…').disabled).toBe(false);
     expect(v.reasons().hidden).toBe(true);
-    expect(v.el.querySelector<HTMLElement>('.tw-badge')!.hidden).toBe(true);
+    expect(must(v.el.querySelector<HTMLElement>('.tw-badge')).hidden).toBe(true);
   });
 });
 

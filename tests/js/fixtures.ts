@@ -1,5 +1,12 @@
 /** Test helpers: tree payloads built from a compact spec, and a fake anywidget model. */
-import type { NodeColumns, TreeNode, TreePayload } from '@tw/widgets/tree/types';
+import type { WidgetModel } from '@tw/widgets/shared/dom';
+import { FlagCode, type NodeColumns, type TreeNode, type TreePayload } from '@tw/widgets/tree/types';
+
+/** `value`, or a failed test when it is null or undefined (an element that is not there). */
+export function must<T>(value: T | null | undefined, what = 'a value'): T {
+  if (value === null || value === undefined) throw new Error(`expected ${what}, got ${value}`);
+  return value;
+}
 
 /** What the kernel sends, plus the decoded `nodes` the tests look names up in. */
 export type TestPayload = TreePayload & { nodes: TreeNode[] };
@@ -23,16 +30,22 @@ export interface Spec {
   kind?: 'model' | 'block' | 'layer';
   bn?: boolean;
   params?: number;
-  state?: number;
+  state?: FlagCode;
   children?: Spec[];
 }
 
 /** Pre-order payload; leaf state defaults to trainable, containers derive theirs. */
 export function payload(spec: Spec): TestPayload {
   const nodes: TreeNode[] = [];
-  const state: number[] = [];
+  const state: FlagCode[] = [];
   const tp: number[] = [];
-  const walk = (s: Spec, parent: number, depth: number, path: string): number => {
+  /** Add `s` and its subtree; returns its node, state and trainable parameter count. */
+  const walk = (
+    s: Spec,
+    parent: number,
+    depth: number,
+    path: string
+  ): { node: TreeNode; state: FlagCode; tp: number } => {
     const id = nodes.length;
     const kind = s.kind ?? (s.children ? 'block' : 'layer');
     const node: TreeNode = {
@@ -50,30 +63,35 @@ export function payload(spec: Spec): TestPayload {
       children: []
     };
     nodes.push(node);
-    state.push(0);
+    state.push(FlagCode.FROZEN);
     tp.push(0);
+    let own: FlagCode;
+    let ownTp: number;
     if (s.children) {
-      for (const c of s.children) node.children.push(walk(c, id, depth + 1, node.path));
-      node.params = node.children.reduce((a, c) => a + nodes[c].params, 0);
-      tp[id] = node.children.reduce((a, c) => a + tp[c], 0);
-      const kids = new Set(node.children.map(c => state[c]));
-      state[id] = kids.size === 1 ? [...kids][0] : 2;
+      const kids = s.children.map(c => walk(c, id, depth + 1, node.path));
+      node.children = kids.map(k => k.node.id);
+      node.params = kids.reduce((a, k) => a + k.node.params, 0);
+      ownTp = kids.reduce((a, k) => a + k.tp, 0);
+      const [first, ...rest] = kids.map(k => k.state);
+      own = first !== undefined && rest.every(x => x === first) ? first : FlagCode.MIXED;
     } else {
       node.params = s.params ?? 20;
-      state[id] = s.state ?? 1;
-      tp[id] = state[id] ? node.params : 0;
+      own = s.state ?? FlagCode.TRAINABLE;
+      ownTp = own ? node.params : 0;
     }
-    return id;
+    state[id] = own;
+    tp[id] = ownTp;
+    return { node, state: own, tp: ownTp };
   };
-  walk(spec, -1, 0, '');
-  const total = nodes[0].params;
+  const root = walk(spec, -1, 0, '');
+  const total = root.node.params;
   return {
     model_name: spec.name,
     columns: columnsOf(nodes),
     nodes,
     state,
     trainable_params: tp,
-    summary: { total, trainable: tp[0], non_trainable: total - tp[0] }
+    summary: { total, trainable: root.tp, non_trainable: total - root.tp }
   };
 }
 
@@ -122,15 +140,16 @@ export function bigSpec(blocks = 100, perBlock = 19): Spec {
   };
 }
 
-type Cb = (...args: any[]) => void;
+type Cb = (...args: unknown[]) => void;
 
-export class FakeModel {
-  attrs: Record<string, any>;
-  sent: any[] = [];
+/** An anywidget model in memory: traits in `attrs`, what the view sent in `sent`. */
+export class FakeModel implements WidgetModel {
+  attrs: Record<string, unknown>;
+  sent: unknown[] = [];
   saves = 0;
   private handlers = new Map<string, Set<Cb>>();
 
-  constructor(tree: TreePayload, extra: Record<string, any> = {}) {
+  constructor(tree?: TreePayload, extra: Record<string, unknown> = {}) {
     this.attrs = { tree, disabled: false, keep_bn_frozen: true, ...extra };
   }
   get(name: string) {
@@ -148,7 +167,7 @@ export class FakeModel {
   }
   on(event: string, cb: Cb) {
     if (!this.handlers.has(event)) this.handlers.set(event, new Set());
-    this.handlers.get(event)!.add(cb);
+    must(this.handlers.get(event)).add(cb);
   }
   off(event?: string | null, cb?: Cb | null) {
     if (!event) this.handlers.clear();

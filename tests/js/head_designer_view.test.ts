@@ -2,29 +2,30 @@
 
 import type { HeadState } from '@tw/widgets/head/types';
 import widget from '@tw/widgets/head_designer';
+import { at } from '@tw/widgets/shared/array';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeModel } from './fixtures';
+import { FakeModel, must } from './fixtures';
 import { headState, invalidState } from './head_fixtures';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
+  while (cleanups.length) must(cleanups.pop())();
   document.body.textContent = '';
 });
 
-function mount(state: HeadState = headState(), extra: Record<string, any> = {}) {
-  const model = new FakeModel(undefined as any, { state, read_only: false, ...extra });
+function mount(state: HeadState = headState(), extra: Record<string, unknown> = {}) {
+  const model = new FakeModel(undefined, { state, read_only: false, ...extra });
   const el = document.createElement('div');
   document.body.append(el);
   const cleanup = widget.render({ model, el });
   cleanups.push(cleanup);
-  const list = (name: string) => el.querySelector<HTMLElement>(`ol[aria-label="${name}"]`)!;
+  const list = (name: string) => must(el.querySelector<HTMLElement>(`ol[aria-label="${name}"]`));
   const rows = (name = 'Head layers') => Array.from(list(name).querySelectorAll<HTMLElement>(':scope > li'));
   const row = (name: string, listName = 'Head layers') =>
-    rows(listName).find(r => r.getAttribute('aria-label') === name)!;
+    must(rows(listName).find(r => r.getAttribute('aria-label') === name));
   const labelled = (root: ParentNode, label: string) => {
-    const lab = Array.from(root.querySelectorAll('label')).find(l => l.textContent === label)!;
-    return el.querySelector<HTMLInputElement | HTMLSelectElement>(`#${lab.getAttribute('for')}`)!;
+    const lab = must(Array.from(root.querySelectorAll('label')).find(l => l.textContent === label));
+    return must(el.querySelector<HTMLInputElement | HTMLSelectElement>(`#${lab.getAttribute('for')}`));
   };
   const button = (name: string, root: ParentNode = el) =>
     Array.from(root.querySelectorAll('button')).find(
@@ -52,19 +53,19 @@ describe('head designer view', () => {
       '3. Dropout'
     ]);
     const dense = v.row('2. Dense');
-    expect(dense.querySelector('.tw-hd-shape')!.textContent).toBe('→ (None, 16)');
-    expect(dense.querySelector('.tw-hd-params')!.textContent).toBe('112 params');
+    expect(must(dense.querySelector('.tw-hd-shape')).textContent).toBe('→ (None, 16)');
+    expect(must(dense.querySelector('.tw-hd-params')).textContent).toBe('112 params');
     expect((v.labelled(dense, 'Units') as HTMLInputElement).value).toBe('16');
     expect((v.labelled(dense, 'Activation') as HTMLSelectElement).value).toBe('relu');
     expect(v.labelled(dense, 'Units').getAttribute('aria-label')).toBe('Units, 2. Dense');
-    const output = v.el.querySelector('[aria-label="Output layer"]')!;
-    expect(output.querySelector('.tw-hd-type')!.textContent).toBe('Output · Dense 3, softmax');
-    expect(output.querySelector('.tw-hd-shape')!.textContent).toBe('→ (None, 3)');
+    const output = must(v.el.querySelector('[aria-label="Output layer"]'));
+    expect(must(output.querySelector('.tw-hd-type')).textContent).toBe('Output · Dense 3, softmax');
+    expect(must(output.querySelector('.tw-hd-shape')).textContent).toBe('→ (None, 3)');
     expect(output.querySelector('button')).toBeNull(); // the output layer cannot be removed
-    expect(v.el.querySelector('.tw-hd-totals')!.textContent).toBe(
+    expect(must(v.el.querySelector('.tw-hd-totals')).textContent).toBe(
       'Head: 163 params · Model: 331 params, 331 trainable'
     );
-    expect(v.el.querySelector('[role="status"]')!.textContent).toBe('Applied to the model');
+    expect(must(v.el.querySelector('[role="status"]')).textContent).toBe('Applied to the model');
     expect(v.rows('Augmentation layers').map(r => r.getAttribute('aria-label'))).toEqual(['1. Random flip']);
     // every form control has a label
     for (const c of Array.from(v.el.querySelectorAll('input, select'))) {
@@ -112,7 +113,7 @@ describe('head designer view', () => {
     v.commit(v.labelled(v.el, 'Learning rate') as HTMLInputElement, '3e-4');
     expect(v.last()).toEqual({ type: 'field', field: 'learning_rate', value: 0.0003 });
     const loss = v.labelled(v.el, 'Loss') as HTMLSelectElement;
-    expect(loss.options[0].textContent).toBe('auto: sparse_categorical_crossentropy');
+    expect(must(loss.options[0]).textContent).toBe('auto: sparse_categorical_crossentropy');
     v.choose(loss, 'mse');
     expect(v.last()).toEqual({ type: 'field', field: 'loss', value: 'mse' });
     v.choose(loss, '');
@@ -128,10 +129,10 @@ describe('head designer view', () => {
     const units = v.labelled(v.row('2. Dense'), 'Units') as HTMLInputElement;
     expect(units.value).toBe('abc');
     expect(units.getAttribute('aria-invalid')).toBe('true');
-    const err = document.getElementById(units.getAttribute('aria-describedby')!)!;
+    const err = must(document.getElementById(must(units.getAttribute('aria-describedby'))));
     expect(err.textContent).toBe("must be a positive integer, got 'abc'");
     expect(err.closest('li')).toBe(v.row('2. Dense'));
-    expect(v.el.querySelector('[role="status"]')!.textContent).toBe('Not applied: 1 problem to fix');
+    expect(must(v.el.querySelector('[role="status"]')).textContent).toBe('Not applied: 1 problem to fix');
     expect(v.el.querySelectorAll('.tw-hd-shape').length).toBe(0);
     // compile and head-level errors land next to their fields too
     const s = invalidState();
@@ -143,11 +144,11 @@ describe('head designer view', () => {
     v.model.set('state', s);
     const lr = v.labelled(v.el, 'Learning rate');
     expect(lr.getAttribute('aria-invalid')).toBe('true');
-    expect(lr.closest('.tw-hd-field')!.querySelector('.tw-hd-error')!.textContent).toBe(
+    expect(must(must(lr.closest('.tw-hd-field')).querySelector('.tw-hd-error')).textContent).toBe(
       'must be a positive number, got 0'
     );
-    expect(v.labelled(v.el, 'Metrics').closest('.tw-hd-field')!.textContent).toContain("got 'x'");
-    expect(v.el.querySelector('.tw-hd-head > .tw-hd-row-error')!.textContent).toBe(
+    expect(must(v.labelled(v.el, 'Metrics').closest('.tw-hd-field')).textContent).toContain("got 'x'");
+    expect(must(v.el.querySelector('.tw-hd-head > .tw-hd-row-error')).textContent).toBe(
       "must reduce the base's output to a vector"
     );
   });
@@ -169,7 +170,7 @@ describe('head designer view', () => {
           toJSON() {}
         }) as DOMRect;
     });
-    const Pointer: typeof MouseEvent = (globalThis as any).PointerEvent ?? MouseEvent;
+    const Pointer: typeof MouseEvent = globalThis.PointerEvent ?? MouseEvent; // jsdom has no PointerEvent
     const handle = v.button('Drag 3. Dropout to reorder (Alt+Arrow keys move it)');
     handle.dispatchEvent(new Pointer('pointerdown', { bubbles: true, cancelable: true, clientY: 75, button: 0 }));
     document.dispatchEvent(new Pointer('pointermove', { bubbles: true, clientY: 33 }));
@@ -191,9 +192,9 @@ describe('head designer view', () => {
     handle.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowUp', altKey: true, bubbles: true }));
     expect(v.last()).toEqual({ type: 'move', section: 'layers', id: 3, to: 0 });
     const s = headState();
-    s.layers = [s.layers[1], s.layers[0], s.layers[2]];
+    s.layers = [1, 0, 2].map(i => at(s.layers, i));
     v.model.set('state', s);
-    expect(document.activeElement!.getAttribute('aria-label')).toBe(
+    expect(must(document.activeElement).getAttribute('aria-label')).toBe(
       'Drag 1. Dense to reorder (Alt+Arrow keys move it)'
     );
   });
@@ -203,12 +204,12 @@ describe('head designer view', () => {
     const controls = Array.from(v.el.querySelectorAll<HTMLInputElement>('input, select, button'));
     expect(controls.length).toBeGreaterThan(20);
     expect(controls.every(c => c.disabled)).toBe(true);
-    expect(v.el.querySelector('.tw-badge')!.textContent).toBe('Read-only');
+    expect(must(v.el.querySelector('.tw-badge')).textContent).toBe('Read-only');
     v.model.set('read_only', false);
     expect(v.button('Add Dense layer').disabled).toBe(false);
     v.model.set('disabled', true);
     expect(v.button('Add Dense layer').disabled).toBe(true);
-    expect(v.el.querySelector('[role="status"]')!.textContent).toBe('Editing is disabled while the model trains');
+    expect(must(v.el.querySelector('[role="status"]')).textContent).toBe('Editing is disabled while the model trains');
   });
 
   it('renders model-supplied and user strings as text only', () => {
@@ -218,13 +219,13 @@ describe('head designer view', () => {
     s.errors = { 'head.class_names': '<script>alert(1)</script>' };
     const v = mount(s);
     expect(v.el.querySelector('img, b, script')).toBeNull();
-    expect(v.el.querySelector('.tw-hd-base')!.textContent).toContain('<img src=x');
+    expect(must(v.el.querySelector('.tw-hd-base')).textContent).toContain('<img src=x');
     expect((v.labelled(v.el, 'Class names') as HTMLInputElement).value).toBe('<b>cat</b>, dog, bird');
   });
 
   it('shows kernel errors in an alert and clears them on the next ok', () => {
     const v = mount();
-    const alert = v.el.querySelector<HTMLElement>('[role="alert"]')!;
+    const alert = must(v.el.querySelector<HTMLElement>('[role="alert"]'));
     expect(alert.hidden).toBe(true);
     v.model.receive({ type: 'error', message: 'Unknown preset' });
     expect(alert.hidden).toBe(false);

@@ -1,5 +1,6 @@
 /** Test helpers for the head designer: a kernel state like the Python widget sends. */
 import type { HeadState } from '@tw/widgets/head/types';
+import { at } from '@tw/widgets/shared/array';
 
 export function headState(over: Partial<HeadState> = {}): HeadState {
   return {
@@ -64,7 +65,7 @@ export function headState(over: Partial<HeadState> = {}): HeadState {
 /** The head state with an invalid dense units value, as the kernel reports it. */
 export function invalidState(): HeadState {
   const s = headState();
-  s.layers[1] = { ...s.layers[1], units: 'abc' };
+  s.layers[1] = { ...at(s.layers, 1), units: 'abc' };
   s.errors = { 'head.layers[1].units': "must be a positive integer, got 'abc'" };
   s.problems = ["head.layers[1].units must be a positive integer, got 'abc'"];
   s.applied = false;

@@ -3,23 +3,23 @@
 import widget from '@tw/widgets/layer_tree';
 import { ROW_HEIGHT } from '@tw/widgets/tree/view';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bigSpec, FakeModel, flatSpec, fullFlags, nestedSpec, payload, type Spec } from './fixtures';
+import { bigSpec, FakeModel, flatSpec, fullFlags, must, nestedSpec, payload, type Spec } from './fixtures';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
+  while (cleanups.length) must(cleanups.pop())();
   document.body.textContent = '';
 });
 
-function mount(spec: Spec, extra: Record<string, any> = {}) {
+function mount(spec: Spec, extra: Record<string, unknown> = {}) {
   const p = payload(spec);
   const model = new FakeModel(p, extra);
   const el = document.createElement('div');
   document.body.append(el);
   const cleanup = widget.render({ model, el });
   cleanups.push(cleanup);
-  const tree = el.querySelector<HTMLElement>('[role="tree"]')!;
-  const scroller = el.querySelector<HTMLElement>('.tw-scroller')!;
+  const tree = must(el.querySelector<HTMLElement>('[role="tree"]'));
+  const scroller = must(el.querySelector<HTMLElement>('.tw-scroller'));
   const rows = () =>
     Array.from(tree.querySelectorAll<HTMLElement>('[role="treeitem"]')).sort(
       (a, b) => parseFloat(a.style.top) - parseFloat(b.style.top)
@@ -33,14 +33,14 @@ function mount(spec: Spec, extra: Record<string, any> = {}) {
   const row = (name: string) => box(name)?.closest<HTMLElement>('[role="treeitem"]') ?? null;
   const button = (text: string) =>
     Array.from(el.querySelectorAll('button')).find(b => b.textContent === text) as HTMLButtonElement;
-  const separator = () => el.querySelector<HTMLElement>('[role="separator"]')!;
+  const separator = () => must(el.querySelector<HTMLElement>('[role="separator"]'));
   const key = (target: Element, k: string, init: KeyboardEventInit = {}) =>
     target.dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true, ...init }));
-  const rowNames = () => rows().map(r => r.querySelector('input')!.getAttribute('aria-label'));
+  const rowNames = () => rows().map(r => must(r.querySelector('input')).getAttribute('aria-label'));
   return { p, model, el, tree, scroller, rows, rowNames, box, row, button, separator, key, cleanup };
 }
 
-const Pointer: typeof MouseEvent = (globalThis as any).PointerEvent ?? MouseEvent;
+const Pointer: typeof MouseEvent = globalThis.PointerEvent ?? MouseEvent; // jsdom has no PointerEvent
 const pointer = (type: string, clientY: number) =>
   new Pointer(type, { bubbles: true, cancelable: true, clientY, button: 0 });
 
@@ -58,36 +58,36 @@ describe('layer tree view', () => {
       'block_2',
       'classifier'
     ]);
-    const root = v.row('transfer')!;
+    const root = must(v.row('transfer'));
     expect(root.getAttribute('aria-level')).toBe('1');
     expect(root.getAttribute('aria-expanded')).toBe('true');
     expect(root.getAttribute('aria-checked')).toBe('true');
     expect(root.getAttribute('tabindex')).toBe('0');
-    const block = v.row('block_1')!;
+    const block = must(v.row('block_1'));
     expect(block.getAttribute('aria-level')).toBe('3');
     expect(block.getAttribute('aria-posinset')).toBe('2');
     expect(block.getAttribute('aria-setsize')).toBe('3');
     expect(block.getAttribute('aria-expanded')).toBe('false');
     expect(block.getAttribute('tabindex')).toBe('-1');
     expect(block.textContent).toContain('Block · 3 layers');
-    expect(v.row('classifier')!.hasAttribute('aria-expanded')).toBe(false);
-    const summary = v.el.querySelector('[aria-live="polite"]')!;
+    expect(must(v.row('classifier')).hasAttribute('aria-expanded')).toBe(false);
+    const summary = must(v.el.querySelector('[aria-live="polite"]'));
     expect(summary.textContent).toBe('Trainable 354 (100.0%) · Frozen 0 · Total 354');
-    expect(v.el.querySelector('input[type="search"]')!.id).toBe(
-      Array.from(v.el.querySelectorAll('label')).find(l => l.textContent === 'Filter layers')!.htmlFor
+    expect(must(v.el.querySelector('input[type="search"]')).id).toBe(
+      must(Array.from(v.el.querySelectorAll('label')).find(l => l.textContent === 'Filter layers')).htmlFor
     );
     for (const text of ['Freeze all', 'Unfreeze all', 'Expand all', 'Collapse all'])
       expect(v.button(text)).toBeTruthy();
-    const header = v.el.querySelector('.tw-header')!.textContent;
+    const header = must(v.el.querySelector('.tw-header')).textContent;
     expect(header).toBe('LayerClassOutput shapeParamsTrainable params');
   });
 
   it('expands a block with its twisty and shows its layers', () => {
     const v = mount(nestedSpec());
-    v.row('block_1')!.querySelector('button')!.click();
-    expect(v.row('block_1')!.getAttribute('aria-expanded')).toBe('true');
+    must(must(v.row('block_1')).querySelector('button')).click();
+    expect(must(v.row('block_1')).getAttribute('aria-expanded')).toBe('true');
     expect(v.rowNames()).toContain('block_1_bn');
-    expect(v.row('block_1_bn')!.getAttribute('aria-level')).toBe('4');
+    expect(must(v.row('block_1_bn')).getAttribute('aria-level')).toBe('4');
     v.button('Collapse all').click();
     expect(v.rowNames()).toEqual(['transfer', 'input_layer', 'backbone', 'classifier']);
     v.button('Expand all').click();
@@ -96,7 +96,7 @@ describe('layer tree view', () => {
 
   it('clicking a checkbox sends toggle and leaves the value to the kernel', () => {
     const v = mount(flatSpec());
-    const d1 = v.box('d1')!;
+    const d1 = must(v.box('d1'));
     d1.click();
     expect(v.model.last()).toEqual({ type: 'toggle', id: 2 });
     expect(d1.checked).toBe(true); // unchanged until flags arrive
@@ -109,14 +109,14 @@ describe('layer tree view', () => {
       summary: { total: 160, trainable: 140, non_trainable: 20 }
     });
     expect(d1.checked).toBe(false);
-    expect(v.row('d1')!.getAttribute('aria-checked')).toBe('false');
-    expect(v.row('flat')!.getAttribute('aria-checked')).toBe('mixed');
-    expect(v.box('flat')!.indeterminate).toBe(true);
+    expect(must(v.row('d1')).getAttribute('aria-checked')).toBe('false');
+    expect(must(v.row('flat')).getAttribute('aria-checked')).toBe('mixed');
+    expect(must(v.box('flat')).indeterminate).toBe(true);
   });
 
   it('shift-click sets the visible range to the anchor value', () => {
     const v = mount(flatSpec());
-    v.box('d1')!.click();
+    must(v.box('d1')).click();
     v.model.receive({
       type: 'flags',
       full: false,
@@ -125,54 +125,52 @@ describe('layer tree view', () => {
       trainable_params: [0],
       summary: { total: 160, trainable: 140, non_trainable: 20 }
     });
-    v.box('d4')!.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, shiftKey: true }));
+    must(v.box('d4')).dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, shiftKey: true }));
     expect(v.model.last()).toEqual({ type: 'set', ids: [2, 3, 4, 5], value: false });
   });
 
   it('keyboard: arrows, Home/End, Right/Left, Enter and Space', () => {
     const v = mount(nestedSpec());
-    v.row('transfer')!
-      .querySelector('.tw-name')!
-      .dispatchEvent(new MouseEvent('click', { bubbles: true }));
+    must(must(v.row('transfer')).querySelector('.tw-name')).dispatchEvent(new MouseEvent('click', { bubbles: true }));
     expect(document.activeElement).toBe(v.row('transfer'));
-    v.key(document.activeElement!, 'ArrowDown');
+    v.key(must(document.activeElement), 'ArrowDown');
     expect(document.activeElement).toBe(v.row('input_layer'));
-    expect(v.row('input_layer')!.getAttribute('tabindex')).toBe('0');
-    expect(v.row('transfer')!.getAttribute('tabindex')).toBe('-1');
-    v.key(document.activeElement!, 'ArrowDown');
-    v.key(document.activeElement!, 'ArrowDown');
+    expect(must(v.row('input_layer')).getAttribute('tabindex')).toBe('0');
+    expect(must(v.row('transfer')).getAttribute('tabindex')).toBe('-1');
+    v.key(must(document.activeElement), 'ArrowDown');
+    v.key(must(document.activeElement), 'ArrowDown');
     expect(document.activeElement).toBe(v.row('block_0'));
-    v.key(document.activeElement!, 'ArrowRight');
-    expect(v.row('block_0')!.getAttribute('aria-expanded')).toBe('true');
+    v.key(must(document.activeElement), 'ArrowRight');
+    expect(must(v.row('block_0')).getAttribute('aria-expanded')).toBe('true');
     expect(document.activeElement).toBe(v.row('block_0')); // focus survives the re-render
-    v.key(document.activeElement!, 'ArrowRight');
+    v.key(must(document.activeElement), 'ArrowRight');
     expect(document.activeElement).toBe(v.row('block_0_conv'));
-    v.key(document.activeElement!, 'ArrowLeft');
+    v.key(must(document.activeElement), 'ArrowLeft');
     expect(document.activeElement).toBe(v.row('block_0'));
-    v.key(document.activeElement!, 'ArrowLeft');
-    expect(v.row('block_0')!.getAttribute('aria-expanded')).toBe('false');
-    v.key(document.activeElement!, 'Enter');
-    expect(v.row('block_0')!.getAttribute('aria-expanded')).toBe('true');
-    v.key(document.activeElement!, ' ');
+    v.key(must(document.activeElement), 'ArrowLeft');
+    expect(must(v.row('block_0')).getAttribute('aria-expanded')).toBe('false');
+    v.key(must(document.activeElement), 'Enter');
+    expect(must(v.row('block_0')).getAttribute('aria-expanded')).toBe('true');
+    v.key(must(document.activeElement), ' ');
     expect(v.model.last()).toEqual({ type: 'toggle', id: v.p.nodes.findIndex(n => n.name === 'block_0') });
-    v.key(document.activeElement!, 'End');
+    v.key(must(document.activeElement), 'End');
     expect(document.activeElement).toBe(v.row('classifier'));
-    v.key(document.activeElement!, 'Home');
+    v.key(must(document.activeElement), 'Home');
     expect(document.activeElement).toBe(v.row('transfer'));
-    v.key(document.activeElement!, 'ArrowUp');
+    v.key(must(document.activeElement), 'ArrowUp');
     expect(document.activeElement).toBe(v.row('transfer'));
-    v.key(document.activeElement!, 'Enter');
+    v.key(must(document.activeElement), 'Enter');
     expect(v.rowNames()).toEqual(['transfer']);
     expect(document.activeElement).toBe(v.row('transfer'));
   });
 
   it('filters by name or class, shows ancestors, hides the boundary', () => {
     const v = mount(nestedSpec());
-    const search = v.el.querySelector<HTMLInputElement>('input[type="search"]')!;
+    const search = must(v.el.querySelector<HTMLInputElement>('input[type="search"]'));
     search.value = 'Block_1';
     search.dispatchEvent(new Event('input', { bubbles: true }));
     expect(v.rowNames()).toEqual(['transfer', 'backbone', 'block_1']);
-    expect(v.row('block_1')!.getAttribute('aria-expanded')).toBe('false');
+    expect(must(v.row('block_1')).getAttribute('aria-expanded')).toBe('false');
     expect(v.separator().hidden).toBe(true);
     search.value = 'relu';
     search.dispatchEvent(new Event('input', { bubbles: true }));
@@ -202,27 +200,27 @@ describe('layer tree view', () => {
 
   it('disabled: read-only badge, disabled controls, still navigable', () => {
     const v = mount(flatSpec(), { disabled: true });
-    expect(v.box('d0')!.disabled).toBe(true);
+    expect(must(v.box('d0')).disabled).toBe(true);
     expect(v.button('Freeze all').disabled).toBe(true);
     expect(v.button('Unfreeze all').disabled).toBe(true);
-    const badge = Array.from(v.el.querySelectorAll('span')).find(s => s.textContent === 'Read-only')!;
+    const badge = must(Array.from(v.el.querySelectorAll('span')).find(s => s.textContent === 'Read-only'));
     expect(badge.hidden).toBe(false);
-    v.key(v.row('flat')!, ' ');
+    v.key(must(v.row('flat')), ' ');
     v.key(v.separator(), 'ArrowDown');
     v.separator().dispatchEvent(pointer('pointerdown', ROW_HEIGHT));
     document.dispatchEvent(pointer('pointerup', 5 * ROW_HEIGHT));
     expect(v.model.sent).toEqual([{ type: 'hello' }]);
-    v.key(v.row('flat')!, 'Enter');
-    expect(v.row('flat')!.getAttribute('aria-expanded')).toBe('false');
+    v.key(must(v.row('flat')), 'Enter');
+    expect(must(v.row('flat')).getAttribute('aria-expanded')).toBe('false');
     v.model.set('disabled', false);
-    expect(v.box('flat')!.disabled).toBe(false);
+    expect(must(v.box('flat')).disabled).toBe(false);
     expect(badge.hidden).toBe(true);
   });
 
   it('virtualises: a 2,000-node tree creates at most ~100 rows, scrolling moves the window', () => {
     const v = mount(bigSpec(100, 19));
     v.button('Expand all').click();
-    const spacer = v.el.querySelector<HTMLElement>('.tw-spacer')!;
+    const spacer = must(v.el.querySelector<HTMLElement>('.tw-spacer'));
     expect(spacer.style.height).toBe(`${2001 * ROW_HEIGHT}px`);
     expect(v.rows().length).toBeGreaterThan(5);
     expect(v.rows().length).toBeLessThanOrEqual(100);
@@ -236,7 +234,7 @@ describe('layer tree view', () => {
     expect(Math.min(...indexes)).toBeGreaterThan(980);
     expect(indexes).toContain(1000);
     // the focused row stays rendered (and focused) when it scrolls out of the window
-    const focused = v.rows()[5];
+    const focused = must(v.rows()[5]);
     focused.focus();
     top = 0;
     v.scroller.dispatchEvent(new Event('scroll'));
@@ -255,7 +253,7 @@ describe('layer tree view', () => {
     expect(v.box(name)).not.toBeNull();
     expect(Array.from(v.el.querySelectorAll('.tw-name')).some(s => s.textContent === name)).toBe(true);
     v.model.receive({ type: 'error', message: '<b>boom</b>' });
-    const alert = v.el.querySelector<HTMLElement>('[role="alert"]')!;
+    const alert = must(v.el.querySelector<HTMLElement>('[role="alert"]'));
     expect(alert.textContent).toBe('<b>boom</b>');
     expect(alert.hidden).toBe(false);
     expect(v.el.querySelector('b')).toBeNull();
@@ -273,7 +271,7 @@ describe('layer tree view', () => {
         const r =
           (rec.target as Element).closest?.('[role="treeitem"]') ??
           rec.target.parentElement?.closest('[role="treeitem"]');
-        if (r) touched.add((r as HTMLElement).dataset.id!);
+        if (r) touched.add(must((r as HTMLElement).dataset.id));
       }
     });
     observer.observe(v.tree, { subtree: true, attributes: true, childList: true, characterData: true });
@@ -289,10 +287,10 @@ describe('layer tree view', () => {
     observer.disconnect();
     expect([...touched].sort()).toEqual(['0', '4']);
     for (const r of v.rows()) expect(before.get(r.dataset.id)).toBe(r);
-    expect(v.row('d3')!.getAttribute('aria-checked')).toBe('false');
-    expect(v.row('d3')!.dataset.state).toBe('frozen');
-    expect(v.row('d3')!.querySelector('.tw-tp')!.textContent).toBe('0');
-    expect(v.el.querySelector('[aria-live]')!.textContent).toContain('Frozen 20');
+    expect(must(v.row('d3')).getAttribute('aria-checked')).toBe('false');
+    expect(must(v.row('d3')).dataset.state).toBe('frozen');
+    expect(must(must(v.row('d3')).querySelector('.tw-tp')).textContent).toBe('0');
+    expect(must(v.el.querySelector('[aria-live]')).textContent).toContain('Frozen 20');
   });
 
   it('boundary: drawn above leaf b, dragged with pointer events, moved with the keyboard', () => {
@@ -304,7 +302,7 @@ describe('layer tree view', () => {
     expect(sep.getAttribute('aria-valuemax')).toBe('9');
     expect(sep.textContent).toBe('frozen above / trainable below');
     sep.dispatchEvent(pointer('pointerdown', ROW_HEIGHT));
-    const ghost = v.el.querySelector<HTMLElement>('.tw-ghost')!;
+    const ghost = must(v.el.querySelector<HTMLElement>('.tw-ghost'));
     expect(ghost.hidden).toBe(false);
     document.dispatchEvent(pointer('pointermove', 3 * ROW_HEIGHT));
     expect(ghost.style.top).toBe(`${3 * ROW_HEIGHT}px`);
@@ -336,9 +334,11 @@ describe('layer tree view', () => {
     expect(v.model.last()).toEqual({ type: 'freeze_all' });
     v.button('Unfreeze all').click();
     expect(v.model.last()).toEqual({ type: 'unfreeze_all' });
-    const bn = Array.from(v.el.querySelectorAll('label'))
-      .find(l => l.textContent === 'Keep BatchNorm frozen')!
-      .querySelector('input')!;
+    const bn = must(
+      must(
+        Array.from(v.el.querySelectorAll('label')).find(l => l.textContent === 'Keep BatchNorm frozen')
+      ).querySelector('input')
+    );
     expect(bn.checked).toBe(true);
     bn.click();
     expect(v.model.get('keep_bn_frozen')).toBe(false);
@@ -358,9 +358,9 @@ describe('layer tree view', () => {
       trainable_params: [0],
       summary: { total: 160, trainable: 140, non_trainable: 20 }
     });
-    const box2 = Array.from(el2.querySelectorAll('input')).find(b => b.getAttribute('aria-label') === 'd0')!;
+    const box2 = must(Array.from(el2.querySelectorAll('input')).find(b => b.getAttribute('aria-label') === 'd0'));
     expect(box2.checked).toBe(false);
-    expect(a.box('d0')!.checked).toBe(false);
+    expect(must(a.box('d0')).checked).toBe(false);
     cleanup2();
     expect(el2.childElementCount).toBe(0);
     a.cleanup();

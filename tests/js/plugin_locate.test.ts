@@ -1,8 +1,10 @@
 /** The plugin's look-up of the notebook cell a widget's event came from (no JupyterLab needed). */
 
 import { eventOrigin, locateCell } from '@tw/plugin/locate';
+import { at } from '@tw/widgets/shared/array';
 import { INSERT_EVENT, labPlugin, requestInsertCell } from '@tw/widgets/shared/protocol';
 import { describe, expect, it } from 'vitest';
+import { must } from './fixtures';
 
 /** Two fake notebook panels with three cells each; a widget element inside a cell's output. */
 function notebooks() {
@@ -23,7 +25,8 @@ function notebooks() {
   });
   const widgetIn = (p: number, c: number) => {
     const el = document.createElement('div');
-    panels[p].content.widgets[c].node.querySelector('.output')!.append(el);
+    const cell = at(at(panels, p, 'panel').content.widgets, c, 'cell');
+    must(cell.node.querySelector('.output')).append(el);
     return el;
   };
   return { panels, widgetIn };
@@ -44,7 +47,7 @@ describe('locateCell', () => {
     const outside = document.createElement('div');
     document.body.append(outside);
     expect(locateCell(panels, outside)).toBeNull();
-    expect(locateCell(panels, panels[0].node)).toBeNull(); // in a notebook but not in a cell
+    expect(locateCell(panels, at(panels, 0).node)).toBeNull(); // in a notebook but not in a cell
     expect(locateCell(panels, null)).toBeNull();
     expect(locateCell([], outside)).toBeNull();
   });
@@ -92,10 +95,10 @@ describe('locateCell', () => {
 describe('labPlugin', () => {
   it('is the global the plugin sets, or null', () => {
     expect(labPlugin()).toBeNull();
-    (window as any).transferWidgets = { version: '0', insertCellBelow: () => true };
+    window.transferWidgets = { version: '0', insertCellBelow: () => true };
     expect(labPlugin()?.version).toBe('0');
-    (window as any).transferWidgets = { version: '0' }; // not the plugin's shape
+    Object.assign(window, { transferWidgets: { version: '0' } }); // not the plugin's shape
     expect(labPlugin()).toBeNull();
-    delete (window as any).transferWidgets;
+    delete window.transferWidgets;
   });
 });

@@ -11,11 +11,11 @@ import { ariaChecked, classLabel, formatInt, summaryText } from '@tw/widgets/tre
 import { keyAction } from '@tw/widgets/tree/keyboard';
 import { rangeIds, rangeMessage } from '@tw/widgets/tree/range';
 import { TreeState } from '@tw/widgets/tree/state';
-import { computeFilter, computeVisible, Expansion, nearestVisible } from '@tw/widgets/tree/visible';
+import { computeFilter, computeVisible, Expansion, idAt, nearestVisible, rowOf } from '@tw/widgets/tree/visible';
 import { describe, expect, it } from 'vitest';
-import { flatSpec, nestedSpec, payload } from './fixtures';
+import { flatSpec, must, nestedSpec, payload } from './fixtures';
 
-const names = (t: TreeState, ids: ArrayLike<number>) => Array.from(ids, i => t.nodes[i].name);
+const names = (t: TreeState, ids: ArrayLike<number>) => Array.from(ids, i => t.node(i).name);
 
 function nested() {
   const tree = new TreeState(payload(nestedSpec()));
@@ -40,7 +40,7 @@ describe('TreeState', () => {
       'classifier'
     ]);
     const backbone = tree.nodes.findIndex(n => n.name === 'backbone');
-    expect(tree.nodes[tree.end[backbone]].name).toBe('block_2_relu');
+    expect(tree.node(tree.endOf(backbone)).name).toBe('block_2_relu');
     expect(tree.leafCount[backbone]).toBe(9);
     expect(tree.end[0]).toBe(tree.size - 1);
   });
@@ -64,7 +64,7 @@ describe('TreeState', () => {
   it('decodes depth and children from parent columns', () => {
     const tree = new TreeState(payload(flatSpec(2)));
     expect(tree.nodes.map(n => n.depth)).toEqual([0, 1, 1]);
-    expect(tree.nodes[0].children).toEqual([1, 2]);
+    expect(tree.node(0).children).toEqual([1, 2]);
   });
 
   it('rejects nodes out of order', () => {
@@ -86,7 +86,10 @@ describe('visible rows', () => {
       'block_2',
       'classifier'
     ]);
-    const r = rows.rowOf[tree.nodes.findIndex(n => n.name === 'block_1')];
+    const r = rowOf(
+      rows,
+      tree.nodes.findIndex(n => n.name === 'block_1')
+    );
     expect(rows.posInSet[r]).toBe(2);
     expect(rows.setSize[r]).toBe(3);
     expect(rows.setSize[0]).toBe(1);
@@ -101,7 +104,7 @@ describe('visible rows', () => {
     expansion.set(2, false); // backbone
     rows = computeVisible(tree, expansion);
     expect(names(tree, rows.ids)).toEqual(['transfer', 'input_layer', 'backbone', 'classifier']);
-    expect(tree.nodes[nearestVisible(tree, rows, b1 + 1)].name).toBe('backbone');
+    expect(tree.node(nearestVisible(tree, rows, b1 + 1)).name).toBe('backbone');
   });
 
   it('filters by name or class, case-insensitively, opening the ancestors of matches', () => {
@@ -146,7 +149,7 @@ describe('shift-click ranges', () => {
   it('takes the visible rows between anchor and target, either direction, with the anchor value', () => {
     const tree = new TreeState(payload(flatSpec(8)));
     const rows = computeVisible(tree, new Expansion(tree));
-    expect(names(tree, rangeIds(rows, 5, 2)!)).toEqual(['d1', 'd2', 'd3', 'd4']);
+    expect(names(tree, must(rangeIds(rows, 5, 2)))).toEqual(['d1', 'd2', 'd3', 'd4']);
     tree.state[2] = 0;
     expect(rangeMessage(tree, rows, 2, 5)).toEqual({ type: 'set', ids: [2, 3, 4, 5], value: false });
     tree.state[2] = 2; // mixed counts as true
@@ -164,7 +167,7 @@ describe('freeze boundary', () => {
   it('counts the leading frozen leaves and draws above the row holding leaf b', () => {
     const p = payload({
       ...flatSpec(8),
-      children: flatSpec(8).children!.map((c, i) => ({ ...c, state: i < 3 ? 0 : 1 }))
+      children: must(flatSpec(8).children).map((c, i) => ({ ...c, state: i < 3 ? 0 : 1 }))
     });
     const tree = new TreeState(p);
     const rows = computeVisible(tree, new Expansion(tree));
@@ -180,7 +183,7 @@ describe('freeze boundary', () => {
       tree.state[tree.nodes.findIndex(n => n.name === name)] = 0;
     }
     expect(leadingFrozenLeaves(tree)).toBe(5);
-    expect(names(tree, [rows.ids[boundaryGap(tree, rows)]])).toEqual(['block_1']);
+    expect(names(tree, [idAt(rows, boundaryGap(tree, rows))])).toEqual(['block_1']);
     for (const leaf of tree.leaves) tree.state[leaf] = 0;
     expect(boundaryGap(tree, rows)).toBe(rows.ids.length);
   });

@@ -48,7 +48,9 @@ export function insertCodeCell(notebook: Notebook, index: number, code: string):
  */
 export function insertCellBelow(tracker: INotebookTracker, code: string, from?: Node | null): boolean {
   const panels: NotebookPanel[] = [];
-  tracker.forEach(panel => panels.push(panel));
+  tracker.forEach(panel => {
+    panels.push(panel);
+  });
   const found = locateCell(panels, from);
   if (found) return insertCodeCell(found.panel.content, found.index + 1, code);
   const panel = tracker.currentWidget;

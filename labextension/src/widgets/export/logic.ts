@@ -1,6 +1,7 @@
 /** Export panel logic without a view: kinds, file names, copy, download, reading a file. */
+import { EXPORT_KINDS, type ExportKind } from '../shared/contract';
 
-export type Kind = 'script' | 'cell' | 'notebook' | 'json';
+export type Kind = ExportKind;
 
 export interface KindInfo {
   kind: Kind;
@@ -11,16 +12,23 @@ export interface KindInfo {
   mime: string;
 }
 
-/** In the order the panel offers them; file names match the Python side's KINDS. */
-export const KINDS: readonly KindInfo[] = [
-  { kind: 'script', label: 'Script', noun: 'script', file: 'train.py', mime: 'text/x-python' },
-  { kind: 'cell', label: 'Notebook cell', noun: 'notebook cell', file: 'transfer_cell.py', mime: 'text/x-python' },
-  { kind: 'notebook', label: 'Notebook', noun: 'notebook', file: 'transfer.ipynb', mime: 'application/x-ipynb+json' },
-  { kind: 'json', label: 'JSON config', noun: 'JSON config', file: 'transfer_config.json', mime: 'application/json' }
-];
+/** What the view adds to the Python side's kinds (label and file name come from there). */
+const DETAILS: Record<Kind, { noun: string; mime: string }> = {
+  script: { noun: 'script', mime: 'text/x-python' },
+  cell: { noun: 'notebook cell', mime: 'text/x-python' },
+  notebook: { noun: 'notebook', mime: 'application/x-ipynb+json' },
+  json: { noun: 'JSON config', mime: 'application/json' }
+};
 
+const withDetails = (k: (typeof EXPORT_KINDS)[number]): KindInfo => ({ ...k, ...DETAILS[k.kind] });
+
+/** In the order the panel offers them (the Python side's KINDS). */
+export const KINDS: readonly KindInfo[] = EXPORT_KINDS.map(withDetails);
+const DEFAULT_KIND = withDetails(EXPORT_KINDS[0]);
+
+/** The kind's details; the first kind (the script) for a kind this view does not know. */
 export function kindInfo(kind: string): KindInfo {
-  return KINDS.find(k => k.kind === kind) ?? KINDS[0];
+  return KINDS.find(k => k.kind === kind) ?? DEFAULT_KIND;
 }
 
 /** The file name Download gives a kind's code. */

@@ -4,7 +4,8 @@
  * the view shows the code, and copies, downloads or hands it to the JupyterLab
  * plugin. Code and every message are written with textContent, never as HTML.
  */
-import { h, type WidgetModel } from '../shared/dom';
+import type { ExportKernelMessage, ExportViewMessage } from '../shared/contract';
+import { asMessage, h, type WidgetModel } from '../shared/dom';
 import { labPlugin, requestInsertCell } from '../shared/protocol';
 import {
   copyText,
@@ -22,6 +23,7 @@ let uid = 0;
 
 export function renderExportPanel({ model, el }: { model: WidgetModel; el: HTMLElement }): () => void {
   const n = ++uid;
+  const send = (msg: ExportViewMessage) => model.send(msg);
   const root = h('div', 'tw-widget tw-export-panel');
   el.append(root);
 
@@ -196,11 +198,11 @@ export function renderExportPanel({ model, el }: { model: WidgetModel; el: HTMLE
     }
     loading = true;
     update();
-    model.send({ type: 'load_config', name: file.name, text });
+    send({ type: 'load_config', name: file.name, text });
   };
 
-  const onMsg = (msg: any) => {
-    if (msg && typeof msg === 'object' && msg.type === 'load_done') {
+  const onMsg = (content: unknown) => {
+    if (asMessage<ExportKernelMessage>(content)?.type === 'load_done') {
       loading = false;
       local = null;
       update();

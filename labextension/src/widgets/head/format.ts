@@ -1,8 +1,10 @@
 /** Labels, numbers and form-value parsing for the head designer (pure). */
+import type { Augmentation, HeadLayerType, Task } from '../shared/contract';
 import { formatInt } from '../shared/format';
 import type { HeadState, Row, Value } from './types';
 
-const LABELS: Record<string, string> = {
+/** A label for every layer type the kernel offers (the type checker names a missing one). */
+const LAYER_LABELS: Record<HeadLayerType | Augmentation, string> = {
   global_average_pooling: 'Global average pooling',
   global_max_pooling: 'Global max pooling',
   flatten: 'Flatten',
@@ -15,19 +17,24 @@ const LABELS: Record<string, string> = {
   random_contrast: 'Random contrast'
 };
 
-const TASKS: Record<string, string> = {
+const TASK_LABELS: Record<Task, string> = {
   multiclass: 'Multiclass (one label)',
   binary: 'Binary',
   multilabel: 'Multilabel',
   regression: 'Regression'
 };
 
+// Looked up through Maps: the keys come from the kernel, and a plain object would also
+// answer 'constructor' or 'toString'.
+const layerLabels = new Map<string, string>(Object.entries(LAYER_LABELS));
+const taskLabels = new Map<string, string>(Object.entries(TASK_LABELS));
+
 export function layerLabel(type: string): string {
-  return LABELS[type] ?? type;
+  return layerLabels.get(type) ?? type;
 }
 
 export function taskLabel(task: string): string {
-  return TASKS[task] ?? task;
+  return taskLabels.get(task) ?? task;
 }
 
 export { formatInt };
@@ -58,8 +65,11 @@ export function showValue(v: unknown): string {
   return String(v);
 }
 
+/** A row's settings: every field of Row but its id and type. */
+export type RowField = Exclude<keyof Row, 'id' | 'type'>;
+
 /** Fields each layer type has, in order: [name, label, kind]. */
-export function fieldsOf(type: string): [string, string, 'number' | 'activation' | 'flip'][] {
+export function fieldsOf(type: string): [RowField, string, 'number' | 'activation' | 'flip'][] {
   switch (type) {
     case 'dense':
       return [
@@ -81,7 +91,7 @@ export function fieldsOf(type: string): [string, string, 'number' | 'activation'
 
 /** One line describing a row's settings, for its accessible name and summaries. */
 export function rowSummary(row: Row): string {
-  const parts = fieldsOf(row.type).map(([name]) => showValue((row as any)[name]));
+  const parts = fieldsOf(row.type).map(([name]) => showValue(row[name]));
   return parts.filter(p => p !== '').join(', ');
 }
 

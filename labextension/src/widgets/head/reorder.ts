@@ -2,11 +2,8 @@
 
 /** The gap (0..n) nearest to pointer y, given each row's [top, bottom]. */
 export function gapAt(rows: [number, number][], y: number): number {
-  for (let i = 0; i < rows.length; i++) {
-    const [top, bottom] = rows[i];
-    if (y < (top + bottom) / 2) return i;
-  }
-  return rows.length;
+  const i = rows.findIndex(([top, bottom]) => y < (top + bottom) / 2);
+  return i < 0 ? rows.length : i;
 }
 
 /** The final index of row `from` dropped into gap `gap`; null when it would not move. */

@@ -1,5 +1,10 @@
-/** What the kernel sends in the `state` trait (see transfer_widgets/widgets/head_designer.py). */
-export type Value = number | string | null;
+/**
+ * What the kernel sends in the `state` trait (see transfer_widgets/widgets/head_designer.py).
+ * The messages both ways are the Python side's, from ../shared/contract.ts.
+ */
+import type { HeadKernelMessage, HeadViewMessage, Section, Value } from '../shared/contract';
+
+export type { Section, Value };
 
 export interface Row {
   id: number;
@@ -60,14 +65,7 @@ export interface HeadState {
   };
 }
 
-export type Section = 'layers' | 'augmentation';
-
 /** Intents the view sends to the kernel. */
-export type ViewMessage =
-  | { type: 'hello' }
-  | { type: 'add'; section: Section; layer: string; index?: number }
-  | { type: 'remove'; section: Section; id: number }
-  | { type: 'move'; section: Section; id: number; to: number }
-  | { type: 'set'; section: Section; id: number; field: string; value: Value }
-  | { type: 'field'; field: string; value: unknown }
-  | { type: 'preset'; name: string };
+export type ViewMessage = HeadViewMessage;
+/** The kernel's answer to each intent. */
+export type KernelMessage = HeadKernelMessage;

@@ -4,7 +4,8 @@
  * Every model-supplied or user string is written with textContent, never as HTML.
  */
 
-import { h, type WidgetModel } from '../shared/dom';
+import { FLIP_MODES, type Value } from '../shared/contract';
+import { asMessage, h, type WidgetModel } from '../shared/dom';
 import {
   fieldKey,
   fieldsOf,
@@ -21,11 +22,9 @@ import {
   totalsText
 } from './format';
 import { gapAt, moveTarget, stepTarget } from './reorder';
-import type { HeadState, Row, Section, ViewMessage } from './types';
+import type { HeadState, KernelMessage, Row, Section, ViewMessage } from './types';
 
 let uid = 0;
-
-const FLIP_MODES = ['horizontal', 'vertical', 'horizontal_and_vertical'];
 
 export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTMLElement }): () => void {
   const n = ++uid;
@@ -115,8 +114,8 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
   };
 
   // ---- rows ------------------------------------------------------------------------------
-  const rowEl = (state: HeadState, section: Section, rows: Row[], index: number, previewIndex: number | null) => {
-    const row = rows[index];
+  /** Row `index` of `count` in `section`. */
+  const rowEl = (state: HeadState, section: Section, row: Row, index: number, count: number, preview: boolean) => {
     const label = layerLabel(row.type);
     const name = `${index + 1}. ${label}`;
     const li = h('li', 'tw-hd-row', undefined, { 'aria-label': name });
@@ -132,7 +131,7 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
     handle.addEventListener('keydown', e => {
       if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
         e.preventDefault();
-        const to = stepTarget(index, e.key === 'ArrowUp' ? -1 : 1, rows.length);
+        const to = stepTarget(index, e.key === 'ArrowUp' ? -1 : 1, count);
         if (to !== null) send({ type: 'move', section, id: row.id, to });
       }
     });
@@ -140,8 +139,8 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
     const fields = h('div', 'tw-hd-fields');
     for (const [fname, flabel, kind] of fieldsOf(row.type)) {
       const key = fieldKey(section, index, fname);
-      const value = (row as any)[fname];
-      const commit = (v: unknown) => send({ type: 'set', section, id: row.id, field: fname, value: v as any });
+      const value = row[fname];
+      const commit = (v: Value) => send({ type: 'set', section, id: row.id, field: fname, value: v });
       let control: HTMLInputElement | HTMLSelectElement;
       if (kind === 'number') {
         control = textInput(value, t => commit(parseNumber(t)), { inputmode: 'decimal' });
@@ -150,11 +149,11 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
           ['', 'none (linear)'],
           ...state.options.activations.map(a => [a, a] as [string, string])
         ];
-        control = select(opts, value ?? '', v => commit(v === '' ? null : v));
+        control = select(opts, String(value ?? ''), v => commit(v === '' ? null : v));
       } else {
         control = select(
           FLIP_MODES.map(m => [m, m.replace(/_/g, ' ')] as [string, string]),
-          value ?? 'horizontal',
+          String(value ?? 'horizontal'),
           v => commit(v)
         );
       }
@@ -172,7 +171,7 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
       'aria-label': `Move ${name} down`,
       title: 'Move down'
     });
-    down.disabled = index === rows.length - 1;
+    down.disabled = index === count - 1;
     const remove = button('Remove', 'tw-hd-remove', () => send({ type: 'remove', section, id: row.id }), {
       'aria-label': `Remove ${name}`
     });
@@ -183,7 +182,7 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
     li.append(main);
     const err = rowError(state, section, index);
     if (err) li.append(h('div', 'tw-hd-error tw-hd-row-error', err));
-    if (previewIndex !== null) li.append(previewEl(state, previewIndex));
+    if (preview) li.append(previewEl(state, index));
     return li;
   };
 
@@ -230,11 +229,8 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
     const rows = Array.from(drag.list.querySelectorAll<HTMLElement>(':scope > .tw-hd-row'));
     const listTop = drag.list.getBoundingClientRect().top;
     const ref = rows[drag.gap];
-    const y = ref
-      ? ref.getBoundingClientRect().top
-      : rows.length
-        ? rows[rows.length - 1].getBoundingClientRect().bottom
-        : listTop;
+    const last = rows[rows.length - 1];
+    const y = ref ? ref.getBoundingClientRect().top : last ? last.getBoundingClientRect().bottom : listTop;
     indicator.style.top = `${y - listTop - 1}px`;
     if (indicator.parentElement !== drag.list) drag.list.append(indicator);
   };
@@ -254,9 +250,10 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
     root.classList.remove('tw-hd-dragging');
     if (!commit) return;
     const gap = typeof e.clientY === 'number' ? gapAt(rectsOf(d.list), e.clientY) : d.gap;
-    const rows: Row[] = (model.get('state') as HeadState)[d.section];
+    const rows: Row[] = (model.get('state') as HeadState | null | undefined)?.[d.section] ?? [];
     const to = moveTarget(d.from, gap, rows.length);
-    if (to !== null) send({ type: 'move', section: d.section, id: rows[d.from].id, to });
+    const row = rows[d.from];
+    if (to !== null && row) send({ type: 'move', section: d.section, id: row.id, to });
   };
   const onUp = (e: PointerEvent) => endDrag(e, true);
   const onCancel = (e: PointerEvent) => endDrag(e, false);
@@ -273,8 +270,8 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
 
   // ---- whole view ----------------------------------------------------------------------
   const render = () => {
-    const state = model.get('state') as HeadState;
-    if (!state || !state.layers) return;
+    const state = model.get('state') as HeadState | null | undefined;
+    if (!state?.layers) return; // not sent yet
     // Keep focus (and the caret) on the same control across re-renders.
     const active = document.activeElement as HTMLElement | null;
     const focusKey = active && root.contains(active) ? active.dataset.key : undefined;
@@ -344,7 +341,10 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
     const aug = h('fieldset', 'tw-hd-section tw-hd-augmentation');
     aug.append(h('legend', undefined, 'Augmentation (before the base, training only)'));
     const augList = h('ol', 'tw-hd-list', undefined, { 'aria-label': 'Augmentation layers' });
-    state.augmentation.forEach((_, i) => augList.append(rowEl(state, 'augmentation', state.augmentation, i, null)));
+    const augRows = state.augmentation;
+    for (const [i, row] of augRows.entries()) {
+      augList.append(rowEl(state, 'augmentation', row, i, augRows.length, false));
+    }
     if (!state.augmentation.length) aug.append(h('p', 'tw-hd-muted tw-hd-empty', 'No augmentation.'));
     aug.append(augList, palette('augmentation', state.options.augmentation, 'Add augmentation'));
     root.append(aug);
@@ -363,7 +363,9 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
     );
     head.append(baseRow);
     const list = h('ol', 'tw-hd-list', undefined, { 'aria-label': 'Head layers' });
-    state.layers.forEach((_, i) => list.append(rowEl(state, 'layers', state.layers, i, i)));
+    for (const [i, row] of state.layers.entries()) {
+      list.append(rowEl(state, 'layers', row, i, state.layers.length, true));
+    }
     head.append(list);
     const listErr = state.errors['head.layers'];
     if (listErr) head.append(h('div', 'tw-hd-error tw-hd-row-error', listErr));
@@ -453,8 +455,9 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
     }
   };
 
-  const onMsg = (msg: any) => {
-    if (!msg || typeof msg !== 'object') return;
+  const onMsg = (content: unknown) => {
+    const msg = asMessage<KernelMessage>(content);
+    if (!msg) return;
     if (msg.type === 'ok') {
       alert.textContent = '';
       alert.hidden = true;

@@ -6,13 +6,17 @@
  * b (the leaf's own row or its nearest visible collapsed ancestor), or below the
  * last row when every leaf is frozen.
  */
+import { at } from '../shared/array';
 import type { TreeState } from './state';
-import type { ViewMessage } from './types';
-import type { VisibleRows } from './visible';
+import { FlagCode, type ViewMessage } from './types';
+import { idAt, rowOf, type VisibleRows } from './visible';
 
 export function leadingFrozenLeaves(tree: TreeState): number {
   let b = 0;
-  while (b < tree.leaves.length && tree.state[tree.leaves[b]] === 0) b++;
+  for (const leaf of tree.leaves) {
+    if (tree.state[leaf] !== FlagCode.FROZEN) break;
+    b++;
+  }
   return b;
 }
 
@@ -24,16 +28,16 @@ export function leadingFrozenLeaves(tree: TreeState): number {
 export function equivalentBoundaries(tree: TreeState, keepBnFrozen: boolean): [number, number] {
   const b = leadingFrozenLeaves(tree);
   let lo = b;
-  if (keepBnFrozen) while (lo > 0 && tree.nodes[tree.leaves[lo - 1]].bn) lo--;
+  if (keepBnFrozen) while (lo > 0 && tree.node(at(tree.leaves, lo - 1, 'leaf')).bn) lo--;
   return [lo, b];
 }
 
 /** Gap index (0..rows) for leaf position `b`. */
 export function gapForLeaf(tree: TreeState, rows: VisibleRows, b: number): number {
   if (b >= tree.leaves.length) return rows.ids.length;
-  let cur = tree.leaves[b];
-  while (cur >= 0 && rows.rowOf[cur] < 0) cur = tree.nodes[cur].parent;
-  return cur < 0 ? 0 : rows.rowOf[cur];
+  let cur = at(tree.leaves, b, 'leaf');
+  while (cur >= 0 && rowOf(rows, cur) < 0) cur = tree.node(cur).parent;
+  return cur < 0 ? 0 : rowOf(rows, cur);
 }
 
 /**
@@ -54,13 +58,13 @@ export function boundaryGap(
 /** The message that drops the boundary at `gap`. */
 export function boundaryMessage(rows: VisibleRows, gap: number): ViewMessage {
   if (gap >= rows.ids.length) return { type: 'freeze_all' };
-  return { type: 'boundary', id: rows.ids[Math.max(0, gap)] };
+  return { type: 'boundary', id: idAt(rows, Math.max(0, gap)) };
 }
 
 /** Leaf position a drop at `gap` asks for (for `preferredLeaf`). */
 export function leafForGap(tree: TreeState, rows: VisibleRows, gap: number): number {
   if (gap >= rows.ids.length) return tree.leaves.length;
-  return tree.firstLeafPosition(rows.ids[Math.max(0, gap)]);
+  return tree.firstLeafPosition(idAt(rows, Math.max(0, gap)));
 }
 
 /** Snap a y offset (px, from the top of the rows) to the nearest row gap. */

@@ -1,7 +1,7 @@
 /** Text shown in rows and the summary. Pure. */
 import { formatInt } from '../shared/format';
 import type { TreeState } from './state';
-import type { Summary } from './types';
+import { FlagCode, type Summary } from './types';
 
 export { formatInt };
 
@@ -18,14 +18,14 @@ export function summaryText(s: Summary): string {
 
 /** The class column: blocks read "Block · 9 layers". */
 export function classLabel(tree: TreeState, id: number): string {
-  const node = tree.nodes[id];
+  const node = tree.node(id);
   if (node.kind === 'block') {
-    const n = tree.leafCount[id];
+    const n = tree.leafCount[id] ?? 0;
     return `Block · ${formatInt(n)} ${n === 1 ? 'layer' : 'layers'}`;
   }
   return node.cls;
 }
 
 export function ariaChecked(state: number): 'true' | 'false' | 'mixed' {
-  return state === 2 ? 'mixed' : state === 0 ? 'false' : 'true';
+  return state === FlagCode.MIXED ? 'mixed' : state === FlagCode.FROZEN ? 'false' : 'true';
 }

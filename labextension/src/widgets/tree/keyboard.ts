@@ -1,6 +1,6 @@
 /** Keyboard navigation of the tree (WAI-ARIA tree pattern). Pure data. */
 import type { TreeState } from './state';
-import type { Expansion, VisibleRows } from './visible';
+import { type Expansion, idAt, rowOf, type VisibleRows } from './visible';
 
 export type KeyAction =
   | { type: 'focus'; row: number }
@@ -23,7 +23,7 @@ export function keyAction(
   const count = rows.ids.length;
   if (count === 0) return null;
   const r = Math.max(0, Math.min(count - 1, row));
-  const id = rows.ids[r];
+  const id = idAt(rows, r);
   const container = tree.isContainer(id);
   switch (key) {
     case 'ArrowDown':
@@ -41,13 +41,13 @@ export function keyAction(
     case 'ArrowRight':
       if (!container) return null;
       if (!expansion.isExpanded(id)) return { type: 'expand', id };
-      if (r + 1 < count && tree.nodes[rows.ids[r + 1]].parent === id) return { type: 'focus', row: r + 1 };
+      if (r + 1 < count && tree.node(idAt(rows, r + 1)).parent === id) return { type: 'focus', row: r + 1 };
       return null;
     case 'ArrowLeft': {
       if (container && expansion.isExpanded(id)) return { type: 'collapse', id };
-      const p = tree.nodes[id].parent;
-      if (p >= 0 && rows.rowOf[p] >= 0) return { type: 'focus', row: rows.rowOf[p] };
-      return null;
+      const p = tree.node(id).parent;
+      const parentRow = p >= 0 ? rowOf(rows, p) : -1;
+      return parentRow >= 0 ? { type: 'focus', row: parentRow } : null;
     }
     case 'Enter':
       return container ? { type: 'toggleExpand', id } : null;

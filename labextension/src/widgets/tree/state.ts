@@ -2,14 +2,14 @@
  * TreeState: the tree structure plus the flags, with the derived indexes every
  * other module needs (subtree ends, leaf order). Pure data, no DOM.
  */
-
+import { at } from '../shared/array';
 import type { FlagsMessage, Summary, TreeNode, TreePayload } from './types';
-import { decodeNodes } from './types';
+import { decodeNodes, FlagCode } from './types';
 
 export class TreeState {
   readonly modelName: string;
   readonly nodes: TreeNode[];
-  /** Flag state per node (0 frozen, 1 trainable, 2 mixed). */
+  /** Flag state per node: a FlagCode (frozen, trainable, mixed). */
   readonly state: Uint8Array;
   readonly trainableParams: Float64Array;
   summary: Summary;
@@ -30,7 +30,7 @@ export class TreeState {
     this.state = new Uint8Array(n);
     this.trainableParams = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      this.state[i] = payload.state?.[i] ?? 1;
+      this.state[i] = payload.state?.[i] ?? FlagCode.TRAINABLE;
       this.trainableParams[i] = payload.trainable_params?.[i] ?? 0;
     }
     this.summary = { ...(payload.summary ?? { total: 0, trainable: 0, non_trainable: 0 }) };
@@ -38,17 +38,19 @@ export class TreeState {
     this.leafCount = new Int32Array(n);
     this.leafIndex = new Int32Array(n).fill(-1);
     const leaves: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (nodes[i].children.length === 0) {
-        this.leafIndex[i] = leaves.length;
-        leaves.push(i);
+    for (const node of nodes) {
+      if (node.children.length === 0) {
+        this.leafIndex[node.id] = leaves.length;
+        leaves.push(node.id);
       }
     }
     this.leaves = Int32Array.from(leaves);
+    // Children come after their parent: walking backwards, every child is done first.
     for (let i = n - 1; i >= 0; i--) {
-      const kids = nodes[i].children;
-      this.end[i] = kids.length ? this.end[kids[kids.length - 1]] : i;
-      this.leafCount[i] = kids.length ? kids.reduce((s, c) => s + this.leafCount[c], 0) : 1;
+      const kids = at(nodes, i).children;
+      const last = kids[kids.length - 1];
+      this.end[i] = last === undefined ? i : this.endOf(last);
+      this.leafCount[i] = last === undefined ? 1 : kids.reduce((s, c) => s + at(this.leafCount, c), 0);
     }
   }
 
@@ -56,20 +58,34 @@ export class TreeState {
     return this.nodes.length;
   }
 
+  /** Node `id`; throws a RangeError for an id outside the tree. */
+  node(id: number): TreeNode {
+    return at(this.nodes, id, 'node');
+  }
+
+  /** The last id in `id`'s subtree. */
+  endOf(id: number): number {
+    return at(this.end, id, 'node');
+  }
+
   isContainer(id: number): boolean {
-    return this.nodes[id].children.length > 0;
+    return this.node(id).children.length > 0;
   }
 
   /** First leaf (in leaf order) of i's subtree. */
   firstLeafPosition(id: number): number {
     // pre-order: the first leaf at or after id lies inside id's subtree
-    for (let i = id; i <= this.end[id]; i++) if (this.leafIndex[i] >= 0) return this.leafIndex[i];
+    const end = this.endOf(id);
+    for (let i = id; i <= end; i++) {
+      const position = at(this.leafIndex, i, 'node');
+      if (position >= 0) return position;
+    }
     return -1;
   }
 
   /** Checkbox value a node shows / a range copies: mixed counts as true. */
   isOn(id: number): boolean {
-    return this.state[id] !== 0;
+    return at(this.state, id, 'node') !== FlagCode.FROZEN;
   }
 
   /**
@@ -79,17 +95,18 @@ export class TreeState {
   applyFlags(msg: FlagsMessage): number[] {
     const changed: number[] = [];
     const ids = msg.ids ?? [];
-    for (let k = 0; k < ids.length; k++) {
-      const id = ids[k];
-      if (!(id >= 0 && id < this.size)) continue;
-      const s = msg.state?.[k] ?? this.state[id];
-      const tp = msg.trainable_params?.[k] ?? this.trainableParams[id];
-      if (this.state[id] !== s || this.trainableParams[id] !== tp) {
+    ids.forEach((id, k) => {
+      if (!(id >= 0 && id < this.size)) return;
+      const oldState = at(this.state, id);
+      const oldParams = at(this.trainableParams, id);
+      const s = msg.state?.[k] ?? oldState;
+      const tp = msg.trainable_params?.[k] ?? oldParams;
+      if (oldState !== s || oldParams !== tp) {
         this.state[id] = s;
         this.trainableParams[id] = tp;
         changed.push(id);
       }
-    }
+    });
     if (msg.summary) this.summary = { ...msg.summary };
     return changed;
   }

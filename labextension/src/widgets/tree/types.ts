@@ -1,12 +1,25 @@
-/** The data protocol shared with the Python side (transfer_widgets/widgets/layer_tree.py). */
+/**
+ * The layer tree's data. The wire types (the `tree` trait, the messages both ways, the
+ * flag codes) are the Python side's, from ../shared/contract.ts; this module decodes them.
+ */
+import { at } from '../shared/array';
+import type {
+  FlagsMessage,
+  NodeColumns,
+  NodeKind,
+  Summary,
+  TreeKernelMessage,
+  TreePayload,
+  TreeViewMessage
+} from '../shared/contract';
 
-export type NodeKind = 'model' | 'block' | 'layer';
-
-/** 0 = frozen, 1 = trainable, 2 = mixed (a container whose descendants differ). */
-export type FlagState = 0 | 1 | 2;
-export const FROZEN = 0;
-export const TRAINABLE = 1;
-export const MIXED = 2;
+export type { ErrorMessage } from '../shared/contract';
+export { FlagCode } from '../shared/contract';
+export type { FlagsMessage, NodeColumns, NodeKind, Summary, TreePayload };
+/** What the kernel sends the view. */
+export type KernelMessage = TreeKernelMessage;
+/** Intents the view sends the kernel. */
+export type ViewMessage = TreeViewMessage;
 
 export interface TreeNode {
   id: number;
@@ -22,84 +35,40 @@ export interface TreeNode {
   children: number[];
 }
 
-export interface Summary {
-  total: number;
-  trainable: number;
-  non_trainable: number;
-}
-
 /**
- * The structure as parallel arrays, one entry per node in pre-order (node id =
- * index): about half the bytes of a list of objects, and cheap for the kernel
- * to send. Depth and children follow from `parent`.
+ * Nodes from their columns; throws unless every column has one entry per node and every
+ * parent comes before its children (pre-order).
  */
-export interface NodeColumns {
-  parent: number[];
-  path: string[];
-  name: string[];
-  cls: string[];
-  kind: NodeKind[];
-  shape: (string | null)[];
-  params: number[];
-  bn: boolean[];
-}
-
-export interface TreePayload {
-  model_name: string;
-  columns: NodeColumns;
-  state: number[];
-  trainable_params: number[];
-  summary: Summary;
-}
-
-/** Nodes from their columns; throws unless every parent comes before its children. */
 export function decodeNodes(columns: NodeColumns | undefined): TreeNode[] {
-  const parents = columns?.parent ?? [];
+  if (!columns) return [];
+  const n = columns.parent.length;
+  const all: Record<keyof NodeColumns, readonly unknown[]> = columns;
+  for (const [name, values] of Object.entries(all)) {
+    if (values.length !== n) throw new Error(`layer tree: column ${name} has ${values.length} entries for ${n} nodes`);
+  }
   const nodes: TreeNode[] = [];
-  for (let id = 0; id < parents.length; id++) {
-    const parent = parents[id];
+  for (let id = 0; id < n; id++) {
+    const parent = at(columns.parent, id);
     if (!(parent < id) || (id > 0 && parent < 0)) {
       throw new Error(`layer tree: node ${id} has parent ${parent}; nodes must be in pre-order`);
     }
+    // parent < id, so it is decoded already
+    const up = parent < 0 ? null : at(nodes, parent, 'parent');
     const node: TreeNode = {
       id,
       parent,
-      depth: parent < 0 ? 0 : nodes[parent].depth + 1,
-      path: columns!.path[id],
-      name: columns!.name[id],
-      cls: columns!.cls[id],
-      kind: columns!.kind[id],
-      shape: columns!.shape[id],
-      params: columns!.params[id],
-      bn: columns!.bn[id],
+      depth: up ? up.depth + 1 : 0,
+      path: at(columns.path, id),
+      name: at(columns.name, id),
+      cls: at(columns.cls, id),
+      kind: at(columns.kind, id),
+      shape: at(columns.shape, id),
+      params: at(columns.params, id),
+      bn: at(columns.bn, id),
       children: []
     };
-    if (parent >= 0) nodes[parent].children.push(id);
+    up?.children.push(id);
     nodes.push(node);
   }
   return nodes;
 }
-
-export interface FlagsMessage {
-  type: 'flags';
-  full: boolean;
-  ids: number[];
-  state: number[];
-  trainable_params: number[];
-  summary: Summary;
-}
-
-export interface ErrorMessage {
-  type: 'error';
-  message: string;
-}
-
-export type KernelMessage = FlagsMessage | ErrorMessage;
-
-export type ViewMessage =
-  | { type: 'hello' }
-  | { type: 'toggle'; id: number }
-  | { type: 'set'; ids: number[]; value: boolean }
-  | { type: 'boundary'; id: number }
-  | { type: 'freeze_all' }
-  | { type: 'unfreeze_all' };

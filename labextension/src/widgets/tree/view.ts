@@ -4,14 +4,15 @@
  * Every model-supplied string is written with textContent, never as HTML.
  */
 
-import { h, type WidgetModel } from '../shared/dom';
+import { at } from '../shared/array';
+import { asMessage, h, type WidgetModel } from '../shared/dom';
 import { boundaryGap, boundaryMessage, leafForGap, snapToGap } from './boundary';
 import { ariaChecked, classLabel, formatInt, percent, summaryText } from './format';
 import { type KeyAction, keyAction } from './keyboard';
 import { rangeMessage } from './range';
 import { TreeState } from './state';
-import type { KernelMessage, TreePayload, ViewMessage } from './types';
-import { computeFilter, computeVisible, Expansion, nearestVisible, type VisibleRows } from './visible';
+import { FlagCode, type KernelMessage, type TreePayload, type ViewMessage } from './types';
+import { computeFilter, computeVisible, Expansion, idAt, nearestVisible, rowOf, type VisibleRows } from './visible';
 
 export const ROW_HEIGHT = 26;
 export const MAX_HEIGHT = 420;
@@ -138,7 +139,7 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
 
   /** Content that depends on the node only. */
   function fillRow(p: RowParts, id: number): void {
-    const node = tree.nodes[id];
+    const node = tree.node(id);
     p.id = id;
     p.el.dataset.id = String(id);
     p.el.dataset.kind = node.kind;
@@ -154,19 +155,21 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
 
   /** Flags: checkbox, aria-checked, trainable count, colours. */
   function syncFlags(p: RowParts): void {
-    const s = tree.state[p.id];
+    const s = at(tree.state, p.id, 'node');
     setAttr(p.el, 'aria-checked', ariaChecked(s));
-    setAttr(p.el, 'data-state', s === 0 ? 'frozen' : s === 2 ? 'mixed' : 'trainable');
-    if (p.box.checked !== (s !== 0)) p.box.checked = s !== 0;
-    if (p.box.indeterminate !== (s === 2)) p.box.indeterminate = s === 2;
+    setAttr(p.el, 'data-state', s === FlagCode.FROZEN ? 'frozen' : s === FlagCode.MIXED ? 'mixed' : 'trainable');
+    const on = s !== FlagCode.FROZEN;
+    const mixed = s === FlagCode.MIXED;
+    if (p.box.checked !== on) p.box.checked = on;
+    if (p.box.indeterminate !== mixed) p.box.indeterminate = mixed;
     if (p.box.disabled !== disabled) p.box.disabled = disabled;
-    setText(p.tp, formatInt(tree.trainableParams[p.id]));
+    setText(p.tp, formatInt(at(tree.trainableParams, p.id, 'node')));
   }
 
   /** Position-dependent attributes. */
   function placeRow(p: RowParts, index: number): void {
     const id = p.id;
-    const node = tree.nodes[id];
+    const node = tree.node(id);
     p.el.style.top = `${index * ROW_HEIGHT}px`;
     setAttr(p.el, 'aria-level', String(node.depth + 1));
     setAttr(p.el, 'aria-setsize', String(rows.setSize[index]));
@@ -194,9 +197,8 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
     const start = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
     const stop = Math.min(count, Math.ceil((top + viewportHeight()) / ROW_HEIGHT) + OVERSCAN);
     const want = new Set<number>();
-    for (let r = start; r < stop; r++) want.add(rows.ids[r]);
-    const fr = rows.rowOf[focusedId];
-    if (fr >= 0 && focusInside()) want.add(focusedId);
+    for (let r = start; r < stop; r++) want.add(idAt(rows, r));
+    if (rowOf(rows, focusedId) >= 0 && focusInside()) want.add(focusedId);
     for (const [id, parts] of rendered) {
       if (!want.has(id)) {
         rendered.delete(id);
@@ -213,7 +215,7 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
         rendered.set(id, parts);
         treeEl.append(parts.el);
       }
-      placeRow(parts, rows.rowOf[id]);
+      placeRow(parts, rowOf(rows, id));
     }
   }
 
@@ -230,7 +232,7 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
     setAttr(
       boundary,
       'aria-valuetext',
-      gap >= count ? 'every layer frozen' : `frozen above ${tree.nodes[rows.ids[gap]].name}`
+      gap >= count ? 'every layer frozen' : `frozen above ${tree.node(idAt(rows, gap)).name}`
     );
     setAttr(boundary, 'aria-disabled', disabled ? 'true' : null);
   }
@@ -253,9 +255,9 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
   /** Visible rows changed (expand, collapse, filter, new tree). */
   function relayout(): void {
     rows = computeVisible(tree, expansion);
-    if (rows.rowOf[focusedId] < 0) {
+    if (rowOf(rows, focusedId) < 0) {
       const v = nearestVisible(tree, rows, focusedId);
-      focusedId = v >= 0 ? v : rows.ids.length ? rows.ids[0] : 0;
+      focusedId = v >= 0 ? v : (rows.ids[0] ?? 0);
     }
     const total = rows.ids.length * ROW_HEIGHT;
     spacer.style.height = `${total}px`;
@@ -286,7 +288,7 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
     if (!rows.ids.length) return;
     const r = Math.max(0, Math.min(rows.ids.length - 1, index));
     const previous = rendered.get(focusedId);
-    focusedId = rows.ids[r];
+    focusedId = idAt(rows, r);
     if (previous) setAttr(previous.el, 'tabindex', '-1');
     scrollRowIntoView(r);
     renderWindow();
@@ -373,7 +375,7 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
   const onTreeKey = (e: KeyboardEvent) => {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
     const parts = rowFromEvent(e);
-    const row = parts ? rows.rowOf[parts.id] : rows.rowOf[focusedId];
+    const row = rowOf(rows, parts ? parts.id : focusedId);
     if (row < 0) return;
     const action = keyAction(e.key, row, tree, rows, expansion);
     if (!action) return;
@@ -404,7 +406,7 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
   const onFilterKey = (e: KeyboardEvent) => {
     if (e.key === 'ArrowDown' && rows.ids.length) {
       e.preventDefault();
-      focusRow(rows.rowOf[focusedId] >= 0 ? rows.rowOf[focusedId] : 0);
+      focusRow(Math.max(0, rowOf(rows, focusedId)));
     }
     e.stopPropagation();
   };
@@ -512,8 +514,9 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
   };
 
   // ---- model events --------------------------------------------------------------------
-  const onMsg = (msg: KernelMessage) => {
-    if (!msg || typeof msg !== 'object') return;
+  const onMsg = (content: unknown) => {
+    const msg = asMessage<KernelMessage>(content);
+    if (!msg) return;
     if (msg.type === 'flags') {
       const changed = tree.applyFlags(msg);
       for (const id of changed) {
@@ -535,7 +538,7 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
     expansion = new Expansion(tree);
     expansion.setFilter(computeFilter(tree, filterText));
     const same = tree.nodes.findIndex(nd => nd.path === oldFocus);
-    focusedId = same >= 0 ? same : 0;
+    focusedId = Math.max(0, same); // the same layer keeps the focus, else the root
     anchorId = null;
     preferredLeaf = null;
     renderAll();

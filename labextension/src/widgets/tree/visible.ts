@@ -2,6 +2,7 @@
  * Which rows are visible: expansion state, the filter, and the flattened list of
  * visible rows with their ARIA position data. Pure data, no DOM.
  */
+import { at } from '../shared/array';
 import type { TreeState } from './state';
 
 /** Initial expansion: the root and every (nested) sub-model open, blocks closed. */
@@ -30,17 +31,15 @@ export function computeFilter(tree: TreeState, query: string): FilterInfo | null
   const match = new Uint8Array(n);
   const hasMatch = new Uint8Array(n);
   const inMatch = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const node = tree.nodes[i];
-    if (node.name.toLowerCase().includes(q) || node.cls.toLowerCase().includes(q)) match[i] = 1;
+  for (const node of tree.nodes) {
+    if (node.name.toLowerCase().includes(q) || node.cls.toLowerCase().includes(q)) match[node.id] = 1;
   }
   for (let i = n - 1; i > 0; i--) {
-    const p = tree.nodes[i].parent;
+    const p = tree.node(i).parent;
     if (p >= 0 && (match[i] || hasMatch[i])) hasMatch[p] = 1;
   }
-  for (let i = 0; i < n; i++) {
-    const p = tree.nodes[i].parent;
-    if (p >= 0 && (inMatch[p] || match[p])) inMatch[i] = 1;
+  for (const { id, parent: p } of tree.nodes) {
+    if (p >= 0 && (inMatch[p] || match[p])) inMatch[id] = 1;
   }
   return { query: q, match, hasMatch, inMatch };
 }
@@ -126,29 +125,38 @@ export function computeVisible(tree: TreeState, expansion: Expansion): VisibleRo
   let i = 0;
   while (i < n) {
     if (f && !isVisibleUnderFilter(f, i)) {
-      i = tree.end[i] + 1;
+      i = tree.endOf(i) + 1;
       continue;
     }
     rowOf[i] = ids.length;
     ids.push(i);
-    i = expansion.isExpanded(i) ? i + 1 : tree.end[i] + 1;
+    i = expansion.isExpanded(i) ? i + 1 : tree.endOf(i) + 1;
   }
+  const parents = ids.map(id => tree.node(id).parent);
   const count = new Map<number, number>();
   const posInSet = new Int32Array(ids.length);
-  for (let r = 0; r < ids.length; r++) {
-    const p = tree.nodes[ids[r]].parent;
+  parents.forEach((p, r) => {
     const c = (count.get(p) ?? 0) + 1;
     count.set(p, c);
     posInSet[r] = c;
-  }
-  const setSize = new Int32Array(ids.length);
-  for (let r = 0; r < ids.length; r++) setSize[r] = count.get(tree.nodes[ids[r]].parent) ?? 1;
+  });
+  const setSize = Int32Array.from(parents, p => count.get(p) ?? 1);
   return { ids: Int32Array.from(ids), rowOf, posInSet, setSize };
+}
+
+/** Visible index of node `id`: -1 when it is hidden (or no node of this tree). */
+export function rowOf(rows: VisibleRows, id: number): number {
+  return rows.rowOf[id] ?? -1;
+}
+
+/** Node id on visible row `row`, which must be below `rows.ids.length`. */
+export function idAt(rows: VisibleRows, row: number): number {
+  return at(rows.ids, row, 'visible row');
 }
 
 /** The nearest visible node at or above `id` (for focus after a collapse), or -1. */
 export function nearestVisible(tree: TreeState, rows: VisibleRows, id: number): number {
-  let cur = id;
-  while (cur >= 0 && rows.rowOf[cur] < 0) cur = tree.nodes[cur].parent;
+  let cur = id < tree.size ? id : -1;
+  while (cur >= 0 && rowOf(rows, cur) < 0) cur = tree.node(cur).parent;
   return cur;
 }
