@@ -190,7 +190,7 @@ def _options_section(config: types.ModuleType, export_kinds: Mapping[str, tuple[
         ]
     out += [
         "",
-        "/** The export panel's kinds, in the order it offers them: label, and the file name Download gives. */",
+        "/** The export panel's kinds, in its order: label, and the file name Download gives. */",
         "export const EXPORT_KINDS = [",
     ]
     entries = [

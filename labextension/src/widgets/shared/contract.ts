@@ -198,7 +198,7 @@ export type Task = (typeof TASKS)[number];
 export const FLIP_MODES = ['horizontal', 'vertical', 'horizontal_and_vertical'] as const;
 export type FlipMode = (typeof FLIP_MODES)[number];
 
-/** The export panel's kinds, in the order it offers them: label, and the file name Download gives. */
+/** The export panel's kinds, in its order: label, and the file name Download gives. */
 export const EXPORT_KINDS = [
   { kind: 'script', label: 'Script', file: 'train.py' },
   { kind: 'cell', label: 'Notebook cell', file: 'transfer_cell.py' },
