@@ -4,22 +4,55 @@ the trainable flags (those live on the model; :class:`FreezePlan` records them).
 Plain dataclasses, so widgets, the controller and the exporter share one source
 of truth. ``to_json()`` / ``from_json()`` round-trip exactly; ``validate()``
 returns every problem at once, each naming its field
-(``head.layers[2].units must be a positive integer, got 0``).
+(``head.layers[2].units must be a positive integer, got 0``); ``problems()`` gives
+the same as :class:`Problem` objects.
+
+How the checking is split:
+
+- Each field's annotation says its type and its rule (``Annotated[..., _Rule(...)]``).
+  pydantic (``TypeAdapter``) reads them to turn a dict into these dataclasses
+  (:meth:`TransferConfig.from_dict`), to check an object that may have been
+  changed field by field (:meth:`TransferConfig.problems`), and to write the JSON
+  Schema (:meth:`TransferConfig.json_schema`, published as
+  ``transfer_widgets/schema/transfer_config.schema.json``).
+- ``from_dict`` only insists on the shape (objects, lists, known and required
+  keys); a value of the wrong type or out of range is kept as it is and reported
+  by ``validate()``, like a value set on the object.
+- Rules that depend on other fields (``units`` of a dense layer, ``scale`` when
+  rescaling, ...) and names that must resolve in Keras are plain Python
+  (:class:`_Rules`); their fields carry their type and range for the schema only.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import json
-import math
+import os
+import re
+import types
 import typing
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from collections.abc import Iterable
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any, ClassVar
+
+from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
+from pydantic import AllowInfNan, ConfigDict, GetCoreSchemaHandler, Strict, TypeAdapter, ValidationError
+from pydantic.json_schema import GenerateJsonSchema
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 TASKS = ("multiclass", "binary", "multilabel", "regression")
 MODES = ("fine_tune", "feature_extraction")
-HEAD_LAYER_TYPES = ("global_average_pooling", "global_max_pooling", "flatten", "dropout", "dense", "batch_norm")
+HEAD_LAYER_TYPES = (
+    "global_average_pooling",
+    "global_max_pooling",
+    "flatten",
+    "dropout",
+    "dense",
+    "batch_norm",
+)
 AUGMENTATIONS = ("random_flip", "random_rotation", "random_zoom", "random_contrast")
 PREPROCESSING_MODES = ("auto", "preprocess_input", "rescale", "none")
 BASE_SOURCES = ("application", "file", "model")
@@ -27,6 +60,22 @@ DATA_SOURCES = ("arrays", "tf.data", "pydataset", "directory", "demo")
 LABEL_MODES = ("auto", "sparse", "one_hot")
 FREEZE_KINDS = ("all_frozen", "all_trainable", "boundary", "explicit")
 FEATURE_CACHES = ("auto", "memory", "disk")
+FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
+DIRECTORY_LABEL_MODES = ("int", "categorical", "binary")
+#: keras.applications families whose ``preprocess_input`` the config can name
+#: (``model/assemble.py`` maps each to what it does; a test keeps the two equal).
+PREPROCESS_FAMILIES = (
+    "mobilenet", "mobilenet_v2", "mobilenet_v3", "resnet", "resnet_v2", "vgg16", "vgg19", "inception_v3",
+    "inception_resnet_v2", "xception", "nasnet", "densenet", "efficientnet", "efficientnet_v2", "convnext",
+    "regnet",
+)  # fmt: skip
+#: Offline demo datasets by name (``data/datasets.py`` loads each; a test keeps the two equal).
+DEMO_NAMES = ("digits",)
+
+#: The JSON Schema of a saved config (draft 2020-12), shipped in the package. A saved
+#: config may name it in a top-level ``"$schema"`` key, which ``from_dict`` ignores.
+SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / "transfer_config.schema.json"
+SCHEMA_ID = "urn:transfer-widgets:schema:transfer-config:1"
 
 
 @dataclass(frozen=True)
@@ -61,8 +110,143 @@ class ConfigError(ValueError):
         super().__init__(f"TransferConfig has {len(self.problems)} problem(s):\n{lines}")
 
 
+# -- field rules, read by pydantic ----------------------------------------------------------
+
+_CHECK = "transfer_widgets.check"  # in the validation context: problems() rather than from_dict()
+
+
+def _checking(info: core_schema.ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and bool(info.context.get(_CHECK))
+
+
+def _failure(message: str) -> PydanticCustomError:
+    return PydanticCustomError("config", "{message}", {"message": message})
+
+
+def _container(tp: Any) -> type | None:
+    """``list``, ``tuple`` or ``dict`` when ``tp`` is one (Annotated and Optional aside)."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is Annotated:
+        return _container(args[0])
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _container(inner[0]) if len(inner) == 1 else None
+    return origin if origin in (list, tuple, dict) else None
+
+
+class _Rule:
+    """``Annotated`` metadata saying how one field is checked.
+
+    ``from_dict`` keeps the field's value as it is (a JSON array becomes a tuple
+    where the type is a tuple; a list or dict only has to be one); ``problems()``
+    checks the value against the annotated type and its constraints and words any
+    failure as ``<message>, got <value>`` (``got_type``: the value's type name), for
+    a failure of the value itself or, with ``deep``, of anything in it.
+    ``options``: the value must be one of these (an enum in the schema).
+    ``message=None``: the type and range are for the schema only; a rule in
+    :class:`_Rules` checks the field where it applies.
+    """
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        options: tuple[Any, ...] | None = None,
+        deep: bool = False,
+        got_type: bool = False,
+    ) -> None:
+        self.message = message
+        self.options = options
+        self.deep = deep
+        self.got_type = got_type
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        nullable = type(None) in typing.get_args(source)
+        if self.options is None:
+            schema = handler(source)
+        else:
+            schema = core_schema.literal_schema(list(self.options))
+            if nullable:
+                schema = core_schema.nullable_schema(schema)
+        kind = _container(source)
+
+        def validate(
+            value: Any, inner: core_schema.ValidatorFunctionWrapHandler, info: core_schema.ValidationInfo
+        ) -> Any:
+            if value is None and nullable:
+                return value
+            if not _checking(info):
+                return self._shape(value, kind)
+            if self.message is None:
+                return value
+            try:
+                return inner(self._shape(value, kind))
+            except (ValidationError, PydanticCustomError) as exc:
+                if isinstance(exc, ValidationError) and not self.deep and any(e["loc"] for e in exc.errors()):
+                    raise
+                got = type(value).__name__ if self.got_type else repr(value)
+                raise _failure(f"{self.message}, got {got}") from None
+
+        return core_schema.with_info_wrap_validator_function(validate, schema)
+
+    @staticmethod
+    def _shape(value: Any, kind: type | None) -> Any:
+        if kind is None:
+            return value
+        if kind is dict:
+            if not isinstance(value, dict):
+                raise _failure(f"must be an object, got {type(value).__name__}")
+            return dict(value)
+        if not isinstance(value, (list, tuple) if kind is tuple else list):
+            raise _failure(f"must be a list, got {type(value).__name__}")
+        return kind(value)
+
+
+def _one_of(options: tuple[Any, ...], message: str | None = None) -> _Rule:
+    return _Rule(message or f"must be one of {', '.join(map(repr, options))}", options=options)
+
+
+_LOOSE = _Rule()  # typed for the schema; checked where it applies by _Rules, or not at all
+
+_Str = Annotated[str, Strict()]
+_Dim = Annotated[int, Strict(), Gt(0)]
+_Number = Annotated[float, Strict(), AllowInfNan(False)]
+_PositiveInt = Annotated[int, Strict(), Gt(0), _Rule("must be a positive integer")]
+_Count = Annotated[int, Strict(), Ge(0), _Rule("must be a non-negative integer")]
+_PositiveNumber = Annotated[float, Strict(), AllowInfNan(False), Gt(0), _Rule("must be a positive number")]
+_Flag = Annotated[bool, Strict(), _Rule("must be true or false")]
+_LooseStr = Annotated[str | None, _LOOSE]
+_LooseName = Annotated[str, Strict(), _LOOSE]
+
+
+class _Spec:
+    """What the config's dataclasses share: pydantic settings (unknown keys refused,
+    descriptions from the field docstrings, an object re-checked field by field),
+    and ``problems()``'s check that a part is an instance of its class."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = ConfigDict(
+        extra="forbid", revalidate_instances="always", use_attribute_docstrings=True
+    )
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        def validate(
+            value: Any, inner: core_schema.ValidatorFunctionWrapHandler, info: core_schema.ValidationInfo
+        ) -> Any:
+            if _checking(info) and not isinstance(value, cls):
+                article = "an" if cls.__name__[0] in "AEIOU" else "a"
+                raise _failure(f"must be {article} {cls.__name__}, got {type(value).__name__}")
+            return inner(value)
+
+        return core_schema.with_info_wrap_validator_function(validate, handler(source))
+
+
+# -- the config -------------------------------------------------------------------------------
+
+
 @dataclass
-class BaseSpec:
+class BaseSpec(_Spec):
     """Where the backbone comes from.
 
     ``source="application"``: ``keras.applications.<name>(include_top=False,
@@ -72,26 +256,38 @@ class BaseSpec:
     records its name, the model itself is passed to the controller).
     """
 
-    source: str = "model"
-    name: str | None = None
-    weights: str | None = "imagenet"
-    path: str | None = None
-    input_shape: tuple[int, ...] | None = None
-    kwargs: dict[str, Any] = field(default_factory=dict)
+    source: Annotated[str, _one_of(BASE_SOURCES)] = "model"
+    """``application`` (keras.applications), ``file`` (a saved model) or ``model`` (in memory)."""
+    name: _LooseStr = None
+    """The keras.applications model (``MobileNetV2``) for ``application``; the model's name otherwise."""
+    weights: _LooseStr = "imagenet"
+    """``"imagenet"``, None (random weights) or a weights file path, for ``application``."""
+    path: _LooseStr = None
+    """The ``.keras`` / ``.h5`` file, for ``file``."""
+    input_shape: Annotated[
+        Annotated[tuple[_Dim, ...], MinLen(1)] | None,
+        _Rule("must be a tuple of positive integers", deep=True),
+    ] = None
+    """The base's input shape without the batch, ``[height, width, channels]``; None: the model's own."""
+    kwargs: Annotated[dict[str, Any], _Rule("must be a dict", got_type=True)] = field(default_factory=dict)
+    """More keyword arguments for the keras.applications constructor (``{"alpha": 0.35}``)."""
 
 
 @dataclass
-class AugmentationSpec:
+class AugmentationSpec(_Spec):
     """One augmentation layer: ``random_flip`` (``mode``), or ``random_rotation`` /
     ``random_zoom`` / ``random_contrast`` (``factor``)."""
 
-    type: str
-    factor: float | None = None
-    mode: str | None = None
+    type: Annotated[str, _one_of(AUGMENTATIONS)]
+    """The Keras augmentation layer."""
+    factor: Annotated[Annotated[float, Strict(), Gt(0), Le(1)] | None, _LOOSE] = None
+    """How strong, in (0, 1], for rotation, zoom and contrast."""
+    mode: Annotated[str | None, _Rule(options=FLIP_MODES)] = None
+    """Which way ``random_flip`` flips; None: both (Keras's default)."""
 
 
 @dataclass
-class PreprocessingSpec:
+class PreprocessingSpec(_Spec):
     """How raw pixels reach the base.
 
     ``auto`` picks the right ``preprocess_input`` for a known applications family
@@ -100,22 +296,31 @@ class PreprocessingSpec:
     ``rescale`` multiplies by ``scale`` and adds ``offset``; ``none`` passes pixels as they are.
     """
 
-    mode: str = "auto"
-    family: str | None = None
-    scale: float = 1.0 / 255.0
-    offset: float = 0.0
+    mode: Annotated[str, _one_of(PREPROCESSING_MODES)] = "auto"
+    """``auto`` (from the base's family), ``preprocess_input`` (``family``'s), ``rescale`` or ``none``."""
+    family: Annotated[str | None, _Rule(options=PREPROCESS_FAMILIES)] = None
+    """The keras.applications family whose ``preprocess_input`` to use, for ``preprocess_input``."""
+    scale: Annotated[_Number, _LOOSE] = 1.0 / 255.0
+    """Pixels are multiplied by this (not 0), for ``rescale``."""
+    offset: Annotated[_Number, _LOOSE] = 0.0
+    """Then this is added, for ``rescale``."""
     augmentation: list[AugmentationSpec] = field(default_factory=list)
+    """Augmentation layers, in order, applied in training only (not with cached features)."""
 
 
 @dataclass
-class HeadLayerSpec:
+class HeadLayerSpec(_Spec):
     """One head layer: pooling, flatten, dropout (``rate``), dense (``units``,
     ``activation``) or batch_norm."""
 
-    type: str
-    units: int | None = None
-    activation: str | None = None
-    rate: float | None = None
+    type: Annotated[str, _one_of(HEAD_LAYER_TYPES)]
+    """The kind of layer."""
+    units: Annotated[_Dim | None, _LOOSE] = None
+    """Output units, for ``dense``."""
+    activation: _LooseStr = None
+    """A Keras activation name (``relu``, ``gelu``, ...), for ``dense``; None: linear."""
+    rate: Annotated[Annotated[float, Strict(), Ge(0), Lt(1)] | None, _LOOSE] = None
+    """The fraction of inputs dropped, in [0, 1), for ``dropout``."""
 
 
 def _default_head_layers() -> list[HeadLayerSpec]:
@@ -123,7 +328,7 @@ def _default_head_layers() -> list[HeadLayerSpec]:
 
 
 @dataclass
-class HeadSpec:
+class HeadSpec(_Spec):
     """The new head: ``layers`` in order, then an output layer made from ``task``.
 
     multiclass: softmax over ``num_classes``; binary: one sigmoid unit;
@@ -134,63 +339,100 @@ class HeadSpec:
     """
 
     layers: list[HeadLayerSpec] = field(default_factory=_default_head_layers)
-    task: str = "multiclass"
-    num_classes: int | None = None
-    loss: str | None = None
-    metrics: list[str] | None = None
-    labels: str = "auto"
-    class_names: list[str] | None = None
+    """The head's layers on top of the base, in order; the output layer follows from ``task``."""
+    task: Annotated[str, _one_of(TASKS)] = "multiclass"
+    """What the output layer predicts: ``multiclass`` (softmax), ``binary`` / ``multilabel`` (sigmoid)
+    or ``regression`` (linear)."""
+    num_classes: Annotated[_Dim | None, _LOOSE] = None
+    """Classes (at least 2 for multiclass / multilabel, 1 or 2 for binary) or regression outputs;
+    None: from the data."""
+    loss: _LooseStr = None
+    """A Keras loss name; None: the task's usual loss."""
+    metrics: Annotated[list[_LooseName] | None, _Rule("must be a list of metric names")] = None
+    """Keras metric names; None: the task's usual metrics."""
+    labels: Annotated[str, _one_of(LABEL_MODES)] = "auto"
+    """How labels are encoded: ``sparse`` class indices, ``one_hot`` rows, or ``auto`` (from the data)."""
+    class_names: Annotated[list[Annotated[str, Strict(), MinLen(1)]] | None, _LOOSE] = None
+    """Names of the outputs, unique and one per class (two for binary)."""
 
 
 @dataclass
-class FineTuneSpec:
+class FineTuneSpec(_Spec):
     """Two-phase fine-tuning: ``head_epochs`` with the base frozen, then ``epochs``
     with the base unfrozen from ``unfreeze_from`` (all of it when None) at
     ``learning_rate * lr_mult``."""
 
-    head_epochs: int = 5
-    epochs: int = 5
-    unfreeze_from: str | None = None
-    lr_mult: float = 0.1
-    keep_bn_frozen: bool = True
+    head_epochs: _Count = 5
+    """Epochs of the first phase, the base frozen."""
+    epochs: _Count = 5
+    """Epochs of the second phase, the base unfrozen."""
+    unfreeze_from: Annotated[_Str | None, _Rule("must be a layer name or None")] = None
+    """The first layer to unfreeze in the second phase; None: the whole base."""
+    lr_mult: _PositiveNumber = 0.1
+    """The second phase's learning rate as a multiple of ``training.learning_rate``."""
+    keep_bn_frozen: _Flag = True
+    """BatchNorm layers stay frozen when the base is unfrozen."""
 
 
 @dataclass
-class TrainingSpec:
+class TrainingSpec(_Spec):
     """Optimizer and loop settings. ``base_training=False`` calls the base with
     ``training=False`` (BatchNorm in inference mode, the Keras guide's advice);
     ``restore_best`` puts back the weights of the best epoch on ``monitor``."""
 
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    batch_size: int = 32
-    epochs: int = 5
+    optimizer: Annotated[_Str, _LOOSE] = "adam"
+    """A Keras optimizer name (``adam``, ``sgd``, ``rmsprop``, ``adamw``, ...)."""
+    learning_rate: _PositiveNumber = 1e-3
+    """The optimizer's learning rate."""
+    batch_size: _PositiveInt = 32
+    """Examples per batch."""
+    epochs: _Count = 5
+    """Epochs to train (one phase)."""
     fine_tune: FineTuneSpec = field(default_factory=FineTuneSpec)
-    base_training: bool = False
-    restore_best: bool = False
-    monitor: str = "val_loss"
-    nan_guard: bool = True
-    seed: int | None = None
+    """Two-phase fine-tuning settings."""
+    base_training: _Flag = False
+    """Call the base with ``training=True`` (BatchNorm statistics update); False is the usual advice."""
+    restore_best: _Flag = False
+    """Put back the weights of the best epoch on ``monitor`` after training."""
+    monitor: Annotated[
+        Annotated[str, Strict(), MinLen(1)], _Rule("must be a metric name such as 'val_loss'")
+    ] = "val_loss"
+    """The metric that picks the best epoch (``val_loss``, ``val_accuracy``, ...)."""
+    nan_guard: _Flag = True
+    """Stop training when the loss becomes NaN or infinite."""
+    seed: Annotated[Annotated[int, Strict()] | None, _Rule("must be an integer or None")] = None
+    """Random seed for reproducible runs; None: not seeded."""
 
 
 @dataclass
-class DataSpec:
+class DataSpec(_Spec):
     """Where the data comes from: in-memory ``arrays`` / ``tf.data`` / ``pydataset``
     (passed to the controller), an image ``directory``
     (``image_dataset_from_directory`` arguments), or a ``demo`` dataset by name."""
 
-    source: str = "arrays"
-    directory: str | None = None
-    image_size: tuple[int, int] | None = None
-    validation_split: float | None = None
-    label_mode: str = "int"
-    seed: int | None = 0
-    demo: str | None = None
-    demo_kwargs: dict[str, Any] = field(default_factory=dict)
+    source: Annotated[str, _one_of(DATA_SOURCES)] = "arrays"
+    """``arrays`` / ``tf.data`` / ``pydataset`` (passed to the controller), ``directory`` or ``demo``."""
+    directory: _LooseStr = None
+    """A folder with one sub-folder of images per class, for ``directory``."""
+    image_size: Annotated[Annotated[tuple[_Dim, ...], MinLen(2), MaxLen(2)] | None, _LOOSE] = None
+    """Images are resized to ``[height, width]`` pixels, for ``directory``."""
+    validation_split: Annotated[
+        Annotated[float, Strict(), AllowInfNan(False), Gt(0), Lt(1)] | None,
+        _Rule("must be a number in (0, 1) or None"),
+    ] = None
+    """The fraction of the data held out for validation; None: no split."""
+    label_mode: Annotated[str, _Rule(options=DIRECTORY_LABEL_MODES)] = "int"
+    """Labels as ``int`` indices, ``categorical`` one-hot rows or ``binary``, for ``directory``."""
+    seed: Annotated[Annotated[int, Strict()] | None, _LOOSE] = 0
+    """Seed of the shuffle and of the validation split."""
+    demo: Annotated[str | None, _Rule(options=DEMO_NAMES)] = None
+    """The offline demo dataset, for ``demo``."""
+    demo_kwargs: Annotated[dict[str, Any], _LOOSE] = field(default_factory=dict)
+    """Keyword arguments for the demo dataset's loader."""
 
 
 @dataclass
-class FreezePlan:
+class FreezePlan(_Spec):
     """The base's trainable flags in their most compact form, reapplied by name.
 
     ``all_frozen``; ``all_trainable``; ``boundary`` (layers before ``boundary``
@@ -198,14 +440,18 @@ class FreezePlan:
     ``trainable``). ``keep_bn_frozen``: BatchNorm layers stay frozen in bulk unfreezing.
     """
 
-    kind: str = "all_frozen"
-    boundary: str | None = None
-    keep_bn_frozen: bool = True
-    trainable: list[str] = field(default_factory=list)
+    kind: Annotated[str, _one_of(FREEZE_KINDS)] = "all_frozen"
+    """``all_frozen``, ``all_trainable``, ``boundary`` or ``explicit``."""
+    boundary: _LooseStr = None
+    """The first trainable layer (a path in the base), for ``boundary``."""
+    keep_bn_frozen: _Flag = True
+    """BatchNorm layers stay frozen when layers are unfrozen in bulk."""
+    trainable: Annotated[list[_LooseName], _LOOSE] = field(default_factory=list)
+    """Paths of exactly the trainable layers, for ``explicit``."""
 
 
 @dataclass
-class TransferConfig:
+class TransferConfig(_Spec):
     """One experiment: base, preprocessing, head, training, mode, data, freeze plan.
 
     ``mode``: ``fine_tune`` trains end to end through the base; ``feature_extraction``
@@ -214,15 +460,25 @@ class TransferConfig:
     """
 
     base: BaseSpec = field(default_factory=BaseSpec)
+    """Where the backbone comes from."""
     preprocessing: PreprocessingSpec = field(default_factory=PreprocessingSpec)
+    """How raw pixels reach the base, and the augmentation."""
     head: HeadSpec = field(default_factory=HeadSpec)
+    """The new head on top of the base."""
     training: TrainingSpec = field(default_factory=TrainingSpec)
-    mode: str = "fine_tune"
-    feature_cache: str = "auto"
-    cache_dir: str | None = None
+    """Optimizer and training loop settings."""
+    mode: Annotated[str, _one_of(MODES)] = "fine_tune"
+    """``fine_tune`` (train through the base) or ``feature_extraction`` (cache the frozen base's features)."""
+    feature_cache: Annotated[str, _one_of(FEATURE_CACHES)] = "auto"
+    """Where ``feature_extraction`` mode caches features: ``memory``, ``disk`` or ``auto`` (by size)."""
+    cache_dir: _LooseStr = None
+    """The folder for features cached on disk (needed when ``feature_cache`` is ``disk``)."""
     data: DataSpec = field(default_factory=DataSpec)
+    """Where the data comes from."""
     freeze: FreezePlan = field(default_factory=FreezePlan)
-    version: int = 1
+    """The base's trainable flags."""
+    version: Annotated[int, _one_of((1,), "must be 1")] = 1
+    """The config format's version."""
 
     # -- JSON ---------------------------------------------------------------------
 
@@ -230,15 +486,19 @@ class TransferConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TransferConfig:
-        """Build from a dict; unknown keys and wrong types raise :class:`ConfigError`."""
-        problems: list[str] = []
-        config = _from_dict(cls, data, "", problems)
-        if problems:
-            raise ConfigError(problems)
+    def from_dict(cls, data: Any) -> TransferConfig:
+        """Build from a dict; unknown keys, missing required keys and a non-object or
+        non-list where one belongs raise :class:`ConfigError`. Values of the wrong type
+        are kept for :meth:`validate` to report. A top-level ``"$schema"`` is ignored."""
+        if isinstance(data, dict) and "$schema" in data:
+            data = {k: v for k, v in data.items() if k != "$schema"}
+        try:
+            config: TransferConfig = _adapter(cls).validate_python(data)
+        except ValidationError as exc:
+            raise ConfigError([_problem(err, cls) for err in exc.errors()]) from None
         return config
 
-    def to_json(self, **kwargs) -> str:
+    def to_json(self, **kwargs: Any) -> str:
         kwargs.setdefault("indent", 2)
         return json.dumps(self.to_dict(), allow_nan=False, **kwargs)
 
@@ -250,14 +510,63 @@ class TransferConfig:
             raise ConfigError([f"(json) not valid JSON: {exc}"]) from None
         return cls.from_dict(data)
 
+    @classmethod
+    def load(cls, source: TransferConfig | dict[str, Any] | str | os.PathLike[str]) -> TransferConfig:
+        """A config from JSON text, the path of a JSON file, a dict, or a config (copied)."""
+        if isinstance(source, TransferConfig):
+            return source.copy()
+        if isinstance(source, dict):
+            return cls.from_dict(source)
+        if isinstance(source, os.PathLike) or (
+            isinstance(source, str) and not source.lstrip().startswith("{")
+        ):
+            with open(os.fspath(source), encoding="utf-8") as f:
+                return cls.from_json(f.read())
+        if isinstance(source, str):
+            return cls.from_json(source)
+        raise TypeError(
+            f"config must be a TransferConfig, a dict, JSON text or a path, got {type(source).__name__}"
+        )
+
     def copy(self) -> TransferConfig:
         return TransferConfig.from_dict(self.to_dict())
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema (draft 2020-12) of a saved config, as in :data:`SCHEMA_FILE`."""
+        schema = _adapter(cls).json_schema(schema_generator=_SchemaGenerator)
+        docs = {
+            part.__name__: inspect.cleandoc(part.__doc__ or "") for part in (cls, *_Spec.__subclasses__())
+        }
+        for name, part in schema[
+            "$defs"
+        ].items():  # class docstrings, whether this pydantic writes them or not
+            schema["$defs"][name] = {"description": docs[name], **_without(part, "description")}
+        properties = {
+            "$schema": {"type": "string", "description": "The schema of this file (ignored when loading)."},
+            **schema["properties"],
+        }
+        schema = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": SCHEMA_ID,
+            "description": docs[cls.__name__],
+            **_without(schema, "description", "properties"),
+            "properties": properties,
+        }
+        text = json.dumps(schema).replace("``", "`")  # docstrings' ``code`` as Markdown's `code`
+        return dict(json.loads(text))
 
     # -- validation -----------------------------------------------------------------
 
     def problems(self) -> list[Problem]:
-        """Every problem in the config as :class:`Problem` (field, message); [] if none."""
-        return _Validator(self).run()
+        """Every problem in the config as :class:`Problem` (field, message), in field order; [] if none."""
+        found = []
+        try:
+            _adapter(type(self)).validate_python(self, context={_CHECK: True})
+        except ValidationError as exc:
+            found = [_problem(err, type(self)) for err in exc.errors()]
+        found += _Rules().run(self)
+        return sorted(found, key=lambda p: _position(type(self), p.field))
 
     def validate(self) -> list[str]:
         """Every problem in the config, each a line starting with its field; [] if none."""
@@ -271,122 +580,146 @@ class TransferConfig:
         return self
 
 
-# -- dict -> dataclasses, with field names in errors ----------------------------------
+# -- pydantic's errors as problems -------------------------------------------------------------
 
 
-def _from_dict(cls, data, where: str, problems: list[str]):
-    if not isinstance(data, dict):
-        problems.append(f"{where or '(config)'} must be an object, got {type(data).__name__}")
-        return cls()
+_ADAPTERS: dict[type, TypeAdapter[Any]] = {}
+
+
+def _adapter(cls: type) -> TypeAdapter[Any]:
+    """pydantic's validator and schema for a config class, built on first use (~0.1 s)."""
+    if cls not in _ADAPTERS:
+        _ADAPTERS[cls] = TypeAdapter(cls)
+    return _ADAPTERS[cls]
+
+
+def _without(d: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if k not in keys}
+
+
+class _SchemaGenerator(GenerateJsonSchema):
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False  # "Batch Size" over batch_size tells an editor's user nothing new
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    text = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+    return text.lstrip(".") or "(config)"
+
+
+def _problem(err: Any, root: type) -> Problem:
+    loc, kind, value = tuple(err["loc"]), err["type"], err.get("input")
+    where = _path(loc)
+    if kind == "config":
+        return Problem(where, err["msg"])
+    if kind in ("missing", "missing_argument"):
+        return Problem(where, "is required")
+    if kind in ("unexpected_keyword_argument", "extra_forbidden"):
+        cls = _spec_at(root, loc[:-1])
+        known = ", ".join(sorted(f.name for f in dataclasses.fields(cls))) if cls else ""
+        return Problem(where, f"is not a known field (known: {known})")
+    if kind in ("list_type", "tuple_type"):
+        return Problem(where, f"must be a list, got {type(value).__name__}")
+    if kind in ("dict_type", "dataclass_type", "dataclass_exact_type"):
+        return Problem(where, f"must be an object, got {type(value).__name__}")
+    return Problem(where, f"{err['msg'][:1].lower()}{err['msg'][1:]}, got {value!r}")
+
+
+@functools.cache
+def _parts(cls: type) -> dict[str, type | None]:
+    """Each field of a spec class, with the spec class it holds (itself or in a list), if any."""
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    for key in data:
-        if key not in names:
-            problems.append(f"{_join(where, key)} is not a known field (known: {', '.join(sorted(names))})")
-    kwargs = {}
-    required = [f.name for f in dataclasses.fields(cls)
-                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
-    for name in required:
-        if name not in data:
-            problems.append(f"{_join(where, name)} is required")
-            kwargs[name] = ""
-    for f in dataclasses.fields(cls):
-        if f.name in data:
-            kwargs[f.name] = _convert(hints[f.name], data[f.name], _join(where, f.name), problems)
-    return cls(**kwargs)
+    return {f.name: _spec_in(hints[f.name]) for f in dataclasses.fields(cls)}
 
 
-def _convert(hint, value, where: str, problems: list[str]):
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-        if value is None:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        return _convert(inner[0], value, where, problems)
-    if dataclasses.is_dataclass(hint):
-        return _from_dict(hint, value, where, problems)
-    if origin is list:
-        if not isinstance(value, list):
-            problems.append(f"{where} must be a list, got {type(value).__name__}")
-            return []
-        return [_convert(args[0], v, f"{where}[{i}]", problems) for i, v in enumerate(value)]
-    if origin is tuple:
-        if not isinstance(value, (list, tuple)):
-            problems.append(f"{where} must be a list, got {type(value).__name__}")
-            return None
-        return tuple(value)
-    if origin is dict:
-        if not isinstance(value, dict):
-            problems.append(f"{where} must be an object, got {type(value).__name__}")
-            return {}
-        return dict(value)
-    return value  # scalars: checked by validate(), with the field's own rules
+def _spec_in(tp: Any) -> type | None:
+    if isinstance(tp, type) and issubclass(tp, _Spec):
+        return tp
+    return next((found for arg in typing.get_args(tp) if (found := _spec_in(arg))), None)
 
 
-def _join(where: str, key: str) -> str:
-    return f"{where}.{key}" if where else key
+def _spec_at(root: type, loc: Iterable[int | str]) -> type | None:
+    cls: type | None = root
+    for part in loc:
+        if isinstance(part, str):
+            cls = _parts(cls).get(part) if cls else None
+    return cls
 
 
-# -- validation rules ---------------------------------------------------------------------
+def _position(root: type, path: str) -> tuple[int, ...]:
+    """Where a field comes in the config, for problems in field order."""
+    key: list[int] = []
+    cls: type | None = root
+    for name, index in re.findall(r"(\w+)|\[(\d+)\]", path):
+        if index:
+            key.append(int(index))
+            continue
+        names = list(_parts(cls)) if cls else []
+        key.append(names.index(name) if name in names else len(names))
+        cls = _parts(cls).get(name) if cls else None
+    return tuple(key)
 
 
-def _is_int(v) -> bool:
+# -- rules that depend on other fields, or on Keras ----------------------------------------------
+
+
+def _is_int(v: object) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < float("inf")
 
 
-class _Validator:
-    def __init__(self, config: TransferConfig):
-        self.c = config
-        self.problems: list[Problem] = []
+def _items(seq: object, cls: type) -> Iterator[tuple[int, Any]]:
+    """The items of a list that are ``cls`` instances, with their index (problems() reports the rest)."""
+    if isinstance(seq, (list, tuple)):
+        yield from ((i, item) for i, item in enumerate(seq) if isinstance(item, cls))
+
+
+class _Rules:
+    """The rules the annotations cannot carry: a field that matters only for some
+    ``source`` / ``mode`` / ``type``, and names that must resolve in Keras. A field
+    may hold anything (hence ``Any``); a part that is not of its class is skipped
+    (problems() reports it)."""
+
+    def __init__(self) -> None:
+        self.found: list[Problem] = []
 
     def add(self, field_name: str, message: str) -> None:
-        self.problems.append(Problem(field_name, message))
+        self.found.append(Problem(field_name, message))
 
-    def one_of(self, name: str, value, options) -> bool:
+    def one_of(self, name: str, value: object, options: tuple[Any, ...]) -> None:
         if value not in options:
             self.add(name, f"must be one of {', '.join(map(repr, options))}, got {value!r}")
-            return False
-        return True
 
-    def positive_int(self, name: str, value, *, allow_zero=False, allow_none=False) -> None:
-        if value is None and allow_none:
-            return
-        if not _is_int(value) or value < (0 if allow_zero else 1):
-            kind = "a non-negative integer" if allow_zero else "a positive integer"
-            self.add(name, f"must be {kind}, got {value!r}")
-
-    def run(self) -> list[Problem]:
-        c = self.c
-        self.base(c.base)
-        self.preprocessing(c.preprocessing)
-        self.head(c.head)
-        self.training(c.training)
-        self.one_of("mode", c.mode, MODES)
-        self.one_of("feature_cache", c.feature_cache, FEATURE_CACHES)
+    def run(self, c: TransferConfig) -> list[Problem]:
+        parts: tuple[tuple[Any, type, Callable[[Any], None]], ...] = (
+            (c.base, BaseSpec, self.base),
+            (c.preprocessing, PreprocessingSpec, self.preprocessing),
+            (c.head, HeadSpec, self.head),
+            (c.training, TrainingSpec, self.training),
+            (c.data, DataSpec, self.data),
+            (c.freeze, FreezePlan, self.freeze),
+        )
+        for part, cls, rule in parts:
+            if isinstance(part, cls):
+                rule(part)
         if c.feature_cache == "disk" and not c.cache_dir:
             self.add("cache_dir", "must name a directory when feature_cache is 'disk'")
-        if c.mode == "feature_extraction" and c.preprocessing.augmentation:
+        if c.mode == "feature_extraction" and getattr(c.preprocessing, "augmentation", None):
             self.add(
                 "preprocessing.augmentation",
                 "cannot apply to cached features in feature_extraction mode (the base runs once, before "
                 "training); remove the augmentation or use mode='fine_tune'",
             )
-        if c.mode == "feature_extraction" and c.training.base_training:
-            self.add("training.base_training", "must be False in feature_extraction mode (the base is frozen)")
-        self.data(c.data)
-        self.freeze(c.freeze)
-        if c.version != 1:
-            self.add("version", f"must be 1, got {c.version!r}")
-        return self.problems
+        if c.mode == "feature_extraction" and getattr(c.training, "base_training", False):
+            self.add(
+                "training.base_training", "must be False in feature_extraction mode (the base is frozen)"
+            )
+        return self.found
 
-    def base(self, b: BaseSpec) -> None:
-        if not self.one_of("base.source", b.source, BASE_SOURCES):
-            return
+    def base(self, b: Any) -> None:
         if b.source == "application":
             import keras
 
@@ -398,89 +731,79 @@ class _Validator:
                 hint = f" (closest: {', '.join(close)})" if close else ""
                 self.add("base.name", f"must name a keras.applications model, got {b.name!r}{hint}")
             if b.weights is not None and not isinstance(b.weights, str):
-                self.add("base.weights", f"must be 'imagenet', None or a weights file path, got {b.weights!r}")
+                self.add(
+                    "base.weights", f"must be 'imagenet', None or a weights file path, got {b.weights!r}"
+                )
         if b.source == "file" and not (isinstance(b.path, str) and b.path):
             self.add("base.path", "must be the path of a .keras or .h5 file when base.source is 'file'")
-        if b.input_shape is not None:
-            shape = tuple(b.input_shape) if isinstance(b.input_shape, (list, tuple)) else None
-            if not shape or not all(_is_int(d) and d > 0 for d in shape):
-                self.add("base.input_shape", f"must be a tuple of positive integers, got {b.input_shape!r}")
-        if not isinstance(b.kwargs, dict):
-            self.add("base.kwargs", f"must be a dict, got {type(b.kwargs).__name__}")
 
-    def preprocessing(self, p: PreprocessingSpec) -> None:
-        self.one_of("preprocessing.mode", p.mode, PREPROCESSING_MODES)
-        if p.mode == "preprocess_input":
-            from .model.assemble import PREPROCESS_FAMILIES
-
-            if p.family not in PREPROCESS_FAMILIES:
-                self.add("preprocessing.family", f"must be one of {', '.join(sorted(PREPROCESS_FAMILIES))}, "
-                         f"got {p.family!r}")
+    def preprocessing(self, p: Any) -> None:
+        if p.mode == "preprocess_input" and p.family not in PREPROCESS_FAMILIES:
+            self.add(
+                "preprocessing.family",
+                f"must be one of {', '.join(sorted(PREPROCESS_FAMILIES))}, got {p.family!r}",
+            )
         if p.mode == "rescale":
             if not _is_number(p.scale) or p.scale == 0:
                 self.add("preprocessing.scale", f"must be a non-zero number, got {p.scale!r}")
             if not _is_number(p.offset):
                 self.add("preprocessing.offset", f"must be a number, got {p.offset!r}")
-        for i, a in enumerate(p.augmentation):
+        for i, a in _items(p.augmentation, AugmentationSpec):
             where = f"preprocessing.augmentation[{i}]"
-            if not self.one_of(f"{where}.type", a.type, AUGMENTATIONS):
-                continue
             if a.type == "random_flip":
-                if a.mode not in (None, "horizontal", "vertical", "horizontal_and_vertical"):
-                    self.add(f"{where}.mode", f"must be 'horizontal', 'vertical' or 'horizontal_and_vertical', "
-                             f"got {a.mode!r}")
-            elif not _is_number(a.factor) or not 0 < a.factor <= 1:
+                if a.mode is not None and a.mode not in FLIP_MODES:
+                    self.add(
+                        f"{where}.mode",
+                        f"must be 'horizontal', 'vertical' or 'horizontal_and_vertical', got {a.mode!r}",
+                    )
+            elif a.type in AUGMENTATIONS and (not _is_number(a.factor) or not 0 < a.factor <= 1):
                 self.add(f"{where}.factor", f"must be a number in (0, 1], got {a.factor!r}")
 
-    def head(self, h: HeadSpec) -> None:
+    def head(self, h: Any) -> None:
         import keras
 
-        task_ok = self.one_of("head.task", h.task, TASKS)
-        for i, layer in enumerate(h.layers):
+        for i, layer in _items(h.layers, HeadLayerSpec):
             where = f"head.layers[{i}]"
-            if not isinstance(layer, HeadLayerSpec):
-                self.add(where, f"must be a HeadLayerSpec, got {type(layer).__name__}")
-                continue
-            if not self.one_of(f"{where}.type", layer.type, HEAD_LAYER_TYPES):
-                continue
             if layer.type == "dense":
-                self.positive_int(f"{where}.units", layer.units)
+                if not _is_int(layer.units) or layer.units < 1:
+                    self.add(f"{where}.units", f"must be a positive integer, got {layer.units!r}")
                 if layer.activation is not None:
                     try:
                         keras.activations.get(layer.activation)
                     except (ValueError, TypeError):
-                        self.add(f"{where}.activation", f"must be a Keras activation name (relu, gelu, swish, "
-                                 f"tanh, ...), got {layer.activation!r}")
+                        self.add(
+                            f"{where}.activation",
+                            "must be a Keras activation name (relu, gelu, swish, tanh, ...), "
+                            f"got {layer.activation!r}",
+                        )
             if layer.type == "dropout" and (not _is_number(layer.rate) or not 0 <= layer.rate < 1):
                 self.add(f"{where}.rate", f"must be a number in [0, 1), got {layer.rate!r}")
-        if task_ok and h.task in ("multiclass", "multilabel"):
-            if h.num_classes is not None and (not _is_int(h.num_classes) or h.num_classes < 2):
-                self.add("head.num_classes", f"must be an integer >= 2 for a {h.task} task, got {h.num_classes!r}")
-        elif task_ok:
-            self.positive_int("head.num_classes", h.num_classes, allow_none=True)
-            if h.task == "binary" and h.num_classes not in (None, 1, 2):
-                self.add("head.num_classes", f"must be 1 or 2 (or None) for a binary task, got {h.num_classes!r}")
+        n = h.num_classes
+        if h.task in ("multiclass", "multilabel"):
+            if n is not None and (not _is_int(n) or n < 2):
+                self.add("head.num_classes", f"must be an integer >= 2 for a {h.task} task, got {n!r}")
+        elif h.task in TASKS:
+            if n is not None and (not _is_int(n) or n < 1):
+                self.add("head.num_classes", f"must be a positive integer, got {n!r}")
+            if h.task == "binary" and n not in (None, 1, 2):
+                self.add("head.num_classes", f"must be 1 or 2 (or None) for a binary task, got {n!r}")
         if h.loss is not None:
             try:
                 keras.losses.get(h.loss)
             except (ValueError, TypeError):
                 self.add("head.loss", f"must be a Keras loss name, got {h.loss!r}")
-        if h.metrics is not None:
-            if not isinstance(h.metrics, list):
-                self.add("head.metrics", f"must be a list of metric names, got {h.metrics!r}")
-            else:
-                for i, m in enumerate(h.metrics):
-                    if m in ("accuracy", "acc"):
-                        continue
-                    try:
-                        keras.metrics.get(m)
-                    except (ValueError, TypeError):
-                        self.add(f"head.metrics[{i}]", f"must be a Keras metric name, got {m!r}")
-        self.one_of("head.labels", h.labels, LABEL_MODES)
+        if isinstance(h.metrics, list):
+            for i, m in enumerate(h.metrics):
+                if m in ("accuracy", "acc"):
+                    continue
+                try:
+                    keras.metrics.get(m)
+                except (ValueError, TypeError):
+                    self.add(f"head.metrics[{i}]", f"must be a Keras metric name, got {m!r}")
         if h.class_names is not None:
-            self.class_names(h, task_ok)
+            self.class_names(h)
 
-    def class_names(self, h: HeadSpec, task_ok: bool) -> None:
+    def class_names(self, h: Any) -> None:
         names = h.class_names
         if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
             self.add("head.class_names", f"must be a list of non-empty names, got {names!r}")
@@ -489,129 +812,49 @@ class _Validator:
             dupes = sorted({n for n in names if names.count(n) > 1})
             self.add("head.class_names", f"must be unique, got {', '.join(map(repr, dupes))} more than once")
         expected = None
-        if task_ok and h.task == "binary":
+        if h.task == "binary":
             expected = 2
-        elif task_ok and _is_int(h.num_classes):
+        elif h.task in TASKS and _is_int(h.num_classes):
             expected = h.num_classes
-        elif task_ok and h.task == "regression" and h.num_classes is None:
+        elif h.task == "regression" and h.num_classes is None:
             expected = 1
         if expected is not None and len(names) != expected:
             word = "name" if expected == 1 else "names"
             self.add("head.class_names", f"must have {expected} {word} (one per output), got {len(names)}")
 
-    def training(self, t: TrainingSpec) -> None:
+    def training(self, t: Any) -> None:
         import keras
 
         try:
             keras.optimizers.get(t.optimizer)
         except (ValueError, TypeError):
-            self.add("training.optimizer", f"must be a Keras optimizer name (adam, sgd, rmsprop, adamw, ...), "
-                     f"got {t.optimizer!r}")
-        if not _is_number(t.learning_rate) or t.learning_rate <= 0:
-            self.add("training.learning_rate", f"must be a positive number, got {t.learning_rate!r}")
-        self.positive_int("training.batch_size", t.batch_size)
-        self.positive_int("training.epochs", t.epochs, allow_zero=True)
-        f = t.fine_tune
-        self.positive_int("training.fine_tune.head_epochs", f.head_epochs, allow_zero=True)
-        self.positive_int("training.fine_tune.epochs", f.epochs, allow_zero=True)
-        if not _is_number(f.lr_mult) or f.lr_mult <= 0:
-            self.add("training.fine_tune.lr_mult", f"must be a positive number, got {f.lr_mult!r}")
-        if f.unfreeze_from is not None and not isinstance(f.unfreeze_from, str):
-            self.add("training.fine_tune.unfreeze_from", f"must be a layer name or None, got {f.unfreeze_from!r}")
-        if not isinstance(t.monitor, str) or not t.monitor:
-            self.add("training.monitor", f"must be a metric name such as 'val_loss', got {t.monitor!r}")
-        if t.seed is not None and not _is_int(t.seed):
-            self.add("training.seed", f"must be an integer or None, got {t.seed!r}")
-        for name, value in (("training.base_training", t.base_training), ("training.restore_best", t.restore_best),
-                            ("training.nan_guard", t.nan_guard), ("training.fine_tune.keep_bn_frozen",
-                                                                   f.keep_bn_frozen)):
-            if not isinstance(value, bool):
-                self.add(name, f"must be true or false, got {value!r}")
+            self.add(
+                "training.optimizer",
+                f"must be a Keras optimizer name (adam, sgd, rmsprop, adamw, ...), got {t.optimizer!r}",
+            )
 
-    def data(self, d: DataSpec) -> None:
-        if not self.one_of("data.source", d.source, DATA_SOURCES):
-            return
+    def data(self, d: Any) -> None:
         if d.source == "directory":
             if not d.directory:
-                self.add("data.directory", "must name a folder of class sub-folders when data.source is 'directory'")
+                self.add(
+                    "data.directory",
+                    "must name a folder of class sub-folders when data.source is 'directory'",
+                )
             size = d.image_size
-            if size is None or len(size) != 2 or not all(_is_int(s) and s > 0 for s in size):
+            if (
+                not isinstance(size, (list, tuple))
+                or len(size) != 2
+                or not all(_is_int(s) and s > 0 for s in size)
+            ):
                 self.add("data.image_size", f"must be (height, width) in pixels, got {size!r}")
-            self.one_of("data.label_mode", d.label_mode, ("int", "categorical", "binary"))
+            self.one_of("data.label_mode", d.label_mode, DIRECTORY_LABEL_MODES)
         if d.source == "demo":
-            from .data.datasets import DEMOS
+            self.one_of("data.demo", d.demo, DEMO_NAMES)
 
-            self.one_of("data.demo", d.demo, tuple(DEMOS))
-        if d.validation_split is not None and (not _is_number(d.validation_split) or not 0 < d.validation_split < 1):
-            self.add("data.validation_split", f"must be a number in (0, 1) or None, got {d.validation_split!r}")
-
-    def freeze(self, f: FreezePlan) -> None:
-        if not self.one_of("freeze.kind", f.kind, FREEZE_KINDS):
-            return
+    def freeze(self, f: Any) -> None:
         if f.kind == "boundary" and not (isinstance(f.boundary, str) and f.boundary):
             self.add("freeze.boundary", "must name the first trainable layer when freeze.kind is 'boundary'")
-        if not isinstance(f.keep_bn_frozen, bool):
-            self.add("freeze.keep_bn_frozen", f"must be true or false, got {f.keep_bn_frozen!r}")
-        if f.kind == "explicit" and not all(isinstance(p, str) for p in f.trainable):
+        if f.kind == "explicit" and not (
+            isinstance(f.trainable, (list, tuple)) and all(isinstance(p, str) for p in f.trainable)
+        ):
             self.add("freeze.trainable", "must be a list of layer paths")
-
-
-# -- freeze plan <-> model flags ---------------------------------------------------------
-
-
-def freeze_plan_from_model(base) -> FreezePlan:
-    """The base's current flags in their most compact form (see :class:`FreezePlan`)."""
-    from .model.freeze import as_tree
-
-    tree = as_tree(base)
-    leaves = tree.leaves
-    flags = [bool(leaf.layer.trainable) and bool(base.trainable) for leaf in leaves]
-    is_bn = [leaf.is_batch_norm for leaf in leaves]
-    root = tree.root.name + "/"
-
-    def rel(path: str) -> str:
-        return path[len(root):] if path.startswith(root) else path
-
-    if not any(flags):
-        return FreezePlan("all_frozen")
-    for keep in (False, True):
-        if flags == [not (keep and bn) for bn in is_bn]:
-            return FreezePlan("all_trainable", keep_bn_frozen=keep)
-    start = flags.index(True)
-    for keep in (True, False):
-        expected = [i >= start and not (keep and bn) for i, bn in enumerate(is_bn)]
-        if flags == expected:
-            return FreezePlan("boundary", boundary=rel(leaves[start].path), keep_bn_frozen=keep)
-    return FreezePlan("explicit", trainable=[rel(leaf.path) for leaf, f in zip(leaves, flags) if f],
-                      keep_bn_frozen=False)
-
-
-def apply_freeze_plan(plan: FreezePlan, base) -> None:
-    """Set the base's flags from a plan, naming layers by path; a layer the base
-    lacks raises :class:`ConfigError` naming the field, before any flag changes."""
-    from .model.inspect import UnknownLayerError
-
-    try:
-        _apply_freeze_plan(plan, base)
-    except UnknownLayerError as err:
-        field_name = "freeze.boundary" if plan.kind == "boundary" else "freeze.trainable"
-        raise ConfigError([f"{field_name} {err}"]) from err
-
-
-def _apply_freeze_plan(plan: FreezePlan, base) -> None:
-    from .model.freeze import as_tree, freeze_all, freeze_up_to, set_many, unfreeze_all
-
-    tree = as_tree(base)
-    if plan.kind == "all_frozen":
-        freeze_all(tree)
-    elif plan.kind == "all_trainable":
-        unfreeze_all(tree, keep_bn_frozen=plan.keep_bn_frozen)
-    elif plan.kind == "boundary":
-        freeze_up_to(tree, plan.boundary, keep_bn_frozen=plan.keep_bn_frozen)
-    elif plan.kind == "explicit":
-        nodes = [tree.find(p) for p in plan.trainable]  # every name checked before any flag changes
-        freeze_all(tree)
-        if nodes:
-            set_many(tree, nodes, True, keep_bn_frozen=False)
-    else:
-        raise ConfigError([f"freeze.kind must be one of {', '.join(map(repr, FREEZE_KINDS))}, got {plan.kind!r}"])

@@ -18,9 +18,8 @@ from transfer_widgets.config import (
     PreprocessingSpec,
     Problem,
     TrainingSpec,
-    apply_freeze_plan,
-    freeze_plan_from_model,
 )
+from transfer_widgets.model.freeze_plan import apply_freeze_plan, freeze_plan_from_model
 from transfer_widgets.model.assemble import ImagenetPreprocessing, family_of, resolve_preprocessing
 from transfer_widgets.model.head import build_head, head_preview
 
