@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -20,7 +21,7 @@ import numpy as np
 from .events import EventStream
 
 
-def _floats(logs: dict | None) -> dict[str, float]:
+def _floats(logs: dict[str, Any] | None) -> dict[str, float]:
     return {k: float(v) for k, v in (logs or {}).items() if np.ndim(v) == 0}
 
 
@@ -28,11 +29,17 @@ class RunCallback(keras.callbacks.Callback):
     """Control, history, events and NaN guard for one ``fit`` call."""
 
     def __init__(
-        self, stream: EventStream, record, *, phase: str, control: RunControl, nan_guard: bool = True
-    ):
+        self,
+        stream: EventStream,
+        record: Callable[[int, dict[str, float], str], None],
+        *,
+        phase: str,
+        control: RunControl,
+        nan_guard: bool = True,
+    ) -> None:
         super().__init__()
         self.stream = stream
-        self.record = record  # record(epoch, logs): appends a completed epoch to the history
+        self.record = record  # record(epoch, logs, phase): appends a completed epoch to the history
         self.phase = phase
         self.control = control
         self.nan_guard = nan_guard
@@ -42,15 +49,15 @@ class RunCallback(keras.callbacks.Callback):
         self._epoch = 0
         self._epoch_start = 0.0
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         if self.nan_guard:
             self._good_weights = self.model.get_weights()
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch
         self._epoch_start = time.monotonic()
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         loss = (logs or {}).get("loss")
         if self.nan_guard and loss is not None and not math.isfinite(float(loss)):
             self.nan = {"epoch": self._epoch, "batch": batch, "loss": float(loss)}
@@ -72,7 +79,7 @@ class RunCallback(keras.callbacks.Callback):
             )
         self.control.checkpoint(self.model)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self.nan is not None:
             return  # the epoch that went bad is not a completed epoch; its weights are discarded
         values = _floats(logs)
@@ -89,7 +96,7 @@ class RunCallback(keras.callbacks.Callback):
             logs=values,
         )
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.nan is not None and self._good_weights is not None:
             self.model.set_weights(self._good_weights)
             where = (
@@ -103,7 +110,7 @@ class RunCallback(keras.callbacks.Callback):
 class RunControl:
     """Stop and pause requests from the kernel's thread, honoured between batches."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.stop_requested = False
         self._running = threading.Event()
         self._running.set()
@@ -122,7 +129,7 @@ class RunControl:
         self.stop_requested = True
         self._running.set()
 
-    def checkpoint(self, model) -> None:
+    def checkpoint(self, model: keras.Model) -> None:
         """Called after every batch: block while paused, end the fit when stopped."""
         if not self._running.is_set():
             self._running.wait()
@@ -133,7 +140,7 @@ class RunControl:
 class BestWeights(keras.callbacks.Callback):
     """Keep the weights of the best epoch on ``monitor`` and put them back at the end."""
 
-    def __init__(self, monitor: str = "val_loss", stream: EventStream | None = None):
+    def __init__(self, monitor: str = "val_loss", stream: EventStream | None = None) -> None:
         super().__init__()
         self.monitor = monitor
         self.stream = stream
@@ -143,7 +150,7 @@ class BestWeights(keras.callbacks.Callback):
         self.best_epoch: int | None = None
         self._weights: list[np.ndarray] | None = None
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         value = (logs or {}).get(self.monitor)
         if value is None or not math.isfinite(float(value)):
             return
@@ -153,7 +160,7 @@ class BestWeights(keras.callbacks.Callback):
             self.best, self.best_epoch = value, epoch
             self._weights = self.model.get_weights()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._weights is None:
             if self.stream is not None:
                 self.stream.emit(
@@ -174,7 +181,7 @@ class LRSweep(keras.callbacks.Callback):
     "Explodes" is judged on the smoothed loss (debiased EMA, as the suggestion
     uses): single small batches are noisy enough to trip a raw-loss test early."""
 
-    def __init__(self, start: float, end: float, steps: int, control: RunControl | None = None):
+    def __init__(self, start: float, end: float, steps: int, control: RunControl | None = None) -> None:
         super().__init__()
         self.start, self.end, self.steps = start, end, steps
         self.control = control
@@ -188,13 +195,13 @@ class LRSweep(keras.callbacks.Callback):
     def _lr(self, step: int) -> float:
         return self.start * (self.end / self.start) ** (step / max(1, self.steps - 1))
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._prev_mean = 0.0
 
-    def on_train_batch_begin(self, batch, logs=None):
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self.model.optimizer.learning_rate.assign(self._lr(self._step))
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         mean = float((logs or {}).get("loss", math.nan))
         # Keras logs the epoch's running mean; recover this batch's own loss from it.
         loss = (batch + 1) * mean - batch * self._prev_mean

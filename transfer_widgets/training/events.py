@@ -148,7 +148,7 @@ class EventStream:
             events = self._queue
             if self._latest_batch is not None:
                 # The batch belongs before any epoch-end it preceded; keep time order.
-                events = sorted(events + [self._latest_batch], key=lambda e: e["time"])
+                events = sorted([*events, self._latest_batch], key=lambda e: e["time"])
             self._queue, self._latest_batch = [], None
             self._last_flush = time.monotonic()
             if not events:
@@ -158,7 +158,7 @@ class EventStream:
         for fn in list(self._subscribers):
             try:
                 fn(events)
-            except Exception:  # a broken view must not stop training
+            except Exception:  # noqa: BLE001 - a broken view must not stop training
                 warnings.warn(
                     f"transfer_widgets: an event subscriber raised and was skipped:\n"
                     f"{traceback.format_exc()}",

@@ -4,10 +4,20 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from ..config import TransferConfig
 from ..model.freeze_plan import apply_freeze_plan
+
+
+class _Controller(Protocol):
+    """What this module needs of a controller (imported from .controller it would make a cycle)."""
+
+    base_model: Any
+
+
+_C = TypeVar("_C", bound=_Controller)
 
 
 def load_config(config: Any) -> TransferConfig:
@@ -26,7 +36,7 @@ def load_config(config: Any) -> TransferConfig:
     )
 
 
-def controller_from_config(cls, config: Any, base_model: Any = None, **kwargs):
+def controller_from_config(cls: Callable[..., _C], config: Any, base_model: Any = None, **kwargs: Any) -> _C:
     """``cls(base_model, config=...)`` with the config's freeze plan on the base.
 
     A config whose base was in memory (``base.source == "model"``) needs that
