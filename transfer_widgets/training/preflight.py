@@ -7,6 +7,8 @@ run first and say which argument is wrong, what was expected, and what to do.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from ..data.adapters import DataInfo
@@ -16,12 +18,18 @@ class PreflightError(ValueError):
     """Data that does not fit the model or the task; the message names the argument."""
 
 
-def _fmt(shape) -> str:
+def _fmt(shape: Iterable[int | None]) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
 def check_data(
-    info: DataInfo, name: str, *, input_shape: tuple, task: str, num_classes: int | None, labels: str = "auto"
+    info: DataInfo,
+    name: str,
+    *,
+    input_shape: tuple[int | None, ...],
+    task: str,
+    num_classes: int | None,
+    labels: str = "auto",
 ) -> str | None:
     """Raise :class:`PreflightError` for data that cannot train this model.
 
@@ -36,7 +44,7 @@ def check_data(
         raise PreflightError(f"{name}.x has dtype {dtype}; images must be numbers (uint8 or float32 arrays).")
     sample_shape = tuple(x.shape[1:])
     if len(sample_shape) != len(input_shape) or any(
-        want is not None and got != want for got, want in zip(sample_shape, input_shape)
+        want is not None and got != want for got, want in zip(sample_shape, input_shape, strict=True)
     ):
         raise PreflightError(
             f"{name}.x has samples of shape {_fmt(sample_shape)} but the model takes {_fmt(input_shape)} "
@@ -73,10 +81,17 @@ def _check_labels(y: np.ndarray, name: str, task: str, num_classes: int | None, 
                     f"got {y.flat[np.flatnonzero(y != np.round(y))[0]]!r}."
                 )
             low, high = (int(y.min()), int(y.max())) if y.size else (0, 0)
-            if low < 0 or (num_classes is not None and high >= num_classes):
+            if num_classes is None:
+                if low < 0:
+                    raise PreflightError(
+                        f"{name}.y has labels {low}..{high}: class indices must be 0 or more. "
+                        "Remap the labels."
+                    )
+            elif low < 0 or high >= num_classes:
                 raise PreflightError(
-                    f"{name}.y has labels {low}..{high} but head.num_classes is {num_classes}: labels must be "
-                    f"in [0, {num_classes - 1}]. Set num_classes to the number of classes, or remap the labels."
+                    f"{name}.y has labels {low}..{high} but head.num_classes is {num_classes}: labels "
+                    f"must be in [0, {num_classes - 1}]. Set num_classes to the number of classes, or "
+                    "remap the labels."
                 )
             return "sparse"
         if y.ndim == 2:
