@@ -9,15 +9,20 @@ invalidates them instead of serving stale features.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..data.adapters import feature_batches, kind_of
+
+if TYPE_CHECKING:
+    import keras
 
 #: ``feature_cache="auto"`` keeps features in memory up to this size, then uses disk.
 MEMORY_LIMIT_BYTES = 2 * 1024**3
@@ -37,7 +42,7 @@ def _sample(a: np.ndarray, n: int = 4096) -> np.ndarray:
     return flat[:: max(1, flat.size // n)]
 
 
-def weights_fingerprint(model) -> str:
+def weights_fingerprint(model: keras.Model) -> str:
     """A checksum over every weight of ``model``, sampled (training moves every
     weight, so a sample of each detects it) to stay cheap on large bases."""
     crc = 0
@@ -47,7 +52,7 @@ def weights_fingerprint(model) -> str:
     return f"{crc:08x}"
 
 
-def data_key(data) -> str:
+def data_key(data: Any) -> str:
     """Identifies the data: shape, dtype and a sample of 64K values spread over the
     arrays (hashing all of a large image array costs as much as an epoch of a small
     head); the object for datasets. Call ``FeatureCache.clear()`` after editing
@@ -70,14 +75,14 @@ class FeatureCache:
 
     def __init__(
         self, where: str = "auto", cache_dir: str | None = None, memory_limit: int = MEMORY_LIMIT_BYTES
-    ):
+    ) -> None:
         self.where = where
         self.cache_dir = cache_dir
         self.memory_limit = memory_limit
         self._entries: dict[str, CachedFeatures] = {}
         self.computed = 0  # passes over data, for tests and the monitor
 
-    def get(self, feature_model, data, batch_size: int) -> CachedFeatures:
+    def get(self, feature_model: keras.Model, data: Any, batch_size: int) -> CachedFeatures:
         """The features of ``data`` under ``feature_model``, computed at most once per weights."""
         key = f"{data_key(data)}-{weights_fingerprint(feature_model)}"
         entry = self._entries.get(key)
@@ -93,7 +98,7 @@ class FeatureCache:
                 os.remove(entry.path)
         self._entries.clear()
 
-    def _use_disk(self, feature_model, data) -> bool:
+    def _use_disk(self, feature_model: keras.Model, data: Any) -> bool:
         if self.where != "auto":
             return self.where == "disk"
         if kind_of(data) != "arrays":
@@ -101,18 +106,20 @@ class FeatureCache:
         per_sample = int(np.prod(feature_model.outputs[0].shape[1:])) * 4
         return per_sample * len(data[0]) > self.memory_limit
 
-    def _compute(self, feature_model, data, batch_size: int, key: str) -> CachedFeatures:
+    def _compute(self, feature_model: keras.Model, data: Any, batch_size: int, key: str) -> CachedFeatures:
         self.computed += 1
         disk = self._use_disk(feature_model, data)
         path = None
-        chunks, labels, n = [], [], 0
-        out = None
-        if disk:
-            folder = self.cache_dir or tempfile.gettempdir()
-            os.makedirs(folder, exist_ok=True)
-            path = os.path.join(folder, f"tw-features-{key}.f32")
-            out = open(path, "wb")
-        try:
+        chunks: list[np.ndarray] = []
+        labels: list[np.ndarray] = []
+        n = 0
+        with contextlib.ExitStack() as stack:
+            out = None
+            if disk:
+                folder = self.cache_dir or tempfile.gettempdir()
+                os.makedirs(folder, exist_ok=True)
+                path = os.path.join(folder, f"tw-features-{key}.f32")
+                out = stack.enter_context(open(path, "wb"))
             for x, y in feature_batches(data, batch_size):
                 f = np.asarray(feature_model.predict_on_batch(x), dtype=np.float32)
                 n += len(f)
@@ -122,38 +129,42 @@ class FeatureCache:
                     chunks.append(f)
                 if y is not None:
                     labels.append(np.asarray(y))
-        finally:
-            if out is not None:
-                out.close()
         shape = tuple(feature_model.outputs[0].shape[1:])
         y_all = np.concatenate(labels) if labels else None
-        if disk:
+        x_all: np.ndarray
+        if path is not None:  # on disk
             x_all = np.memmap(path, dtype=np.float32, mode="r", shape=(n, *shape))
         else:
             x_all = np.concatenate(chunks) if chunks else np.zeros((0, *shape), np.float32)
         return CachedFeatures(x_all, y_all, disk, path)
 
 
-def disk_batches(entry: CachedFeatures, batch_size: int, shuffle: bool = True, seed: int | None = None):
+def disk_batches(
+    entry: CachedFeatures, batch_size: int, shuffle: bool = True, seed: int | None = None
+) -> keras.utils.PyDataset:
     """A ``keras.utils.PyDataset`` reading batches from a disk cache, so ``fit``
     never loads the whole memory-mapped file."""
     import keras
 
+    if entry.y is None:  # preflight refuses data without labels before any features are cached
+        raise ValueError("disk_batches: the cached features have no labels to train on")
+    labels = entry.y  # (entry.x is read through entry: FeatureCache.clear() drops the memmap)
+
     class _Batches(keras.utils.PyDataset):
-        def __init__(self):
+        def __init__(self) -> None:
             super().__init__()
             self.rng = np.random.default_rng(seed)
             self.order = np.arange(len(entry.x))
             self.on_epoch_end()
 
-        def __len__(self):
+        def __len__(self) -> int:
             return (len(entry.x) + batch_size - 1) // batch_size
 
-        def __getitem__(self, i):
+        def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
             idx = np.sort(self.order[i * batch_size : (i + 1) * batch_size])
-            return np.asarray(entry.x[idx]), entry.y[idx]
+            return np.asarray(entry.x[idx]), labels[idx]
 
-        def on_epoch_end(self):
+        def on_epoch_end(self) -> None:
             if shuffle:
                 self.rng.shuffle(self.order)
 
