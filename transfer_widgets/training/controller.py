@@ -23,7 +23,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import keras
 import numpy as np
@@ -35,7 +35,7 @@ from ..config import (
     HeadSpec,
     TransferConfig,
 )
-from ..data.adapters import describe, fit_arguments, from_spec, kind_of
+from ..data.adapters import DataInfo, describe, fit_arguments, from_spec, kind_of
 from ..export import ExperimentSnapshot, export_code, export_script
 from ..model import freeze as freezing
 from ..model.assemble import assemble, base_input_shape, load_base, preprocessing_layers
@@ -43,8 +43,8 @@ from ..model.freeze_plan import apply_freeze_plan, freeze_plan_from_model
 from ..model.head import build_head, default_loss, default_metrics
 from ..model.inspect import LayerNode, ModelTree, check_model
 from .callbacks import BestWeights, LRSweep, RunCallback, RunControl
-from .events import ACTIVE, EventStream, RunState
-from .features import FeatureCache, disk_batches
+from .events import ACTIVE, Event, EventStream, RunState
+from .features import CachedFeatures, FeatureCache, disk_batches
 from .preflight import check_data
 from .smoothing import RunningEMA
 
@@ -150,9 +150,9 @@ class FineTuneController:
         self.error_traceback: str | None = None
         self.stop_reason: str | None = None
         # Keras callbacks every fit run adds (views such as the training monitor put theirs here).
-        self.run_callbacks: list = []
+        self.run_callbacks: list[keras.callbacks.Callback] = []
         self.compile_count = 0
-        self._state = "idle"
+        self._state: RunState = "idle"
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._control = RunControl()
@@ -166,10 +166,10 @@ class FineTuneController:
 
     # -- building ---------------------------------------------------------------------
 
-    def _scope(self):
+    def _scope(self) -> contextlib.AbstractContextManager[Any]:
         return self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
 
-    def _build(self, in_memory) -> None:
+    def _build(self, in_memory: keras.Model | None) -> None:
         c = self._config
         if c.training.seed is not None:
             keras.utils.set_random_seed(c.training.seed)
@@ -353,7 +353,7 @@ class FineTuneController:
             stacklevel=2,
         )
 
-        def on_events(events: list[Any]) -> None:
+        def on_events(events: list[Event]) -> None:
             if any(e.get("type") == "config" for e in events):
                 fn(self._config)
 
@@ -364,7 +364,7 @@ class FineTuneController:
 
     # -- compile -------------------------------------------------------------------
 
-    def _optimizer(self, learning_rate: float):
+    def _optimizer(self, learning_rate: float) -> keras.optimizers.Optimizer:
         cls = type(keras.optimizers.get(self._config.training.optimizer))
         return cls(learning_rate=learning_rate)
 
@@ -436,7 +436,7 @@ class FineTuneController:
         learning_rate: float | None = None,
         *,
         block: bool = False,
-        callbacks: list | None = None,
+        callbacks: list[keras.callbacks.Callback] | None = None,
     ) -> None:
         """Train for ``epochs`` more epochs in a background thread; returns at once
         (``block=True`` waits and raises :class:`TrainingError` if the run failed)."""
@@ -457,7 +457,7 @@ class FineTuneController:
         lr_mult: float | None = None,
         keep_bn_frozen: bool | None = None,
         block: bool = False,
-        callbacks: list | None = None,
+        callbacks: list[keras.callbacks.Callback] | None = None,
     ) -> None:
         """Two phases in one history: the head with the base frozen, then the base
         unfrozen from ``unfreeze_from`` (all of it when None; BatchNorm kept frozen
@@ -473,7 +473,7 @@ class FineTuneController:
         if unfreeze_from is not None:
             ModelTree(self.base_model).find(unfreeze_from)  # unknown names fail now, not mid-run
 
-        def unfreeze():
+        def unfreeze() -> None:
             if unfreeze_from is None:
                 freezing.unfreeze_all(self.base_model, keep_bn_frozen=keep_bn)
             else:
@@ -492,7 +492,9 @@ class FineTuneController:
         ]
         self._start(phases, callbacks, block)
 
-    def _start(self, phases: list[_Phase], callbacks, block: bool) -> None:
+    def _start(
+        self, phases: list[_Phase], callbacks: list[keras.callbacks.Callback] | None, block: bool
+    ) -> None:
         with self._lock:
             self._refuse_if_running("start another run")
             self.preflight()
@@ -515,7 +517,7 @@ class FineTuneController:
             if self._state == "failed":
                 raise TrainingError(self.error)
 
-    def _run(self, phases: list[_Phase], callbacks: list) -> None:
+    def _run(self, phases: list[_Phase], callbacks: list[keras.callbacks.Callback]) -> None:
         try:
             for phase in phases:
                 if self._control.stop_requested:
@@ -560,11 +562,12 @@ class FineTuneController:
         finally:
             self.events.flush()
 
-    def _fit_phase(self, phase: _Phase, start: int, callbacks: list) -> RunCallback:
+    def _fit_phase(self, phase: _Phase, start: int, callbacks: list[keras.callbacks.Callback]) -> RunCallback:
         t = self._config.training
         if phase.features:
             model = self.head
-            train, val = self._feature_data(self.train_data), self._feature_data(self.validation_data)
+            train = self._feature_data(self.train_data)
+            val = None if self.validation_data is None else self._feature_data(self.validation_data)
             fit_kwargs = self._feature_fit_arguments(train, t.batch_size)
             if val is not None:
                 fit_kwargs["validation_data"] = (val.x, val.y)
@@ -572,8 +575,8 @@ class FineTuneController:
             model = self.model
             fit_kwargs = fit_arguments(self.train_data, t.batch_size)
             if self.validation_data is not None:
-                val = self.validation_data
-                fit_kwargs["validation_data"] = tuple(val) if kind_of(val) == "arrays" else val
+                v = self.validation_data
+                fit_kwargs["validation_data"] = tuple(v) if kind_of(v) == "arrays" else v
         self._ensure_compiled(model, phase.learning_rate)
         run = RunCallback(
             self.events, self._record, phase=phase.name, control=self._control, nan_guard=t.nan_guard
@@ -588,13 +591,12 @@ class FineTuneController:
         )
         return run
 
-    def _feature_data(self, data):
-        if data is None:
-            return None
+    def _feature_data(self, data: Any) -> CachedFeatures:
+        """The cached base outputs for ``data`` (computed on first use)."""
         return self._features.get(self._feature_model, data, self._config.training.batch_size)
 
     @staticmethod
-    def _feature_fit_arguments(entry, batch_size: int) -> dict[str, Any]:
+    def _feature_fit_arguments(entry: CachedFeatures, batch_size: int) -> dict[str, Any]:
         if entry.on_disk:
             return {"x": disk_batches(entry, batch_size), "shuffle": False}  # it shuffles itself
         return {"x": entry.x, "y": entry.y, "batch_size": batch_size, "shuffle": True}
@@ -611,7 +613,7 @@ class FineTuneController:
         for key, values in self.history.items():
             values.append(row.get(key))
 
-    def wait(self, timeout: float | None = None) -> str:
+    def wait(self, timeout: float | None = None) -> RunState:
         """Block until the run ends (or ``timeout`` seconds pass); returns the state."""
         thread = self._thread
         if thread is not None:
@@ -655,9 +657,8 @@ class FineTuneController:
         with self._lock:
             self._refuse_if_running("run the learning-rate finder")
             self.preflight()
-            self._control = (
-                RunControl()
-            )  # a Stop from an earlier run must not end the sweep at its first step
+            # A Stop from an earlier run must not end the sweep at its first step.
+            self._control = RunControl()
             self._set_state("running", task="lr_find")
         features = self._config.mode == "feature_extraction"
         model = self.head if features else self.model
@@ -686,7 +687,8 @@ class FineTuneController:
             raise
         finally:
             model.set_weights(saved_weights)
-            if saved_optimizer is not None:
+            # Both or neither: the optimizer is saved only for a model compiled here (in _compiled).
+            if saved_optimizer is not None and saved_signature is not None:
                 with self._scope():
                     model.compile(optimizer=saved_optimizer, **self._compile_args())
                 self._compiled[id(model)] = saved_signature
@@ -699,7 +701,7 @@ class FineTuneController:
 
     # -- using the model ----------------------------------------------------------------
 
-    def evaluate(self, data) -> dict[str, float]:
+    def evaluate(self, data: Any) -> dict[str, float]:
         """Metrics of the assembled model on ``(x, y)`` / a dataset."""
         self._refuse_if_running("evaluate")
         self._ensure_compiled(self.model, self._config.training.learning_rate)
@@ -707,7 +709,7 @@ class FineTuneController:
         kwargs.pop("shuffle", None)
         return {k: float(v) for k, v in self.model.evaluate(**kwargs, verbose=0, return_dict=True).items()}
 
-    def predict(self, x) -> np.ndarray:
+    def predict(self, x: Any) -> np.ndarray:
         return self.model.predict(x, batch_size=self._config.training.batch_size, verbose=0)
 
     # -- saved experiments (restore.py rebuilds; transfer_widgets.export renders) ------------
@@ -788,10 +790,8 @@ class FineTuneController:
         config.freeze = freeze_plan_from_model(self.base_model)
         label_mode = self._label_mode
         if self.train_data is not None:
-            try:
+            with contextlib.suppress(Exception):  # export what is known; the run reports data problems
                 label_mode = self._checked_label_mode() or label_mode
-            except Exception:  # noqa: BLE001 - export what is known; the run reports data problems
-                pass
         skip = (self.base_model, self.head)
         pre = [
             layer
@@ -833,27 +833,28 @@ class ReadOnlyConfig:
 
     __slots__ = ("_owner", "_path", "_target")
 
-    def __init__(self, target, path: str, owner: FineTuneController):
+    def __init__(self, target: Any, path: str, owner: FineTuneController) -> None:
         object.__setattr__(self, "_target", target)
         object.__setattr__(self, "_path", path)
         object.__setattr__(self, "_owner", owner)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         value = getattr(self._target, name)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             return ReadOnlyConfig(value, f"{self._path}.{name}", self._owner)
         return value
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> NoReturn:
         raise ControllerBusyError(
-            f"Cannot change {self._path}.{name} while a run is {self._owner.state}: call controller.stop() and "
-            "controller.wait(), or wait for the run to finish, then use controller.set()."
+            f"Cannot change {self._path}.{name} while a run is {self._owner.state}: "
+            "call controller.stop() and controller.wait(), or wait for the run to finish, "
+            "then use controller.set()."
         )
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return self._target == (other._target if isinstance(other, ReadOnlyConfig) else other)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<read-only while running: {self._target!r}>"
 
 
@@ -884,10 +885,10 @@ def _same_model(current: FineTuneController, fresh: FineTuneController) -> bool:
     return same_specs and (fresh._config.base.source != "model" or fresh.base_model is current.base_model)
 
 
-def _head_layers(head) -> list[HeadLayerSpec]:
+def _head_layers(head: Any) -> list[HeadLayerSpec]:
     if isinstance(head, HeadSpec):
         return list(head.layers)
-    out = []
+    out: list[HeadLayerSpec] = []
     for i, item in enumerate(head):
         if isinstance(item, HeadLayerSpec):
             out.append(item)
@@ -908,7 +909,7 @@ def _head_layers(head) -> list[HeadLayerSpec]:
     return out
 
 
-def _infer_num_classes(info) -> int | None:
+def _infer_num_classes(info: DataInfo) -> int | None:
     y = info.y
     if y is None or not hasattr(y, "ndim") or y.size == 0:
         return None
@@ -919,8 +920,8 @@ def _infer_num_classes(info) -> int | None:
     return None
 
 
-def _check_run_args(**values) -> None:
-    problems = []
+def _check_run_args(**values: Any) -> None:
+    problems: list[str] = []
     for name, v in values.items():
         if name.endswith("epochs"):
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
@@ -931,7 +932,7 @@ def _check_run_args(**values) -> None:
         raise ConfigError(problems)
 
 
-def _batches_per_epoch(data, batch_size: int) -> int:
+def _batches_per_epoch(data: Any, batch_size: int) -> int:
     kind = kind_of(data)
     if kind == "arrays":
         return math.ceil(len(data[0]) / batch_size)
