@@ -18,15 +18,24 @@ import html
 import math
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
+import numpy.typing as npt
 
 from ..monitor import MonitorState, RunningEMA, history_to_csv, history_to_dataframe, lttb
 from ..monitor.callback import BatchLossRecorder, ValidationConfusion
-from ..training.events import ACTIVE
+from ..training.events import ACTIVE, Event
+
+if TYPE_CHECKING:
+    import os
+
+    import pandas as pd
+
+    from ..training.controller import FineTuneController
 
 _COLORS = {
     "train": "#1f77b4",
@@ -39,7 +48,12 @@ _COLORS = {
 _MARGIN = {"top": 30, "bottom": 40, "left": 60, "right": 16}
 
 
-def _f32(values) -> np.ndarray:
+#: What a render step calls to put widgets under ``hold_sync`` until the render ends.
+_Hold = Callable[..., None]
+_T = TypeVar("_T")
+
+
+def _f32(values: npt.ArrayLike) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)
 
 
@@ -52,20 +66,22 @@ def _clock(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def _shared(controller, kind):
-    """The controller's one instance of a recorder callback (created on first use)."""
+def _shared(controller: FineTuneController, kind: type[_T], make: Callable[[], _T]) -> _T:
+    """The controller's one instance of a recorder callback (``make()`` on first use)."""
     for cb in controller.run_callbacks:
         if type(cb) is kind:
             return cb
-    cb = kind(controller) if kind is ValidationConfusion else kind()
-    controller.run_callbacks.append(cb)
-    return cb
+    new = make()
+    controller.run_callbacks.append(new)
+    return new
 
 
 class _Chart:
     """One bqplot figure: x / y scales, axes, and named marks."""
 
-    def __init__(self, title: str, x_label: str, y_label: str, *, x_log: bool = False, height: str = "240px"):
+    def __init__(
+        self, title: str, x_label: str, y_label: str, *, x_log: bool = False, height: str = "240px"
+    ) -> None:
         self.x = bq.LogScale() if x_log else bq.LinearScale()
         self.y = bq.LinearScale()
         self.unit_y = bq.LinearScale(min=0, max=1)  # for vertical marker lines spanning the plot
@@ -102,7 +118,7 @@ class _Chart:
         markers: bool = False,
         width: float = 2.0,
         vertical: bool = False,
-    ):
+    ) -> bq.Lines:
         mark = bq.Lines(
             x=_f32([]),
             y=_f32([]),
@@ -118,7 +134,9 @@ class _Chart:
         )
         return self._add(name, mark)
 
-    def scatter(self, name: str, *, color: str, label: str | None = None, marker: str = "diamond"):
+    def scatter(
+        self, name: str, *, color: str, label: str | None = None, marker: str = "diamond"
+    ) -> bq.Scatter:
         mark = bq.Scatter(
             x=_f32([]),
             y=_f32([]),
@@ -131,7 +149,7 @@ class _Chart:
         )
         return self._add(name, mark)
 
-    def _add(self, name, mark):
+    def _add(self, name: str, mark: bq.Mark) -> bq.Mark:
         self.marks[name] = mark
         self.figure.marks = [*self.figure.marks, mark]
         return mark
@@ -149,21 +167,21 @@ class TrainingMonitor(widgets.VBox):
 
     def __init__(
         self,
-        controller,
+        controller: FineTuneController,
         *,
         max_points: int = 1000,
         smoothing: float = 0.9,
         confusion: bool = True,
         lr_find_steps: int = 100,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         self.controller = controller
         self.max_points = max_points
         t = controller.config.training
         self._state = MonitorState(batch_size=t.batch_size, monitor=t.monitor)
-        self._recorder = _shared(controller, BatchLossRecorder)
+        self._recorder = _shared(controller, BatchLossRecorder, BatchLossRecorder)
         if confusion:
-            _shared(controller, ValidationConfusion)
+            _shared(controller, ValidationConfusion, lambda: ValidationConfusion(controller))
         self._ema = RunningEMA(smoothing)
         self._lr_find_steps = lr_find_steps
         self._lock = threading.RLock()
@@ -199,14 +217,16 @@ class TrainingMonitor(widgets.VBox):
 
     # -- building ------------------------------------------------------------------------
 
-    def _button(self, text: str, handler, tooltip: str, style: str = "") -> widgets.Button:
+    def _button(
+        self, text: str, handler: Callable[[], object], tooltip: str, style: str = ""
+    ) -> widgets.Button:
         b = widgets.Button(
             description=text, tooltip=tooltip, button_style=style, layout=widgets.Layout(width="auto")
         )
         b.on_click(lambda _: handler())
         return b
 
-    def _build_controls(self):
+    def _build_controls(self) -> None:
         self.train_button = self._button(
             "Train", self.train, "Train for config.training.epochs epochs", "primary"
         )
@@ -233,7 +253,7 @@ class TrainingMonitor(widgets.VBox):
             layout=widgets.Layout(flex_flow="row wrap"),
         )
 
-    def _build_progress(self):
+    def _build_progress(self) -> None:
         self.epoch_bar = widgets.IntProgress(
             value=0, min=0, max=1, description="Epoch", layout=widgets.Layout(width="48%")
         )
@@ -253,7 +273,7 @@ class TrainingMonitor(widgets.VBox):
             ]
         )
 
-    def _build_errors(self):
+    def _build_errors(self) -> None:
         self.error_text = widgets.HTML("")
         self.traceback_button = widgets.ToggleButton(
             description="Show traceback", value=False, layout=widgets.Layout(width="auto", display="none")
@@ -262,7 +282,7 @@ class TrainingMonitor(widgets.VBox):
         self.traceback_button.observe(self._on_traceback_toggle, "value")
         self._errors = widgets.VBox([self.error_text, self.traceback_button, self.traceback_text])
 
-    def _build_charts(self):
+    def _build_charts(self) -> None:
         self.batch_chart = _Chart("Training loss per batch", "step", "loss")
         self.batch_chart.lines("raw", color=_COLORS["raw"], label="batch", opacity=0.45, width=1)
         self.batch_chart.lines("smooth", color=_COLORS["smooth"], label="smoothed")
@@ -339,7 +359,7 @@ class TrainingMonitor(widgets.VBox):
             self._charts_box.children = [*self._charts_box.children, chart.figure]
         return chart
 
-    def _on_traceback_toggle(self, _change) -> None:
+    def _on_traceback_toggle(self, _change: dict[str, Any]) -> None:
         with self._lock:  # the training thread may be drawing
             self._render({"error"})
 
@@ -349,7 +369,7 @@ class TrainingMonitor(widgets.VBox):
 
     # -- events ----------------------------------------------------------------------------
 
-    def _on_events(self, events) -> None:
+    def _on_events(self, events: list[Event]) -> None:
         with self._lock:
             if self._replayed:
                 fresh = [e for e in events if id(e) not in self._replayed]
@@ -370,7 +390,7 @@ class TrainingMonitor(widgets.VBox):
         marks = []
         with contextlib.ExitStack() as stack:
 
-            def hold(*ws):
+            def hold(*ws: Any) -> None:
                 for w in ws:
                     stack.enter_context(w.hold_sync())
                     marks.append(w)
@@ -400,7 +420,7 @@ class TrainingMonitor(widgets.VBox):
                 self._render_errors(hold)
         self.updates += 1
 
-    def _render_epochs(self, hold) -> None:
+    def _render_epochs(self, hold: _Hold) -> None:
         s = self._state
         best = s.best_epoch()
         starts = [p["start_epoch"] + 0.5 for p in s.phases if p["start_epoch"] > 0]
@@ -427,7 +447,7 @@ class TrainingMonitor(widgets.VBox):
                 f" · phases: {' → '.join(p['name'] for p in s.phases)}" if len(s.phases) > 1 else ""
             )
 
-    def _render_progress(self, hold) -> None:
+    def _render_progress(self, hold: _Hold) -> None:
         s = self._state
         hold(self.epoch_bar, self.batch_bar)
         if s.total_epochs:
@@ -460,7 +480,7 @@ class TrainingMonitor(widgets.VBox):
             stats.append(f"{rate:,.0f} samples/s")
         self.stats.value = " · ".join(stats)
 
-    def _render_controls(self, hold) -> None:
+    def _render_controls(self, hold: _Hold) -> None:
         s = self._state
         active = s.state in ACTIVE
         for b in (self.train_button, self.fine_tune_button, self.lr_find_button):
@@ -474,7 +494,7 @@ class TrainingMonitor(widgets.VBox):
             f"Apply suggested LR ({suggested:.2g})" if suggested is not None else "Apply suggested LR"
         )
 
-    def _render_lr_find(self, hold) -> None:
+    def _render_lr_find(self, hold: _Hold) -> None:
         r = self._state.lr_find
         if r is None:
             return
@@ -506,7 +526,7 @@ class TrainingMonitor(widgets.VBox):
         if not self._lr_box.children:
             self._lr_box.children = [self.lr_text, self.lr_chart.figure]
 
-    def _render_confusion(self, hold) -> None:
+    def _render_confusion(self, hold: _Hold) -> None:
         c = self._state.confusion
         if c is None:
             return
@@ -528,7 +548,7 @@ class TrainingMonitor(widgets.VBox):
         if not self._confusion_box.children:
             self._confusion_box.children = [self.confusion_text, self._confusion_grid]
 
-    def _render_errors(self, hold) -> None:
+    def _render_errors(self, hold: _Hold) -> None:
         e = self._state.error
         warnings = self._state.warnings[-3:]
         lines = []
@@ -537,14 +557,14 @@ class TrainingMonitor(widgets.VBox):
                 "nan": "Training stopped (NaN loss)",
                 "preflight": "The run could not start",
                 "exception": "Training failed",
-            }.get(e.get("kind"), "Error")
+            }.get(e.get("kind") or "", "Error")
             lines.append(
                 f'<div role="alert" class="tw-monitor-error"><b>{html.escape(label)}:</b> '
                 f"{html.escape(str(e.get('message')))}</div>"
             )
         lines += [f'<div class="tw-monitor-warning">Warning: {html.escape(w)}</div>' for w in warnings]
         self.error_text.value = "".join(lines)
-        tb = (e or {}).get("traceback")
+        tb = (e or {}).get("traceback") or ""  # "" or None: no traceback
         self.traceback_button.layout.display = "" if tb else "none"
         self.traceback_button.description = (
             "Hide traceback" if self.traceback_button.value else "Show traceback"
@@ -555,7 +575,7 @@ class TrainingMonitor(widgets.VBox):
 
     # -- intents (buttons; also callable from code) -------------------------------------------------
 
-    def _attempt(self, fn, *args, **kwargs) -> bool:
+    def _attempt(self, fn: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
         try:
             fn(*args, **kwargs)
             return True
@@ -585,12 +605,12 @@ class TrainingMonitor(widgets.VBox):
         else:
             self._attempt(self.controller.pause)
 
-    def find_lr(self, **kwargs) -> threading.Thread:
+    def find_lr(self, **kwargs: Any) -> threading.Thread:
         """Run ``controller.lr_find`` on a background thread (the kernel stays free);
         the plot appears when it ends. Returns the thread (``join()`` it in scripts)."""
         kwargs.setdefault("steps", self._lr_find_steps)
 
-        def work():
+        def work() -> None:
             self._attempt(self.controller.lr_find, **kwargs)
 
         self._lr_thread = threading.Thread(target=work, name="transfer-widgets-lr-find", daemon=True)
@@ -615,11 +635,11 @@ class TrainingMonitor(widgets.VBox):
         """The completed epochs as a dict of equal-length lists (a copy of ``controller.history``)."""
         return {k: list(v) for k, v in self.controller.history.items()}
 
-    def to_csv(self, path=None) -> str:
+    def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
         """The history as CSV text; also written to ``path`` when given."""
         return history_to_csv(self.history, path)
 
-    def to_dataframe(self):
+    def to_dataframe(self) -> pd.DataFrame:
         """The history as a pandas DataFrame (needs pandas)."""
         return history_to_dataframe(self.history)
 
