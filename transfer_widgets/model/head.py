@@ -207,20 +207,23 @@ HEAD_PRESETS: Final[dict[str, HeadPreset]] = {
             "keras_guide",
             "Keras guide",
             "global average pooling, dropout 0.2, output",
-            (HeadLayerSpec("global_average_pooling"), HeadLayerSpec("dropout", rate=0.2)),
+            (HeadLayerSpec(type="global_average_pooling"), HeadLayerSpec(type="dropout", rate=0.2)),
         ),
         # Teachable Machine's base ends in pooling; a 4-D feature map needs it here.
         HeadPreset(
             "teachable_machine",
             "Teachable Machine",
             "global average pooling on a feature map, dense 100 relu, output",
-            (HeadLayerSpec("global_average_pooling"), HeadLayerSpec("dense", units=100, activation="relu")),
+            (
+                HeadLayerSpec(type="global_average_pooling"),
+                HeadLayerSpec(type="dense", units=100, activation="relu"),
+            ),
         ),
         HeadPreset(
             "linear_probe",
             "Linear probe",
             "global average pooling, output",
-            (HeadLayerSpec("global_average_pooling"),),
+            (HeadLayerSpec(type="global_average_pooling"),),
         ),
     )
 }
