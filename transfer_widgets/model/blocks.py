@@ -10,13 +10,18 @@ Keras applications name the layers of one block with a shared prefix
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TypeAlias
 
 MIN_BLOCK_SIZE = 3
 MAX_NESTING = 2
 _AUTO_NAME = re.compile(r"(.+?)(?:_\d+)?", re.DOTALL)
 _HAS_DIGIT = re.compile(r"\d")
+
+#: A name's block key (:func:`prefix_key` or :func:`suffix_key`), or None.
+KeyFunction: TypeAlias = Callable[[str], str | None]
 
 
 @dataclass
@@ -38,7 +43,8 @@ def snake_case(class_name: str) -> str:
 
 def is_auto_name(name: str, class_name: str) -> bool:
     """True for names Keras made up (``activation_12``): they carry no block."""
-    return _AUTO_NAME.fullmatch(name).group(1) == snake_case(class_name)
+    match = _AUTO_NAME.fullmatch(name)  # None only for an empty name, which Keras allows
+    return match is not None and match.group(1) == snake_case(class_name)
 
 
 def prefix_key(name: str) -> str | None:
@@ -70,34 +76,46 @@ def group_names(names: list[str], class_names: list[str]) -> list[Group]:
 
     Tries prefix and suffix grouping and keeps whichever shows fewer rows.
     """
-    auto = [is_auto_name(n, c) for n, c in zip(names, class_names)]
+    auto = [is_auto_name(n, c) for n, c in zip(names, class_names, strict=True)]
     by_prefix = _group(names, auto, prefix_key, suffix=False, depth=1)
-    named = [n for n, a in zip(names, auto) if not a]
+    named = [n for n, a in zip(names, auto, strict=True) if not a]
     if sum(suffix_key(n) is not None for n in named) * 2 < len(named):
         return by_prefix  # too few cell suffixes to be worth a second grouping
     by_suffix = _group(names, auto, suffix_key, suffix=True, depth=MAX_NESTING)
     return by_suffix if len(by_suffix) < len(by_prefix) else by_prefix
 
 
-def _group(names, auto, key_of, *, suffix: bool, depth: int, offset: str = "") -> list[Group]:
+def _group(
+    names: list[str],
+    auto: list[bool],
+    key_of: KeyFunction,
+    *,
+    suffix: bool,
+    depth: int,
+    offset: str = "",
+) -> list[Group]:
     # None marks a Keras-made name, which may join the block around it; a named
     # layer without a key gets a key of its own, so it stands alone.
-    keys = [None if a else key_of(n[len(offset) :]) or f"\0{i}" for i, (n, a) in enumerate(zip(names, auto))]
+    keys: list[str | None] = [
+        None if a else key_of(n[len(offset) :]) or f"\0{i}"
+        for i, (n, a) in enumerate(zip(names, auto, strict=True))
+    ]
     _absorb_auto_named(keys)
     groups: list[Group] = []
     i = 0
     while i < len(names):
+        key = keys[i]
         j = i + 1
-        while keys[i] is not None and j < len(names) and keys[j] == keys[i]:
+        while key is not None and j < len(names) and keys[j] == key:
             j += 1
         run = list(range(i, j))
-        if len(run) >= MIN_BLOCK_SIZE:
+        if key is not None and len(run) >= MIN_BLOCK_SIZE:  # a run of 2+ always has a key
             named = [names[k] for k in run if not auto[k]]
-            digit_key = not suffix and _HAS_DIGIT.search(keys[i])
-            label = offset + keys[i] if digit_key else _common_affix(named, suffix)
+            digit_key = not suffix and _HAS_DIGIT.search(key)
+            label = offset + key if digit_key else _common_affix(named, suffix)
             group = Group(run, label, suffix)
             if not suffix and depth < MAX_NESTING:
-                group.children = _nest(group, names, auto, key_of, depth)
+                group.children = _nest(run, label, names, auto, key_of, depth)
             groups.append(group)
         else:
             groups.extend(Group([k]) for k in run)
@@ -105,16 +123,19 @@ def _group(names, auto, key_of, *, suffix: bool, depth: int, offset: str = "") -
     return groups
 
 
-def _nest(group, names, auto, key_of, depth) -> list[Group]:
-    """Sub-blocks inside a block (ResNet's ``conv4`` -> ``conv4_block2``), if any."""
-    sub_names = [names[k] for k in group.items]
-    sub_auto = [auto[k] for k in group.items]
-    inner = _group(sub_names, sub_auto, key_of, suffix=False, depth=depth + 1, offset=group.label + "_")
+def _nest(
+    items: list[int], label: str, names: list[str], auto: list[bool], key_of: KeyFunction, depth: int
+) -> list[Group]:
+    """Sub-blocks inside the block ``label`` of ``items`` (ResNet's ``conv4`` ->
+    ``conv4_block2``), if any."""
+    sub_names = [names[k] for k in items]
+    sub_auto = [auto[k] for k in items]
+    inner = _group(sub_names, sub_auto, key_of, suffix=False, depth=depth + 1, offset=label + "_")
     if sum(1 for g in inner if g.label) < 2:
         return []
     for g in inner:
-        g.items = [group.items[k] for k in g.items]
-        _remap(g.children, group.items)
+        g.items = [items[k] for k in g.items]
+        _remap(g.children, items)
     return inner
 
 
@@ -146,7 +167,7 @@ def _common_affix(names: list[str], suffix: bool) -> str:
     if suffix:
         token_lists = [t[::-1] for t in token_lists]
     common: list[str] = []
-    for tokens in zip(*token_lists):
+    for tokens in zip(*token_lists, strict=False):  # up to the shortest name
         if any(t != tokens[0] for t in tokens):
             break
         common.append(tokens[0])

@@ -13,7 +13,7 @@ layer named on its own is set as asked.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .inspect import LayerNode, ModelTree
@@ -64,11 +64,12 @@ def _bulk_value(leaf: LayerNode, flag: bool, keep_bn_frozen: bool) -> bool:
     return flag and not (keep_bn_frozen and leaf.is_batch_norm)
 
 
-def _apply(tree: ModelTree, assignments) -> None:
+def _apply(tree: ModelTree, assignments: Iterable[tuple[LayerNode, bool]]) -> None:
     """Set (leaf, flag) pairs on the model, fix container flags, refresh counts."""
     for leaf, value in assignments:
-        if leaf.layer.trainable != value:
-            leaf.layer.trainable = value
+        layer = leaf.keras_layer
+        if layer.trainable != value:
+            layer.trainable = value
     _sync_container_flags(tree)
     tree.refresh()
     _notify(tree)
@@ -83,14 +84,15 @@ def _sync_container_flags(tree: ModelTree) -> None:
     for node in reversed(tree.nodes):  # children before parents
         if node.kind != "model" or node.shared or not node.children:
             continue
-        wanted = any(leaf.layer.trainable for leaf in node.leaves())
-        if node.layer.trainable == wanted:
+        container = node.keras_layer
+        wanted = any(leaf.keras_layer.trainable for leaf in node.leaves())
+        if container.trainable == wanted:
             continue
-        below = [n for n in node.walk() if n is not node and n.layer is not None]
-        saved = [n.layer.trainable for n in below]
-        node.layer.trainable = wanted
-        for n, flag in zip(below, saved):  # pre-order: containers before their children
-            n.layer.trainable = flag
+        below = [n.layer for n in node.walk() if n is not node and n.layer is not None]
+        saved = [layer.trainable for layer in below]
+        container.trainable = wanted
+        for layer, flag in zip(below, saved, strict=True):  # pre-order: containers before their children
+            layer.trainable = flag
 
 
 def set_trainable(model: Any, path: str | LayerNode, flag: bool, *, keep_bn_frozen: bool = True) -> LayerNode:
@@ -117,7 +119,8 @@ def toggle(model: Any, path: str | LayerNode, *, keep_bn_frozen: bool = True) ->
     node = tree.find(path)
     if node.trainable is None:
         flag = any(
-            not leaf.layer.trainable and not (keep_bn_frozen and leaf.is_batch_norm) for leaf in node.leaves()
+            not leaf.keras_layer.trainable and not (keep_bn_frozen and leaf.is_batch_norm)
+            for leaf in node.leaves()
         )
     else:
         flag = not node.trainable
@@ -125,7 +128,9 @@ def toggle(model: Any, path: str | LayerNode, *, keep_bn_frozen: bool = True) ->
     return flag
 
 
-def set_many(model: Any, paths: list[str | LayerNode], flag: bool, *, keep_bn_frozen: bool = True) -> None:
+def set_many(
+    model: Any, paths: Sequence[str | LayerNode], flag: bool, *, keep_bn_frozen: bool = True
+) -> None:
     """Set several nodes at once (a shift-click range) with one refresh."""
     tree = as_tree(model)
     nodes = [tree.find(p) for p in paths]

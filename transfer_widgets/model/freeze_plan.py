@@ -14,7 +14,7 @@ def freeze_plan_from_model(base: Any) -> FreezePlan:
     """The base's current flags in their most compact form (see :class:`FreezePlan`)."""
     tree = as_tree(base)
     leaves = tree.leaves
-    flags = [bool(leaf.layer.trainable) and bool(base.trainable) for leaf in leaves]
+    flags = [bool(leaf.keras_layer.trainable) and bool(base.trainable) for leaf in leaves]
     is_bn = [leaf.is_batch_norm for leaf in leaves]
     root = tree.root.name + "/"
 
@@ -32,7 +32,9 @@ def freeze_plan_from_model(base: Any) -> FreezePlan:
         if flags == expected:
             return FreezePlan("boundary", boundary=rel(leaves[start].path), keep_bn_frozen=keep)
     return FreezePlan(
-        "explicit", trainable=[rel(leaf.path) for leaf, f in zip(leaves, flags) if f], keep_bn_frozen=False
+        "explicit",
+        trainable=[rel(leaf.path) for leaf, f in zip(leaves, flags, strict=True) if f],
+        keep_bn_frozen=False,
     )
 
 
@@ -53,6 +55,10 @@ def _apply_freeze_plan(plan: FreezePlan, base: Any) -> None:
     elif plan.kind == "all_trainable":
         unfreeze_all(tree, keep_bn_frozen=plan.keep_bn_frozen)
     elif plan.kind == "boundary":
+        if plan.boundary is None:  # what TransferConfig.problems() says of it
+            raise ConfigError(
+                ["freeze.boundary must name the first trainable layer when freeze.kind is 'boundary'"]
+            )
         freeze_up_to(tree, plan.boundary, keep_bn_frozen=plan.keep_bn_frozen)
     elif plan.kind == "explicit":
         nodes = [tree.find(p) for p in plan.trainable]  # every name checked before any flag changes

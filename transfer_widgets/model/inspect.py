@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import keras
 
 from .blocks import Group, group_names
 
 MODEL, BLOCK, LAYER = "model", "block", "layer"
+
+#: A tensor's shape, batch dimension included (``(None, 7, 7, 1280)``).
+Shape: TypeAlias = tuple[int | None, ...]
+#: A layer's output shape: one shape, a list (several outputs) or a dict (named
+#: outputs); None where the layer has no graph shapes (a subclassed model).
+OutputShape: TypeAlias = Shape | list[Shape] | dict[str, Shape] | None
 
 
 class UnknownLayerError(LookupError):
@@ -38,7 +44,7 @@ class LayerNode:
     name: str
     class_name: str
     kind: str
-    output_shape: Any = None
+    output_shape: OutputShape = None
     params: int = 0
     trainable_params: int = 0
     non_trainable_params: int = 0
@@ -51,6 +57,13 @@ class LayerNode:
     shared: bool = False
     id: int = -1
     parent: LayerNode | None = field(default=None, repr=False)
+
+    @property
+    def keras_layer(self) -> keras.Layer:
+        """The Keras layer (or model) of a layer or model node; a block has none."""
+        if self.layer is None:
+            raise TypeError(f"{self.path!r} is a block of layers, not a Keras layer")
+        return self.layer
 
     def walk(self) -> Iterator[LayerNode]:
         """This node and all below it, in pre-order (the model's layer order)."""
@@ -72,7 +85,8 @@ def check_model(model: Any) -> keras.Model:
         hint = (
             " Wrap a single layer in a model first, e.g. keras.Sequential([keras.Input(shape), layer])."
             if isinstance(model, keras.Layer)
-            else " For example keras.applications.MobileNetV2(weights=None), or keras.models.load_model(path)."
+            else " For example keras.applications.MobileNetV2(weights=None),"
+            " or keras.models.load_model(path)."
         )
         raise TypeError(f"Expected a Keras 3 model (keras.Model), got {kind}.{hint}")
     if not model.layers:
@@ -89,7 +103,7 @@ def check_model(model: Any) -> keras.Model:
     return model
 
 
-def _output_shape(layer: keras.Layer) -> Any:
+def _output_shape(layer: keras.Layer) -> OutputShape:
     try:
         output = layer.output
     except (AttributeError, ValueError, RuntimeError):
@@ -101,14 +115,18 @@ def _output_shape(layer: keras.Layer) -> Any:
     return tuple(output.shape)
 
 
-def format_shape(shape: Any) -> str | None:
+def format_shape(shape: OutputShape) -> str | None:
     """``(None, 7, 7, 1280)`` as a short string; None stays None."""
     if shape is None:
         return None
     if isinstance(shape, dict):
         return "{" + ", ".join(f"{k}: {format_shape(v)}" for k, v in shape.items()) + "}"
     if isinstance(shape, list):
-        return "[" + ", ".join(format_shape(s) for s in shape) + "]"
+        return "[" + ", ".join(_format_dims(s) for s in shape) + "]"
+    return _format_dims(shape)
+
+
+def _format_dims(shape: Shape) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
@@ -119,7 +137,7 @@ class ModelTree:
     ``leaves`` lists the layers in the model's topological order.
     """
 
-    def __init__(self, model: Any):
+    def __init__(self, model: Any) -> None:
         self.model = check_model(model)
         self._seen_layers: dict[int, LayerNode] = {}
         self._seen_vars: set[int] = set()
@@ -146,14 +164,22 @@ class ModelTree:
         layers = list(model.layers)
         children: list[LayerNode] = []
         used_paths: set[str] = set()
-        groups = group_names([l.name for l in layers], [type(l).__name__ for l in layers])
+        groups = group_names([layer.name for layer in layers], [type(layer).__name__ for layer in layers])
         self._add_groups(groups, layers, path, node, children, used_paths)
         node.children = children
         # Weights a subclassed model owns directly, outside its sub-layers.
         self._own_vars[id(node)] = self._claim(model.weights)
         return node
 
-    def _add_groups(self, groups: list[Group], layers, path, parent, out, used_paths) -> None:
+    def _add_groups(
+        self,
+        groups: list[Group],
+        layers: list[keras.Layer],
+        path: str,
+        parent: LayerNode,
+        out: list[LayerNode],
+        used_paths: set[str],
+    ) -> None:
         for group in groups:
             if group.label is None:
                 layer = layers[group.items[0]]
@@ -200,9 +226,9 @@ class ModelTree:
                 self._own_vars[id(node)] = self._claim(layer.weights)
         return node
 
-    def _claim(self, variables) -> list[tuple[Any, int]]:
+    def _claim(self, variables: Iterable[Any]) -> list[tuple[Any, int]]:
         """Variables not yet counted elsewhere in the tree, with their sizes."""
-        claimed = []
+        claimed: list[tuple[Any, int]] = []
         for v in variables:
             if id(v) not in self._seen_vars:
                 self._seen_vars.add(id(v))
@@ -218,21 +244,21 @@ class ModelTree:
         flag is set: that is exactly what ``model.trainable_weights`` returns.
         """
         root_trainable = bool(self.model.trainable)
-        for node, var_list in zip(reversed(self.nodes), reversed(self._var_lists)):
+        for node, var_list in zip(reversed(self.nodes), reversed(self._var_lists), strict=True):
             params = trainable_params = 0
             for v, size in var_list:
                 params += size
                 if root_trainable and v.trainable:
                     trainable_params += size
             if node.children:
-                states = set()
+                states: set[bool | None] = set()
                 for child in node.children:
                     params += child.params
                     trainable_params += child.trainable_params
                     states.add(child.trainable)
                 node.trainable = states.pop() if len(states) == 1 else None
             else:
-                node.trainable = root_trainable and bool(node.layer.trainable)
+                node.trainable = root_trainable and bool(node.keras_layer.trainable)
             node.params = params
             node.trainable_params = trainable_params
             node.non_trainable_params = params - trainable_params
@@ -268,7 +294,7 @@ class ModelTree:
         raise UnknownLayerError(f"No layer or block {path_or_name!r} in model {self.model.name!r}.{hint}")
 
 
-def _size(variable) -> int:
+def _size(variable: Any) -> int:
     # KerasVariable keeps its shape as a plain tuple in `_shape`; the public
     # `.shape` goes through tf.TensorShape, which is a third of the build time
     # on NASNetLarge. Fall back to it for any other variable type.
