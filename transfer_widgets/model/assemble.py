@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +72,10 @@ def family_of(name: str | None) -> str | None:
     return None
 
 
+# Exported code carries ImagenetPreprocessing and pin_inference_mode as written here, into
+# scripts checked with ruff at its default 88 columns: their text is formatted at 88
+# by hand, so the package's 110-column formatter leaves them alone.
+# fmt: off
 @keras.saving.register_keras_serializable(package="transfer_widgets")
 class ImagenetPreprocessing(keras.layers.Layer):
     """``keras.applications.imagenet_utils.preprocess_input`` as a layer, so it is
@@ -80,19 +85,22 @@ class ImagenetPreprocessing(keras.layers.Layer):
     saved by the script or in the session loads in either.
     """
 
-    def __init__(self, mode: str = "tf", **kwargs):
+    def __init__(self, mode: str = "tf", **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.mode = mode
 
-    def call(self, x):
+    def call(self, x: object) -> object:
         x = keras.ops.cast(x, self.compute_dtype)
         return keras.applications.imagenet_utils.preprocess_input(x, mode=self.mode)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(
+        self, input_shape: tuple[int | None, ...]
+    ) -> tuple[int | None, ...]:
         return input_shape
 
-    def get_config(self):
+    def get_config(self) -> dict[str, object]:
         return {**super().get_config(), "mode": self.mode}
+# fmt: on
 
 
 def load_base(spec: BaseSpec, model: Any = None) -> keras.Model:
@@ -102,10 +110,10 @@ def load_base(spec: BaseSpec, model: Any = None) -> keras.Model:
             raise ConfigError(["base.source is 'model' but no model was passed: pass base_model="])
         return check_model(model)
     if spec.source == "file":
-        if not os.path.exists(spec.path):
+        if spec.path is None or not os.path.exists(spec.path):
             raise ConfigError([f"base.path {spec.path!r} does not exist"])
         return check_model(keras.models.load_model(spec.path, compile=False))
-    constructor = getattr(keras.applications, spec.name, None)
+    constructor = getattr(keras.applications, spec.name, None) if spec.name is not None else None
     if constructor is None:
         raise ConfigError([f"base.name must name a keras.applications model, got {spec.name!r}"])
     kwargs = dict(spec.kwargs)
@@ -144,6 +152,8 @@ def resolve_preprocessing(spec: PreprocessingSpec, base_name: str | None) -> str
     family = spec.family if spec.mode == "preprocess_input" else family_of(base_name)
     if spec.mode == "preprocess_input" and family not in PREPROCESS_FAMILIES:
         raise ConfigError([f"preprocessing.family must be a known applications family, got {family!r}"])
+    if family is None:
+        return "none"
     return PREPROCESS_FAMILIES.get(family) or "none"
 
 
@@ -158,7 +168,8 @@ class Assembly:
     features: keras.Model | None
 
 
-def base_input_shape(base: keras.Model, fallback: tuple | None = None) -> tuple:
+def base_input_shape(base: keras.Model, fallback: Sequence[int] | None = None) -> tuple[int, ...]:
+    """The base's input shape without the batch; ``fallback`` where the base accepts any size."""
     shape = tuple(base.inputs[0].shape[1:]) if getattr(base, "inputs", None) else None
     if shape is None or any(d is None for d in shape):
         if fallback is None:
@@ -169,6 +180,7 @@ def base_input_shape(base: keras.Model, fallback: tuple | None = None) -> tuple:
     return shape
 
 
+# fmt: off
 def pin_inference_mode(base: keras.Model, pinned: bool = True) -> None:
     """Make ``base(x, training=False)`` stick inside a functional model.
 
@@ -187,6 +199,7 @@ def pin_inference_mode(base: keras.Model, pinned: bool = True) -> None:
         base._call_context_args = {a for a in args if a != "training"}
     elif not pinned and "training" not in args:
         base._call_context_args = {*args, "training"}
+# fmt: on
 
 
 def assemble(
@@ -194,7 +207,7 @@ def assemble(
     head: keras.Sequential,
     preprocessing: list[keras.Layer],
     *,
-    input_shape: tuple,
+    input_shape: Sequence[int],
     base_training: bool = False,
     name: str = "transfer_model",
 ) -> Assembly:

@@ -51,17 +51,19 @@ def load_data():
     return train, val
 
 
-def base_layers(model, prefix=""):
+def base_layers(model: keras.Model, prefix: str = "") -> list[tuple[str, keras.Layer]]:
     """(path, layer) for each layer of model in order, nested models walked into."""
+    rows = []
     for layer in model.layers:
         path = prefix + layer.name
         if isinstance(layer, keras.Model) and layer.layers:
-            yield from base_layers(layer, path + "/")
+            rows += base_layers(layer, path + "/")
         else:
-            yield path, layer
+            rows.append((path, layer))
+    return rows
 
 
-def set_trainable_layers(model, flags):
+def set_trainable_layers(model: keras.Model, flags: list[bool]) -> None:
     """Set the trainable flag of each layer of base_layers(model), in that order.
 
     A (nested) model's own flag says whether anything in it trains. Keras passes a
@@ -70,10 +72,10 @@ def set_trainable_layers(model, flags):
     twice: its later flag counts.
     """
     trains = {}
-    for (_, layer), flag in zip(base_layers(model), flags):
+    for (_, layer), flag in zip(base_layers(model), flags, strict=True):
         trains[id(layer)] = (layer, bool(flag))
 
-    def set_models(container):
+    def set_models(container: keras.Model) -> None:
         container.trainable = any(
             trains[id(layer)][1] for _, layer in base_layers(container)
         )
@@ -86,17 +88,19 @@ def set_trainable_layers(model, flags):
         layer.trainable = flag
 
 
-def is_batch_norm(layer):
+def is_batch_norm(layer: keras.Layer) -> bool:
     """BatchNormalization layers: bulk unfreezing can keep them frozen."""
     return isinstance(layer, keras.layers.BatchNormalization)
 
 
-def freeze_every_layer(model):
+def freeze_every_layer(model: keras.Model) -> None:
     """Freeze every layer."""
     set_trainable_layers(model, [False for _ in base_layers(model)])
 
 
-def unfreeze_from(model, first_trainable, keep_bn_frozen=True):
+def unfreeze_from(
+    model: keras.Model, first_trainable: str, keep_bn_frozen: bool = True
+) -> None:
     """Freeze the layers before first_trainable (a path); it and those after train.
 
     keep_bn_frozen: as in unfreeze_every_layer.
@@ -122,18 +126,20 @@ class ImagenetPreprocessing(keras.layers.Layer):
     saved by the script or in the session loads in either.
     """
 
-    def __init__(self, mode: str = "tf", **kwargs):
+    def __init__(self, mode: str = "tf", **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.mode = mode
 
-    def call(self, x):
+    def call(self, x: object) -> object:
         x = keras.ops.cast(x, self.compute_dtype)
         return keras.applications.imagenet_utils.preprocess_input(x, mode=self.mode)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(
+        self, input_shape: tuple[int | None, ...]
+    ) -> tuple[int | None, ...]:
         return input_shape
 
-    def get_config(self):
+    def get_config(self) -> dict[str, object]:
         return {**super().get_config(), "mode": self.mode}
 
 
