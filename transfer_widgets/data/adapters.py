@@ -10,25 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 
 from ..config import ConfigError, DataSpec
+
+#: The in-memory data forms: ``(x, y)`` arrays, a batched ``tf.data.Dataset``, a
+#: ``keras.utils.PyDataset``.
+DataKind: TypeAlias = Literal["arrays", "tf.data", "pydataset"]
 
 
 @dataclass
 class DataInfo:
     """What preflight needs to know about one data argument."""
 
-    kind: str  # "arrays", "tf.data" or "pydataset"
+    kind: DataKind
     x: Any  # all inputs (arrays) or the first batch
     y: Any  # all labels (arrays) or the first batch; None without labels
     size: int | None  # number of samples when known
     complete: bool  # True when x / y hold all the data (arrays)
 
 
-def _is_tf_dataset(data) -> bool:
+def _is_tf_dataset(data: object) -> bool:
     try:
         import tensorflow as tf
     except ImportError:  # pragma: no cover - tensorflow is a dependency
@@ -36,13 +40,14 @@ def _is_tf_dataset(data) -> bool:
     return isinstance(data, tf.data.Dataset)
 
 
-def _is_pydataset(data) -> bool:
+def _is_pydataset(data: object) -> bool:
     import keras
 
     return isinstance(data, keras.utils.PyDataset)
 
 
-def kind_of(data) -> str:
+def kind_of(data: object) -> DataKind:
+    """Which in-memory form ``data`` is; TypeError naming the forms for anything else."""
     if isinstance(data, (tuple, list)) and len(data) == 2:
         return "arrays"
     if _is_tf_dataset(data):
@@ -50,23 +55,28 @@ def kind_of(data) -> str:
     if _is_pydataset(data):
         return "pydataset"
     raise TypeError(
-        f"Expected (x, y) arrays, a batched tf.data.Dataset or a keras.utils.PyDataset, got {type(data).__name__}."
+        "Expected (x, y) arrays, a batched tf.data.Dataset or a keras.utils.PyDataset, "
+        f"got {type(data).__name__}."
     )
 
 
-def _split_batch(batch):
+def _split_batch(batch: Any) -> tuple[Any, Any]:
+    """``(x, y)`` of a batch; y is None for a batch of inputs only."""
     if isinstance(batch, (tuple, list)):
         return batch[0], (batch[1] if len(batch) > 1 else None)
     return batch, None
 
 
-def _as_numpy(v):
-    if v is None:
-        return None
+def _to_numpy(v: Any) -> np.ndarray:
     return v.numpy() if hasattr(v, "numpy") else np.asarray(v)
 
 
-def describe(data, name: str = "train_data") -> DataInfo:
+def _as_numpy(v: Any) -> np.ndarray | None:
+    """``v`` as a numpy array; None (no labels) stays None."""
+    return None if v is None else _to_numpy(v)
+
+
+def describe(data: Any, name: str = "train_data") -> DataInfo:
     """Look at ``data`` without training on it (``name`` is used in messages)."""
     kind = kind_of(data)
     if kind == "arrays":
@@ -89,12 +99,12 @@ def describe(data, name: str = "train_data") -> DataInfo:
     return DataInfo(kind, _as_numpy(x), _as_numpy(y), None, False)
 
 
-def _cardinality(ds) -> int | None:
+def _cardinality(ds: Any) -> int | None:
     n = int(ds.cardinality())
     return n if n >= 0 else None  # a count of batches, or unknown / infinite
 
 
-def feature_batches(data, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+def feature_batches(data: Any, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
     """``(x, y)`` numpy batches in order, for running the base once over the data."""
     kind = kind_of(data)
     if kind == "arrays":
@@ -107,14 +117,14 @@ def feature_batches(data, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndar
     elif kind == "tf.data":
         for batch in data:
             x, y = _split_batch(batch)
-            yield _as_numpy(x), _as_numpy(y)
+            yield _to_numpy(x), _as_numpy(y)
     else:
         for i in range(len(data)):
             x, y = _split_batch(data[i])
-            yield _as_numpy(x), _as_numpy(y)
+            yield _to_numpy(x), _as_numpy(y)
 
 
-def fit_arguments(data, batch_size: int, *, shuffle: bool = True) -> dict[str, Any]:
+def fit_arguments(data: Any, batch_size: int, *, shuffle: bool = True) -> dict[str, Any]:
     """Keyword arguments for ``model.fit`` / ``evaluate`` for one data form."""
     if kind_of(data) == "arrays":
         x, y = data
@@ -127,6 +137,8 @@ def from_spec(spec: DataSpec, batch_size: int) -> tuple[Any, Any]:
     if spec.source == "directory":
         import keras
 
+        if spec.image_size is None:  # what TransferConfig.problems() says of it
+            raise ConfigError([f"data.image_size must be (height, width) in pixels, got {spec.image_size!r}"])
         common = dict(
             image_size=tuple(spec.image_size),
             batch_size=batch_size,
@@ -149,7 +161,7 @@ def from_spec(spec: DataSpec, batch_size: int) -> tuple[Any, Any]:
             raise ConfigError([f"data.demo must be one of {', '.join(map(repr, DEMOS))}, got {spec.demo!r}"])
         x, y = DEMOS[spec.demo](**spec.demo_kwargs)
         if spec.validation_split:
-            n_val = int(round(len(x) * spec.validation_split))
+            n_val = round(len(x) * spec.validation_split)
             order = np.random.default_rng(spec.seed).permutation(len(x))
             val, train = order[:n_val], order[n_val:]
             return (x[train], y[train]), (x[val], y[val])
