@@ -19,7 +19,9 @@ from __future__ import annotations
 import functools
 import inspect
 import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 import keras
 import nbformat
@@ -35,6 +37,9 @@ OUTPUT_PATH = "fine_tuned.keras"
 INDENT = "    "
 WIDTH = 88  # ruff format's default line length
 
+#: A function or class whose source the code carries.
+Carried: TypeAlias = Callable[..., Any]
+
 
 #: What each freeze helper the script calls needs copied along, in definition order.
 FREEZE_HELPERS = {
@@ -45,7 +50,7 @@ FREEZE_HELPERS = {
 }
 
 
-def lit(value) -> str:
+def lit(value: object) -> str:
     """``value`` as a Python literal (``repr``), strings double-quoted where that
     needs no escaping, as ``ruff format`` would write them."""
     if isinstance(value, str):
@@ -69,7 +74,7 @@ def lit(value) -> str:
     raise TypeError(f"cannot write a {type(value).__name__} as a literal")
 
 
-def call_parts(args=(), kwargs=None) -> list[str]:
+def call_parts(args: Sequence[object] = (), kwargs: Mapping[str, object] | None = None) -> list[str]:
     """The arguments of a call, every value a literal; keys that are not identifiers
     as written (Python reads ``ﬀ=`` as ``ff=``: NFKC) go through ``**{...}``."""
     kwargs = kwargs or {}
@@ -89,7 +94,7 @@ def call_parts(args=(), kwargs=None) -> list[str]:
     return parts
 
 
-def call(func: str, args=(), kwargs=None) -> str:
+def call(func: str, args: Sequence[object] = (), kwargs: Mapping[str, object] | None = None) -> str:
     """``func(arg, key=value, ...)`` on one line."""
     return f"{func}({', '.join(call_parts(args, kwargs))})"
 
@@ -120,7 +125,7 @@ class Section:
 
 
 class _Writer:
-    def __init__(self, plan: ExportPlan, kind: str):
+    def __init__(self, plan: ExportPlan, kind: str) -> None:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}, got {kind!r}")
         self.plan = plan
@@ -131,10 +136,10 @@ class _Writer:
         self.arrays = self.c.data.source in ("arrays", "demo")
         self.imports: set[str] = {"import keras"}
         # Functions and classes whose source the code carries (see the module docstring).
-        self.model_helpers: list = []
-        self.data_helpers: list = []
+        self.model_helpers: list[Carried] = []
+        self.data_helpers: list[Carried] = []
 
-    def carry(self, helpers: list, *objects) -> None:
+    def carry(self, helpers: list[Carried], *objects: Carried) -> None:
         """Have the code define ``objects`` (functions or classes copied as source), once each."""
         for obj in objects:
             if obj not in helpers:
@@ -162,6 +167,8 @@ class _Writer:
                 lines += assign("BASE_PATH", lit(self.plan.base_file))
         elif c.base.source == "file":
             lines += assign("BASE_PATH", lit(c.base.path))
+        if c.base.input_shape is None:  # a controller's snapshot always has it
+            raise ValueError("base.input_shape must be set: the exported code builds the model for it")
         lines.append(f"INPUT_SHAPE = {lit(tuple(c.base.input_shape))}")
         lines.append(f"BATCH_SIZE = {lit(t.batch_size)}")
         lines.append(f"LEARNING_RATE = {lit(t.learning_rate)}")
@@ -205,6 +212,8 @@ class _Writer:
             else:
                 body.append("return (x, y), None")
         elif d.source == "directory":
+            if d.image_size is None:  # what TransferConfig.problems() says of it
+                raise ValueError(f"data.image_size must be (height, width) in pixels, got {d.image_size!r}")
             body = ['"""Images in class sub-folders (keras.utils.image_dataset_from_directory)."""']
             common = [
                 "DATA_DIRECTORY",
@@ -451,7 +460,7 @@ class _Writer:
             f = t.fine_tune
             if self.features:
                 body += ["", "# Phase 1: train the head on the cached features."]
-                body += ["compile_model(head, LEARNING_RATE)"] + self.fit_line("head", "HEAD_EPOCHS", True)
+                body += ["compile_model(head, LEARNING_RATE)", *self.fit_line("head", "HEAD_EPOCHS", True)]
             else:
                 body += ["", "# Phase 1: train the head with the base frozen."]
                 body += [*self.freeze_call("freeze_every_layer"), "compile_model(model, LEARNING_RATE)"]
@@ -475,9 +484,9 @@ class _Writer:
             body += ["compile_model(model, FINE_TUNE_LEARNING_RATE)"]
             body += self.fit_line("model", "FINE_TUNE_EPOCHS", False)
         elif self.features:
-            body += ["compile_model(head, LEARNING_RATE)"] + self.fit_line("head", "EPOCHS", True)
+            body += ["compile_model(head, LEARNING_RATE)", *self.fit_line("head", "EPOCHS", True)]
         else:
-            body += ["compile_model(model, LEARNING_RATE)"] + self.fit_line("model", "EPOCHS", False)
+            body += ["compile_model(model, LEARNING_RATE)", *self.fit_line("model", "EPOCHS", False)]
         return _def(f"train({params})", body)
 
     def run_lines(self) -> list[str]:
@@ -551,7 +560,7 @@ class _Writer:
 
 
 @functools.cache
-def carried_source(obj) -> tuple[int, str]:
+def carried_source(obj: Carried) -> tuple[int, str]:
     """(first line, source) of a function or class the code carries, as written in this
     package (read once: an export panel re-exports on every flag change)."""
     lines, first = inspect.getsourcelines(obj)
@@ -565,7 +574,7 @@ def assign(name: str, value: str) -> list[str]:
     return [f"{name} = (", f"{INDENT}{value}", ")"]
 
 
-def _list_lines(items) -> str:
+def _list_lines(items: Sequence[object]) -> str:
     if not items:
         return "[]"
     return "[\n" + "".join(f"{INDENT}{lit(i)},\n" for i in items) + "]"
@@ -592,7 +601,10 @@ def render_script(plan: ExportPlan) -> str:
     sections = writer.sections()
     note = ""
     if plan.config.data.source not in ("directory", "demo"):
-        note = "\n\nFILL IN load_data() first: the session's data was in memory, so it is not\npart of this export."
+        note = (
+            "\n\nFILL IN load_data() first: the session's data was in memory, so it is not"
+            "\npart of this export."
+        )
     head = HEADER.format(note=note) + "\n\n" + sections[0].code + "\n\n" + sections[1].code
     return head + "\n\n\n" + "\n\n\n".join(s.code for s in sections[2:]) + "\n"
 

@@ -9,29 +9,57 @@ input layers' configs; every other name is part of the experiment.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypedDict
 
 import keras
 
+# "class" is a keyword, so this part is written in the functional form.
+_LayerRowKeys = TypedDict(
+    "_LayerRowKeys",
+    {"path": str, "class": str, "trainable": bool, "params": int, "trainable_params": int},
+)
 
-def _size(variables) -> int:
+
+class LayerRow(_LayerRowKeys, total=False):
+    """One layer or nested model of :func:`describe_model` (path, class name, flag,
+    parameter counts); ``config``, for layers only, is its ``get_config()`` as JSON data."""
+
+    config: Any
+
+
+class ModelDescription(TypedDict):
+    name: str
+    layers: list[LayerRow]
+    params: int
+    trainable_params: int
+
+
+class CompileDescription(TypedDict):
+    optimizer: str  # the class name
+    learning_rate: float
+    loss: Any  # as JSON data
+    metrics: Any  # as JSON data
+
+
+def _size(variables: Iterable[Any]) -> int:
     return int(sum(int(v.numpy().size) for v in variables))
 
 
-def _plain(value):
+def _plain(value: object) -> Any:
     """Config values as JSON-comparable data (tuples -> lists)."""
     return json.loads(json.dumps(value, default=str))
 
 
-def describe_model(model: keras.Model) -> dict[str, Any]:
+def describe_model(model: keras.Model) -> ModelDescription:
     """Layers in order with config, flag and parameter counts; total and trainable params."""
-    rows: list[dict[str, Any]] = []
+    rows: list[LayerRow] = []
 
-    def walk(layer, prefix: str) -> None:
+    def walk(layer: keras.Layer, prefix: str) -> None:
         path = (
             f"{prefix}{layer.name}" if not isinstance(layer, keras.layers.InputLayer) else f"{prefix}(input)"
         )
-        row = {
+        row: LayerRow = {
             "path": path,
             "class": type(layer).__name__,
             "trainable": bool(layer.trainable),
@@ -59,7 +87,7 @@ def describe_model(model: keras.Model) -> dict[str, Any]:
     }
 
 
-def describe_compile(model: keras.Model) -> dict[str, Any] | None:
+def describe_compile(model: keras.Model) -> CompileDescription | None:
     """Optimizer class and learning rate, loss and metrics of a compiled model."""
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
