@@ -3,21 +3,29 @@ epoch (kept out of ``transfer_widgets.monitor``'s pure modules: it needs Keras).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .state import confusion_matrix
+
+if TYPE_CHECKING:
+    from ..training.controller import FineTuneController
 
 CLASSIFICATION = ("multiclass", "binary")
 
 
-def validation_sample(data, limit: int):
+def validation_sample(data: Any, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Up to ``limit`` validation (x, y) pairs from arrays or a batched dataset."""
     if data is None:
         return None
     if isinstance(data, (tuple, list)) and len(data) >= 2 and hasattr(data[0], "shape"):
         return np.asarray(data[0][:limit]), np.asarray(data[1][:limit])
-    xs, ys, n = [], [], 0
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    n = 0
     try:
         for batch in data:
             x, y = batch[0], batch[1]
@@ -33,7 +41,7 @@ def validation_sample(data, limit: int):
     return np.concatenate(xs)[:limit], np.concatenate(ys)[:limit]
 
 
-def class_indices(values, task: str) -> np.ndarray:
+def class_indices(values: ArrayLike, task: str) -> np.ndarray:
     """Integer classes from labels or predictions (sparse, one-hot, probabilities)."""
     v = np.asarray(values)
     if v.ndim >= 2 and v.shape[-1] > 1:
@@ -49,12 +57,12 @@ class ValidationConfusion(keras.callbacks.Callback):
     validation samples predicted by the assembled model. Does nothing for
     regression / multilabel heads or without validation data."""
 
-    def __init__(self, controller, max_samples: int = 2000):
+    def __init__(self, controller: FineTuneController, max_samples: int = 2000) -> None:
         super().__init__()
         self.controller = controller
         self.max_samples = max_samples
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         c = self.controller
         spec = c.config.head
         if spec.task not in CLASSIFICATION:
@@ -79,17 +87,17 @@ class BatchLossRecorder(keras.callbacks.Callback):
     (as the LR finder does). Appending two floats per batch costs well under a
     microsecond, so the raw curve is complete whatever the event throttling."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.steps: list[int] = []
         self.losses: list[float] = []
         self._step = 0
         self._prev = 0.0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._prev = 0.0
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         mean = (logs or {}).get("loss")
         if mean is None:
             return

@@ -9,35 +9,37 @@ and extremes and lets the monitor redraw a long curve ten times a second."""
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
-def lttb(x, y, n_out: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+def lttb(x: ArrayLike, y: ArrayLike, n_out: int = 2000) -> tuple[np.ndarray, np.ndarray]:
     """At most ``n_out`` points of ``(x, y)`` (first and last kept, x order kept);
     float32 arrays. Series no longer than ``n_out`` come back whole. Non-finite
     values are dropped first (a NaN loss must not blank the chart)."""
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if x.shape != y.shape or x.ndim != 1:
-        raise ValueError(f"lttb needs two 1-D arrays of one length, got {x.shape} and {y.shape}")
+    xs = np.asarray(x, dtype=np.float64)
+    ys = np.asarray(y, dtype=np.float64)
+    if xs.shape != ys.shape or xs.ndim != 1:
+        raise ValueError(f"lttb needs two 1-D arrays of one length, got {xs.shape} and {ys.shape}")
     if n_out < 3:
         raise ValueError(f"lttb needs n_out >= 3, got {n_out}")
-    keep = np.isfinite(y) & np.isfinite(x)
+    keep = np.isfinite(ys) & np.isfinite(xs)
     if not keep.all():
-        x, y = x[keep], y[keep]
-    n = len(x)
+        xs, ys = xs[keep], ys[keep]
+    n = len(xs)
     if n <= n_out:
-        return x.astype(np.float32), y.astype(np.float32)
+        return xs.astype(np.float32), ys.astype(np.float32)
     k = n_out - 2  # buckets between the fixed first and last points
     starts = 1 + (np.arange(k + 1) * (n - 2)) // k  # bucket b covers [starts[b], starts[b+1])
     counts = np.diff(starts)
-    sx = np.add.reduceat(x[1 : n - 1], starts[:-1] - 1)
-    sy = np.add.reduceat(y[1 : n - 1], starts[:-1] - 1)
+    sx = np.add.reduceat(xs[1 : n - 1], starts[:-1] - 1)
+    sy = np.add.reduceat(ys[1 : n - 1], starts[:-1] - 1)
     mx, my = sx / counts, sy / counts
-    # Left anchor: previous bucket's mean (the first point for bucket 0); right: next bucket's mean (last point).
-    ax, ay = np.concatenate(([x[0]], mx[:-1])), np.concatenate(([y[0]], my[:-1]))
-    cx, cy = np.concatenate((mx[1:], [x[-1]])), np.concatenate((my[1:], [y[-1]]))
+    # Left anchor: the previous bucket's mean (the first point for bucket 0);
+    # right: the next bucket's mean (the last point for the last bucket).
+    ax, ay = np.concatenate(([xs[0]], mx[:-1])), np.concatenate(([ys[0]], my[:-1]))
+    cx, cy = np.concatenate((mx[1:], [xs[-1]])), np.concatenate((my[1:], [ys[-1]]))
     bucket = np.repeat(np.arange(k), counts)
-    px, py = x[1 : n - 1], y[1 : n - 1]
+    px, py = xs[1 : n - 1], ys[1 : n - 1]
     area = np.abs(
         (ax[bucket] - cx[bucket]) * (py - ay[bucket]) - (ax[bucket] - px) * (cy[bucket] - ay[bucket])
     )
@@ -48,4 +50,4 @@ def lttb(x, y, n_out: int = 2000) -> tuple[np.ndarray, np.ndarray]:
     _, at = np.unique(bucket[first], return_index=True)
     chosen = first[at] + 1
     idx = np.concatenate(([0], chosen, [n - 1]))
-    return x[idx].astype(np.float32), y[idx].astype(np.float32)
+    return xs[idx].astype(np.float32), ys[idx].astype(np.float32)

@@ -5,14 +5,22 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Column name -> one value per epoch (None for a gap), as ``controller.history`` keeps it.
+History: TypeAlias = Mapping[str, Sequence[Any]]
 
 
-def _columns(history: dict[str, list]) -> list[str]:
+def _columns(history: History) -> list[str]:
     first = [k for k in ("epoch", "phase") if k in history]
     return first + [k for k in history if k not in first]
 
 
-def history_to_csv(history: dict[str, list], path: str | os.PathLike | None = None) -> str:
+def history_to_csv(history: History, path: str | os.PathLike[str] | None = None) -> str:
     """The history as CSV text (one row per epoch, empty cells for gaps); also
     written to ``path`` when given."""
     cols = _columns(history)
@@ -21,7 +29,7 @@ def history_to_csv(history: dict[str, list], path: str | os.PathLike | None = No
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(cols)
     for i in range(rows):
-        row = []
+        row: list[object] = []
         for c in cols:
             values = history[c]
             v = values[i] if i < len(values) else None
@@ -34,7 +42,7 @@ def history_to_csv(history: dict[str, list], path: str | os.PathLike | None = No
     return text
 
 
-def history_to_dataframe(history: dict[str, list]):
+def history_to_dataframe(history: History) -> pd.DataFrame:
     """The history as a pandas DataFrame (raises ImportError naming pandas if it is missing)."""
     try:
         import pandas as pd

@@ -11,17 +11,34 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypedDict
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from ..training.events import ACTIVE
+from ..training.events import ACTIVE, Event, RunState
+
+
+class PhaseMark(TypedDict):
+    """Where a phase of fit starts on the epoch axis."""
+
+    name: str
+    start_epoch: int
+    learning_rate: float | None
+
+
+class EpochRecord(TypedDict):
+    """One epoch's phase and logged values."""
+
+    phase: str | None
+    logs: dict[str, Any]
 
 
 class Throughput:
     """Steps per second over a sliding window of recent (time, step) samples."""
 
-    def __init__(self, window_s: float = 5.0):
+    def __init__(self, window_s: float = 5.0) -> None:
         self.window_s = window_s
         self._samples: deque[tuple[float, int]] = deque()
 
@@ -47,7 +64,7 @@ class Throughput:
         return remaining_steps / rate if rate and remaining_steps >= 0 else None
 
 
-def confusion_matrix(y_true, y_pred, num_classes: int) -> np.ndarray:
+def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, num_classes: int) -> np.ndarray:
     """``m[i, j]`` = how many samples of true class ``i`` were predicted ``j``."""
     y_true = np.asarray(y_true, dtype=np.int64).ravel()
     y_pred = np.asarray(y_pred, dtype=np.int64).ravel()
@@ -59,7 +76,7 @@ def confusion_matrix(y_true, y_pred, num_classes: int) -> np.ndarray:
     )
 
 
-def per_class_accuracy(matrix) -> np.ndarray:
+def per_class_accuracy(matrix: ArrayLike) -> np.ndarray:
     """Recall of each class (diagonal over row sums); NaN for a class with no samples."""
     m = np.asarray(matrix, dtype=np.float64)
     rows = m.sum(axis=1)
@@ -76,18 +93,18 @@ class MonitorState:
 
     PARTS = ("batch", "epoch", "progress", "state", "lr_find", "confusion", "error")
 
-    def __init__(self, batch_size: int | None = None, monitor: str = "val_loss"):
+    def __init__(self, batch_size: int | None = None, monitor: str = "val_loss") -> None:
         self.batch_size = batch_size
         self.monitor = monitor
-        self.state = "idle"
+        self.state: RunState = "idle"
         self.task: str | None = None
         self.reason: str | None = None
         self.phase: str | None = None
         self.learning_rate: float | None = None
-        self.phases: list[dict[str, Any]] = []  # {"name", "start_epoch", "learning_rate"}
+        self.phases: list[PhaseMark] = []
         self.batch_steps: list[int] = []
         self.batch_loss: list[float] = []
-        self.epochs: dict[int, dict[str, Any]] = {}  # epoch -> {"phase", "logs"}
+        self.epochs: dict[int, EpochRecord] = {}
         self.epoch: int | None = None
         self.total_epochs: int | None = None
         self.batch: int | None = None
@@ -97,15 +114,16 @@ class MonitorState:
         self.last_time: float | None = None
         self.ended_at: float | None = None
         self.throughput = Throughput()
-        self.lr_find: dict[str, Any] | None = None
+        self.lr_find: dict[str, Any] | None = None  # {"learning_rates", "losses", "suggested"}
+        # {"epoch", "matrix", "class_names", "per_class_accuracy"}
         self.confusion: dict[str, Any] | None = None
-        self.error: dict[str, Any] | None = None
+        self.error: dict[str, Any] | None = None  # {"message", "traceback", "kind"}
         self.warnings: list[str] = []
-        self.restored: dict[str, Any] | None = None
+        self.restored: dict[str, Any] | None = None  # {"monitor", "value", "epoch"}
 
     # -- feeding ---------------------------------------------------------------------
 
-    def apply(self, events) -> set[str]:
+    def apply(self, events: Iterable[Event]) -> set[str]:
         """Take one delivery (a list of event dicts); return the parts that changed."""
         changed: set[str] = set()
         for e in events:
@@ -116,7 +134,9 @@ class MonitorState:
                 self.last_time = e["time"]
         return changed
 
-    def load_history(self, history: dict[str, list], phases: list[dict] | None = None) -> set[str]:
+    def load_history(
+        self, history: Mapping[str, Sequence[Any]], phases: Iterable[Mapping[str, Any]] | None = None
+    ) -> set[str]:
         """Fill the epoch series from ``controller.history`` (complete even when the
         event log has wrapped); idempotent, keyed by epoch number."""
         epochs = history.get("epoch", [])
@@ -136,12 +156,12 @@ class MonitorState:
         self.phases.sort(key=lambda p: p["start_epoch"])
         return {"epoch"}
 
-    def _on_reset(self, e) -> set[str]:
+    def _on_reset(self, e: Event) -> set[str]:
         """The controller loaded another experiment: start over."""
-        self.__init__(e.get("batch_size", self.batch_size), e.get("monitor", self.monitor))
+        MonitorState.__init__(self, e.get("batch_size", self.batch_size), e.get("monitor", self.monitor))
         return set(self.PARTS)
 
-    def _on_state(self, e) -> set[str]:
+    def _on_state(self, e: Event) -> set[str]:
         state = e["state"]
         if state == "running" and self.state not in ("paused", "stopping", "running"):
             self.task = e.get("task")
@@ -155,7 +175,7 @@ class MonitorState:
         self.state = state
         return {"state", "progress"}
 
-    def _on_phase(self, e) -> set[str]:
+    def _on_phase(self, e: Event) -> set[str]:
         self.phase = e["phase"]
         self.learning_rate = e.get("learning_rate")
         self.phases = [p for p in self.phases if p["start_epoch"] != e["start_epoch"]]
@@ -168,10 +188,11 @@ class MonitorState:
     def _step(self, epoch: int, batch: int, steps: int | None) -> int:
         return epoch * steps + batch + 1 if steps else batch + 1
 
-    def _on_batch(self, e) -> set[str]:
+    def _on_batch(self, e: Event) -> set[str]:
         self.epoch, self.batch, self.steps = e["epoch"], e["batch"], e.get("steps")
         self.total_epochs = e.get("epochs")
-        self.epoch_eta_s = e.get("eta_s")
+        extra: Mapping[str, Any] = e  # keys the Event type does not list
+        self.epoch_eta_s = extra.get("eta_s")
         self.phase = e.get("phase", self.phase)
         step = self._step(e["epoch"], e["batch"], self.steps)
         self.throughput.update(e["time"], step)
@@ -184,26 +205,26 @@ class MonitorState:
             self.batch_loss.append(float(loss))
         return {"batch", "progress"}
 
-    def _on_epoch(self, e) -> set[str]:
+    def _on_epoch(self, e: Event) -> set[str]:
         self.epochs[int(e["epoch"])] = {"phase": e.get("phase"), "logs": dict(e.get("logs", {}))}
         self.epoch, self.total_epochs = e["epoch"], e.get("epochs", self.total_epochs)
         if self.steps:
             self.batch = self.steps - 1
         return {"epoch", "progress"}
 
-    def _on_error(self, e) -> set[str]:
+    def _on_error(self, e: Event) -> set[str]:
         self.error = {"message": e.get("message"), "traceback": e.get("traceback"), "kind": e.get("kind")}
         return {"error"}
 
-    def _on_warning(self, e) -> set[str]:
+    def _on_warning(self, e: Event) -> set[str]:
         self.warnings.append(e.get("message", ""))
         return {"error"}
 
-    def _on_restored(self, e) -> set[str]:
+    def _on_restored(self, e: Event) -> set[str]:
         self.restored = {k: e.get(k) for k in ("monitor", "value", "epoch")}
         return {"epoch"}
 
-    def _on_lr_find(self, e) -> set[str]:
+    def _on_lr_find(self, e: Event) -> set[str]:
         self.lr_find = {
             "learning_rates": list(e["learning_rates"]),
             "losses": list(e["losses"]),
@@ -211,7 +232,7 @@ class MonitorState:
         }
         return {"lr_find"}
 
-    def _on_confusion(self, e) -> set[str]:
+    def _on_confusion(self, e: Event) -> set[str]:
         m = np.asarray(e["matrix"], dtype=np.int64)
         names = e.get("class_names") or [str(i) for i in range(len(m))]
         self.confusion = {
