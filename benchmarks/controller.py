@@ -119,7 +119,7 @@ def controller_overhead(x, y, epochs: int = 2, rounds: int = 6) -> dict:
         "plain_fit_s": round(p, 3),
         "controller_fit_s": round(t, 3),
         "overhead_pct": round(100 * (t / p - 1), 2),
-        "median_pair_ratio": round(statistics.median(b / a for a, b in zip(plain, through)), 4),
+        "median_pair_ratio": round(statistics.median(b / a for a, b in zip(plain, through, strict=True)), 4),
         "goal": "<= 3%",
     }
 

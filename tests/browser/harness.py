@@ -9,6 +9,7 @@ waiting for; nothing sleeps for a fixed time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -104,15 +105,11 @@ class LabServer:
     def shutdown_kernels(self, timeout_s: float = 60) -> None:
         """Delete every session and kernel, and wait until none is left (frees memory)."""
         for session in self.api("GET", "/api/sessions"):
-            try:
+            with contextlib.suppress(urllib.error.HTTPError):
                 self.api("DELETE", f"/api/sessions/{session['id']}")
-            except urllib.error.HTTPError:
-                pass
         for kernel in self.api("GET", "/api/kernels"):
-            try:
+            with contextlib.suppress(urllib.error.HTTPError):
                 self.api("DELETE", f"/api/kernels/{kernel['id']}")
-            except urllib.error.HTTPError:
-                pass
         _wait_until(lambda: self.api("GET", "/api/kernels") == [], timeout_s, "all kernels to shut down")
 
     def stop(self, timeout_s: float = 20) -> None:
@@ -174,11 +171,10 @@ def start_lab_server(log_path: Path, timeout_s: float = SERVER_START_TIMEOUT_S) 
         PYTHONUNBUFFERED="1",
     )
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(
-        cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root_dir, start_new_session=True
-    )
-    log.close()  # the child holds its own handle
+    with open(log_path, "wb") as log:  # closed once started: the child holds its own handle
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root_dir, start_new_session=True
+        )
     server = LabServer(
         url=f"http://127.0.0.1:{port}", root_dir=root_dir, log_path=log_path, process=proc, _tmp=tmp
     )
@@ -280,10 +276,9 @@ class Notebook:
             self.page.wait_for_function(js, arg=arg, timeout=timeout_ms, polling=100)
         except Exception as exc:  # playwright TimeoutError
             status = None
-            try:
+            # Any failure to read the status just leaves it out of the message.
+            with contextlib.suppress(Exception):
                 status = self.kernel_status()
-            except Exception:  # noqa: BLE001
-                pass
             raise TimeoutError(
                 f"timed out after {timeout_ms / 1000:.0f} s waiting for {what} "
                 f"in {self.path} (kernel status: {status})"
@@ -312,7 +307,7 @@ class Notebook:
         """
         token = self.page.evaluate(
             """(arg) => {
-              const fn = %s;
+              const fn = JS_FUNCTION;
               window.__tw = window.__tw || {n: 0, jobs: {}};
               const id = ++window.__tw.n;
               window.__tw.jobs[id] = {done: false};
@@ -320,8 +315,7 @@ class Notebook:
                 r => { window.__tw.jobs[id] = {done: true, result: r}; },
                 e => { window.__tw.jobs[id] = {done: true, error: String(e && e.stack || e)}; });
               return id;
-            }"""
-            % js,
+            }""".replace("JS_FUNCTION", js),
             arg,
         )
         self._wait_for("(id) => window.__tw.jobs[id].done", token, timeout_ms, what)

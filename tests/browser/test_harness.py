@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 
@@ -24,12 +25,9 @@ def test_cell_error_is_reported(open_nb):
     nb.run_all()
     out = nb.add_and_run_cell("1 / 0", allow_error=True)
     assert "ZeroDivisionError" in out
-    try:
+    with pytest.raises(AssertionError) as failed:  # harness.NotebookCellError
         nb.add_and_run_cell("undefined_name")
-    except AssertionError as exc:  # harness.NotebookCellError
-        assert "NameError" in str(exc) and "undefined_name" in str(exc)
-    else:
-        raise AssertionError("a failing cell should raise NotebookCellError")
+    assert "NameError" in str(failed.value) and "undefined_name" in str(failed.value)
 
 
 def test_widgets_render_and_respond(open_nb, artifacts_dir, console_log):

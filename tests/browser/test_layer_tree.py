@@ -8,7 +8,8 @@ from playwright.sync_api import expect
 MOBILENET_CELLS = [
     "import keras\n"
     "from transfer_widgets import LayerTree, freeze_all\n"
-    "base = keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(32, 32, 3), alpha=0.35)\n"
+    "base = keras.applications.MobileNetV2("
+    "weights=None, include_top=False, input_shape=(32, 32, 3), alpha=0.35)\n"
     "inputs = keras.Input((32, 32, 3))\n"
     "x = keras.layers.GlobalAveragePooling2D()(base(inputs, training=False))\n"
     "model = keras.Model(inputs, keras.layers.Dense(3, name='classifier')(x), name='transfer')",
@@ -61,7 +62,8 @@ def test_nested_backbone_expand_and_click_changes_python_flag(open_nb, artifacts
     nb.wait_for_python("print(base.get_layer('block_13_expand').trainable)", "False")
     assert (
         nb.add_and_run_cell(
-            "print(base.get_layer('block_13_expand').trainable, base.get_layer('block_13_depthwise').trainable)"
+            "print(base.get_layer('block_13_expand').trainable, "
+            "base.get_layer('block_13_depthwise').trainable)"
         )
         == "False True"
     )
@@ -134,7 +136,7 @@ def test_keyboard_moves_and_toggles(open_nb):
 
 
 def test_read_only_tree(open_nb):
-    nb = open_nb(FLAT_CELLS + ["tree.disabled = True"])
+    nb = open_nb([*FLAT_CELLS, "tree.disabled = True"])
     nb.run_all()
     tree = layer_tree(nb, "flat")
     expect(tree.get_by_role("checkbox", name="d0", exact=True)).to_be_disabled()
@@ -146,7 +148,8 @@ def test_hostile_layer_name_is_shown_as_text(open_nb, artifacts_dir, console_log
     nb = open_nb(
         [
             "import keras\nfrom transfer_widgets import LayerTree\n"
-            f"model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name={name!r})], name='xss')",
+            "model = keras.Sequential("
+            f"[keras.Input((3,)), keras.layers.Dense(2, name={name!r})], name='xss')",
             "LayerTree(model)",
         ],
         theme="dark",

@@ -13,7 +13,8 @@ SETUP = (
     "from transfer_widgets import FineTuneController, TrainingMonitor, TransferConfig, datasets\n"
     "x, y = datasets.load_digits()\n"
     "def make(epochs, batch_size, n=1400):\n"
-    "    base = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(8, 3, name='conv')], name='tiny')\n"
+    "    base = keras.Sequential("
+    "[keras.Input((8, 8, 3)), keras.layers.Conv2D(8, 3, name='conv')], name='tiny')\n"
     "    c = TransferConfig()\n"
     "    c.preprocessing.mode = 'rescale'\n"
     "    c.training.batch_size, c.training.epochs, c.training.seed = batch_size, epochs, 0\n"
@@ -53,7 +54,8 @@ def step_of(text: str) -> int:
 def batch_path_length(widget) -> int:
     """Length of the per-batch loss line's SVG path (grows as points are added)."""
     return widget.locator(".bqplot").first.evaluate(
-        "(fig) => Math.max(0, ...Array.from(fig.querySelectorAll('path.line'), p => (p.getAttribute('d') || '').length))"
+        "(fig) => Math.max(0, ...Array.from("
+        "fig.querySelectorAll('path.line'), p => (p.getAttribute('d') || '').length))"
     )
 
 
@@ -78,7 +80,8 @@ def test_train_curves_grow_stop_within_one_batch_then_find_lr(open_nb, artifacts
     # Checked in a later cell: stopped, at most one batch after the request, nothing after.
     out = nb.add_and_run_cell(
         "import time\nctl.wait(30)\nn = len(monitor._recorder.steps)\ntime.sleep(0.5)\n"
-        "print(ctl.state, ctl.stop_reason, len(at_stop), n - at_stop[0] <= 1, len(monitor._recorder.steps) == n)"
+        "print(ctl.state, ctl.stop_reason, len(at_stop), n - at_stop[0] <= 1, "
+        "len(monitor._recorder.steps) == n)"
     )
     assert out == "finished stopped 1 True True"
 

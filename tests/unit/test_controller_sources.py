@@ -77,7 +77,9 @@ def test_application_by_name_with_a_weights_file_and_auto_preprocessing(tmp_path
     x = np.random.default_rng(0).uniform(0, 255, (8, 32, 32, 3)).astype("float32")
     ctl = FineTuneController("MobileNetV2", num_classes=2, train_data=(x, np.arange(8) % 2), config=c)
     assert [layer.name for layer in ctl.model.layers][:2] == ["image", "preprocess_tf"]
-    assert all(np.array_equal(a, b) for a, b in zip(source.get_weights(), ctl.base_model.get_weights()))
+    assert all(
+        np.array_equal(a, b) for a, b in zip(source.get_weights(), ctl.base_model.get_weights(), strict=True)
+    )
     assert ctl.config.freeze.kind == "all_frozen"  # a loaded base gets config.freeze (all frozen by default)
     assert ctl.config.base.source == "application"
     # The config reproduces the same controller from JSON.
@@ -85,7 +87,8 @@ def test_application_by_name_with_a_weights_file_and_auto_preprocessing(tmp_path
         config=TransferConfig.from_json(ctl.config.to_json()), train_data=(x, np.arange(8) % 2)
     )
     assert all(
-        np.array_equal(a, b) for a, b in zip(ctl.base_model.get_weights(), again.base_model.get_weights())
+        np.array_equal(a, b)
+        for a, b in zip(ctl.base_model.get_weights(), again.base_model.get_weights(), strict=True)
     )
 
 
@@ -152,7 +155,8 @@ STRATEGY_SCRIPT = textwrap.dedent("""
         "exact": changed(before, c.model) == {v.path for v in c.model.trainable_weights},
         "epochs": len(c.history["epoch"]),
         # The in-memory base was copied into the strategy's scope; the copy trained, not the original.
-        "copied": c.base_model is not base and all(np.array_equal(a, b) for a, b in zip(original, base.get_weights())),
+        "copied": c.base_model is not base
+        and all(np.array_equal(a, b) for a, b in zip(original, base.get_weights())),
     }))
 """)
 

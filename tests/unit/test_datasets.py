@@ -19,7 +19,7 @@ def test_digits_as_images():
 
 def test_few_per_class_split_is_disjoint_and_balanced():
     x, y = datasets.load_digits(classes=[0, 1, 2])
-    (xf, yf), (xr, yr) = datasets.few_per_class(x, y, per_class=4, seed=1)
+    (_, yf), (_, yr) = datasets.few_per_class(x, y, per_class=4, seed=1)
     assert np.bincount(yf).tolist() == [4, 4, 4]
     assert len(yf) + len(yr) == len(y)
 

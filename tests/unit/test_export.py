@@ -409,10 +409,10 @@ def test_exported_script_rebuilds_the_experiment(name, corpus, rebuilt):
     assert got["model"]["params"] == want["model"]["params"]
     assert got["model"]["trainable_params"] == want["model"]["trainable_params"]
     assert [r["path"] for r in got["model"]["layers"]] == [r["path"] for r in want["model"]["layers"]]
-    for mine, theirs in zip(got["model"]["layers"], want["model"]["layers"]):
+    for mine, theirs in zip(got["model"]["layers"], want["model"]["layers"], strict=True):
         assert mine == theirs, mine["path"]
     assert len(got["fits"]) == len(want["fits"])
-    for mine, theirs in zip(got["fits"], want["fits"]):
+    for mine, theirs in zip(got["fits"], want["fits"], strict=True):
         assert (mine["model"], mine["epochs"]) == (theirs["model"], theirs["epochs"])
         a, b = dict(mine["compile"]), dict(theirs["compile"])  # the expectations are shared: copy
         assert math.isclose(a.pop("learning_rate"), b.pop("learning_rate"), rel_tol=1e-6)
@@ -489,7 +489,10 @@ def test_an_exported_cell_leaves_the_packages_names_alone(corpus):
 def test_demo_script_trains_an_epoch_and_saves_a_model_that_loads_back(name, corpus, tmp_path):
     script = corpus[name]["script"]
     # Run where transfer_widgets cannot be imported: the script stands alone.
-    blocked = f"import runpy, sys; sys.modules['transfer_widgets'] = None; runpy.run_path({str(script)!r}, run_name='__main__')"
+    blocked = (
+        "import runpy, sys; sys.modules['transfer_widgets'] = None; "
+        f"runpy.run_path({str(script)!r}, run_name='__main__')"
+    )
     run_python(["-c", blocked], cwd=str(tmp_path))
     saved = tmp_path / "fine_tuned.keras"
     assert saved.exists()

@@ -86,7 +86,7 @@ def benign(s: str, i: int) -> str:
 
 
 def make_plan(values: list[str], base_source: str, data_source: str, freeze_kind: str, two_phase: bool):
-    """The plan with ``values`` placed in its string fields; returns (plan, the strings the code must hold)."""
+    """The plan with ``values`` put in its string fields; returns (plan, the strings the code must hold)."""
     pending = iter(values)
     placed: list[str] = []
 

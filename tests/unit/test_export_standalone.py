@@ -4,6 +4,8 @@ subclassed, applications), so an exported freeze plan means the same thing."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 
@@ -101,10 +103,10 @@ def test_every_derived_freeze_plan_round_trips_through_the_helpers(name):
         want = flags_after(model, lambda: None)
         plan = freeze_plan_from_model(model)
         apply = {
-            "all_frozen": lambda: standalone.freeze_every_layer(model),
-            "all_trainable": lambda: standalone.unfreeze_every_layer(model, plan.keep_bn_frozen),
-            "boundary": lambda: standalone.unfreeze_from(model, plan.boundary, plan.keep_bn_frozen),
-            "explicit": lambda: standalone.train_only(model, plan.trainable),
+            "all_frozen": partial(standalone.freeze_every_layer, model),
+            "all_trainable": partial(standalone.unfreeze_every_layer, model, plan.keep_bn_frozen),
+            "boundary": partial(standalone.unfreeze_from, model, plan.boundary, plan.keep_bn_frozen),
+            "explicit": partial(standalone.train_only, model, plan.trainable),
         }[plan.kind]
         assert flags_after(model, apply) == want
 

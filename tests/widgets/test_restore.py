@@ -110,9 +110,9 @@ def test_a_bad_config_names_the_field_and_changes_nothing(bound):
     data_dict["head"]["layers"] = [{"type": "global_average_pooling"}, {"type": "dense", "units": -3}]
     with pytest.raises(ConfigError, match=r"head\.layers\[1\]\.units"):
         ctl.load_config(data_dict)
+    broken = ctl.config.to_dict()
+    broken["freeze"] = {"kind": "boundary", "boundary": "no_such_layer"}
     with pytest.raises(ConfigError, match="freeze"):
-        broken = ctl.config.to_dict()
-        broken["freeze"] = {"kind": "boundary", "boundary": "no_such_layer"}
         ctl.load_config(broken)
     assert (ctl.config.to_json(), ctl.model, describe_model(ctl.model), dict(ctl.history)) == before
     assert dict(w["tree"].tree) == tree_before and w["designer"].state == designer_before
@@ -142,7 +142,7 @@ def test_loading_the_same_experiment_keeps_the_trained_model_and_history(bound):
     ctl.load_config(saved)
 
     assert ctl.model is model and w["tree"].model is model
-    assert all((a == v.numpy()).all() for a, v in zip(weights, model.weights))
+    assert all((a == v.numpy()).all() for a, v in zip(weights, model.weights, strict=True))
     assert ctl.config.to_json() == saved
     assert ctl.history["epoch"] == [0] and w["monitor"].history["epoch"] == [0]
     assert w["tree"].summary["trainable"] == sum(int(np.prod(v.shape)) for v in ctl.model.trainable_weights)
