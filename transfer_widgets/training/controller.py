@@ -191,6 +191,8 @@ class FineTuneController:
         self.head: keras.Sequential = parts.head
         self._feature_model = parts.features
         self.input_shape = tuple(input_shape)
+        #: What the base outputs per sample, the head's input (a feature map or a vector).
+        self.feature_shape: tuple[int | None, ...] = feature_shape
 
     # -- state ------------------------------------------------------------------------
 
@@ -329,9 +331,8 @@ class FineTuneController:
             ]
         trial = TransferConfig.from_dict(data).check()
         base = self.base_model
-        feature_shape = tuple(base.compute_output_shape((None, *self.input_shape)))
         with self._scope():
-            new_head = build_head(trial.head, feature_shape)
+            new_head = build_head(trial.head, self.feature_shape)
             pre = preprocessing_layers(trial.preprocessing, trial.base.name or base.name)
             parts = assemble(
                 base, new_head, pre, input_shape=self.input_shape, base_training=trial.training.base_training
@@ -769,6 +770,7 @@ class FineTuneController:
                 "head",
                 "_feature_model",
                 "input_shape",
+                "feature_shape",
                 "_compiled",
                 "history",
                 "phases",

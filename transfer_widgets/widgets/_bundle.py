@@ -29,6 +29,7 @@ class Controller(Protocol):
     base_model: keras.Model
     events: EventStream
     input_shape: tuple[int, ...]
+    feature_shape: tuple[int | None, ...]
 
     @property
     def config(self) -> TransferConfig | ReadOnlyConfig: ...
@@ -50,6 +51,8 @@ class Controller(Protocol):
     def set_many(self, paths: Sequence[str | LayerNode], flag: bool, keep_bn_frozen: bool = True) -> None: ...
 
     def apply_head(self, head: Any, augmentation: Any = None) -> None: ...
+
+    def set(self, field_path: str, value: Any) -> None: ...
 
     def load_config(
         self, config: Any, base_model: Any = None, *, train_data: Any = None, validation_data: Any = None

@@ -37,6 +37,7 @@ from ..model.head_draft import (
     Section,
 )
 from ..model.inspect import ModelTree, check_model, format_shape
+from ..training.controller import ReadOnlyConfig
 from ..training.events import ACTIVE, Event, has_event, last_state
 from ._bundle import BundledWidget, Controller, is_controller
 
@@ -69,9 +70,13 @@ class HeadDesigner(BundledWidget):
 
     _bundle = "head_designer"
 
-    state = traitlets.Dict().tag(sync=True)
-    read_only = traitlets.Bool(False).tag(sync=True)
-    disabled = traitlets.Bool(False).tag(sync=True)  # True while the controller trains
+    state = traitlets.Dict(
+        help="Everything the form shows: the draft's rows, problems, preview, compile settings and options"
+    ).tag(sync=True)
+    read_only = traitlets.Bool(False, help="Show the head without letting it be edited").tag(sync=True)
+    disabled = traitlets.Bool(False, help="True while the controller trains: edits are refused").tag(
+        sync=True
+    )
 
     def __init__(
         self,
@@ -86,13 +91,13 @@ class HeadDesigner(BundledWidget):
     ) -> None:
         self.controller: Controller | None = source if is_controller(source) else None
         if self.controller is not None:
-            base, shape = self.controller.base_model, tuple(self.controller.input_shape)
+            self._follow_base()
             config = self.controller.config.copy()
         else:
             base = check_model(source)
             # A base that takes any image size needs input_shape= for the preview.
             shape = tuple(base_input_shape(base, input_shape))
-        self._set_base(base, shape)
+            self._set_base(base, shape, tuple(base.compute_output_shape((None, *shape))))
         self._applied = (config or TransferConfig()).copy()  # the head as last applied
         if task is not None:
             self._applied.head.task = task
@@ -107,10 +112,16 @@ class HeadDesigner(BundledWidget):
         self._update()
         self.on_msg(self._on_front_end_msg)
 
-    def _set_base(self, base: keras.Model, input_shape: tuple[int, ...]) -> None:
-        # The one place the base's output shape is worked out (a controller has no property for it yet).
-        self._base, self._input_shape = base, input_shape
-        self._feature_shape = tuple(base.compute_output_shape((None, *input_shape)))
+    def _set_base(
+        self, base: keras.Model, input_shape: tuple[int, ...], feature_shape: tuple[int | None, ...]
+    ) -> None:
+        self._base, self._input_shape, self._feature_shape = base, input_shape, feature_shape
+
+    def _follow_base(self) -> None:
+        """Take the controller's base and its shapes (the controller works out what the base outputs)."""
+        assert self.controller is not None
+        c = self.controller
+        self._set_base(c.base_model, tuple(c.input_shape), tuple(c.feature_shape))
 
     # -- public API ------------------------------------------------------------------
 
@@ -134,10 +145,11 @@ class HeadDesigner(BundledWidget):
         return copy.deepcopy(self._applied.head)
 
     @property
-    def config(self) -> TransferConfig:
-        """The config with this head, augmentation and compile settings (the controller's, with one)."""
+    def config(self) -> TransferConfig | ReadOnlyConfig:
+        """The config with this head, augmentation and compile settings (the controller's, with one:
+        read-only while it trains)."""
         if self.controller is not None:
-            return self.controller.config  # type: ignore[return-value]
+            return self.controller.config
         return self._applied.copy()
 
     def add_layer(self, type: str, index: int | None = None, **fields: Any) -> None:
@@ -230,7 +242,7 @@ class HeadDesigner(BundledWidget):
             for name in ("optimizer", "learning_rate"):
                 value = getattr(trial.training, name)
                 if value != getattr(self.controller.config.training, name):
-                    self.controller.set(f"training.{name}", value)  # type: ignore[attr-defined]
+                    self.controller.set(f"training.{name}", value)
         finally:
             self._applying = False
         self._applied = self.controller.config.copy()
@@ -253,7 +265,7 @@ class HeadDesigner(BundledWidget):
     def _config_changed(self) -> None:
         assert self.controller is not None
         if self.controller.base_model is not self._base:  # a loaded config brought another base
-            self._set_base(self.controller.base_model, tuple(self.controller.input_shape))
+            self._follow_base()
             self._draft.feature_shape = self._feature_shape
         self.refresh()
 
@@ -321,7 +333,7 @@ class HeadDesigner(BundledWidget):
     def _on_front_end_msg(self, _widget: Any, msg: dict[str, Any], _buffers: Any) -> None:
         try:
             self._handle(msg)
-        except Exception as exc:  # shown in the widget, never raised into the comm
+        except Exception as exc:  # noqa: BLE001 - shown in the widget, never raised into the comm
             message = str(exc) or type(exc).__name__
             if isinstance(exc, KeyError):
                 message = f"Missing or unknown {message} in the message from the view."

@@ -18,6 +18,8 @@ from __future__ import annotations
 import enum
 from typing import Any, Literal, TypeAlias, TypedDict
 
+from ..model.head_draft import Section
+
 __all__ = [
     "ErrorMessage",
     "ExportKernelMessage",
@@ -174,7 +176,7 @@ TreeKernelMessage: TypeAlias = FlagsMessage | ErrorMessage
 
 # -- head designer ------------------------------------------------------------------------
 
-Section: TypeAlias = Literal["layers", "augmentation"]
+
 #: A form value as typed: a number, text the kernel's validation names the problem with, or blank.
 Value: TypeAlias = float | str | None
 
