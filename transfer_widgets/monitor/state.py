@@ -191,8 +191,7 @@ class MonitorState:
     def _on_batch(self, e: Event) -> set[str]:
         self.epoch, self.batch, self.steps = e["epoch"], e["batch"], e.get("steps")
         self.total_epochs = e.get("epochs")
-        extra: Mapping[str, Any] = e  # keys the Event type does not list
-        self.epoch_eta_s = extra.get("eta_s")
+        self.epoch_eta_s = e.get("eta_s")
         self.phase = e.get("phase", self.phase)
         step = self._step(e["epoch"], e["batch"], self.steps)
         self.throughput.update(e["time"], step)

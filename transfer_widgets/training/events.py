@@ -53,8 +53,9 @@ class Event(TypedDict, total=False):
 
     - ``state``: ``state`` (a :data:`RunState`), and ``reason`` / ``message`` / ``task``;
     - ``phase``: ``phase``, ``start_epoch``, ``learning_rate``;
-    - ``batch``: ``phase``, ``epoch``, ``batch``, ``steps``, ``logs``, ...;
-    - ``epoch``: ``phase``, ``epoch``, ``epochs``, ``logs``, ...;
+    - ``batch``: ``phase``, ``epoch``, ``batch``, ``steps``, ``epochs``, ``eta_s`` (of the
+      epoch), ``logs``;
+    - ``epoch``: ``phase``, ``epoch``, ``epochs``, ``seconds`` (it took), ``logs``;
     - ``error``: ``message``, ``traceback``, ``kind`` (``nan`` or ``exception``);
     - ``warning``: ``message``; ``restored``: ``monitor``, ``value``, ``epoch``;
     - ``lr_find``: ``learning_rates``, ``losses``, ``suggested``;
@@ -79,6 +80,8 @@ class Event(TypedDict, total=False):
     epochs: int | None
     batch: int
     steps: int | None
+    eta_s: float | None
+    seconds: float
     logs: dict[str, float]
     learning_rates: list[float]
     losses: list[float]
