@@ -10,7 +10,9 @@ from playwright.sync_api import expect
 CELLS = [
     "import keras, numpy as np\n"
     "from transfer_widgets import FineTuneController, HeadDesigner\n"
-    "base = keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(32, 32, 3), alpha=0.35)\n"
+    "base = keras.applications.MobileNetV2(\n"
+    "    weights=None, include_top=False, input_shape=(32, 32, 3), alpha=0.35\n"
+    ")\n"
     "rng = np.random.default_rng(0)\n"
     "x, y = rng.random((24, 32, 32, 3), dtype='float32'), rng.integers(0, 3, 24)\n"
     "controller = FineTuneController(base, train_data=(x, y))\n"
@@ -60,7 +62,8 @@ def test_add_set_drag_validate_preset_and_check_the_controller(open_nb, artifact
     # Drag it above the dropout: dropout now sees 64 features.
     dropout = row(lst, "2. Dropout")
     dense.get_by_role("button", name=re.compile("^Drag 3. Dense")).drag_to(
-        dropout, target_position={"x": 40, "y": 3})
+        dropout, target_position={"x": 40, "y": 3}
+    )
     expect(row(lst, "2. Dense")).to_be_visible()
     expect(row(lst, "3. Dropout").locator(".tw-hd-shape")).to_have_text("→ (None, 64)")
     nb.wait_for_python("head()", "global_average_pooling: dense:64 dropout:0.2 multiclass 3")
@@ -79,7 +82,9 @@ def test_add_set_drag_validate_preset_and_check_the_controller(open_nb, artifact
     lr = widget.get_by_role("textbox", name="Learning rate")
     lr.fill("fast")
     lr.press("Enter")
-    expect(widget.locator(".tw-hd-compile .tw-hd-error")).to_have_text("must be a positive number, got 'fast'")
+    expect(widget.locator(".tw-hd-compile .tw-hd-error")).to_have_text(
+        "must be a positive number, got 'fast'"
+    )
     lr = widget.get_by_role("textbox", name="Learning rate")
     lr.fill("0.0005")
     lr.press("Enter")
@@ -119,7 +124,9 @@ def test_python_changes_show_and_training_disables(open_nb, artifacts_dir):
     nb.run_all()
     lst = layers(nb)
     widget = designer(nb)
-    nb.add_and_run_cell("designer.add_layer('dense', 1, units=48)\ncontroller.set('training.learning_rate', 0.01)")
+    nb.add_and_run_cell(
+        "designer.add_layer('dense', 1, units=48)\ncontroller.set('training.learning_rate', 0.01)"
+    )
     expect(row(lst, "2. Dense").get_by_role("textbox", name="Units")).to_have_value("48")
     expect(widget.get_by_role("textbox", name="Learning rate")).to_have_value("0.01")
     nb.add_and_run_cell("designer.read_only = True")

@@ -179,7 +179,7 @@ def test_bad_input_is_rejected_before_training_naming_the_field(
     kwargs.setdefault("num_classes", 3)
     the_base = base()
     before = [np.array(w) for w in the_base.get_weights()]
-    with pytest.raises(error) as info:
+    with pytest.raises(error) as info:  # noqa: PT012 - from the constructor or from fit, either before training
         controller = FineTuneController(the_base, **kwargs)
         controller.fit(1)
     assert field in str(info.value)

@@ -58,9 +58,13 @@ def test_initial_state_shows_the_controllers_head_preview_and_totals(ui, control
     s = ui.state
     assert ui.types() == ["global_average_pooling", "dropout"]
     assert s["task"] == "multiclass" and s["num_classes"] == 3
-    assert s["base"] == {"name": "backbone", "input_shape": "(None, 8, 8, 3)", "output_shape": "(None, 4, 4, 6)",
-                         "params": controller.base_model.count_params(),
-                         "trainable": count(controller.base_model.trainable_weights)}
+    assert s["base"] == {
+        "name": "backbone",
+        "input_shape": "(None, 8, 8, 3)",
+        "output_shape": "(None, 4, 4, 6)",
+        "params": controller.base_model.count_params(),
+        "trainable": count(controller.base_model.trainable_weights),
+    }
     assert [(r["name"], r["shape"], r["params"]) for r in s["preview"]] == [
         ("head_0_global_average_pooling", "(None, 6)", 0),
         ("head_1_dropout", "(None, 6)", 0),
@@ -68,8 +72,10 @@ def test_initial_state_shows_the_controllers_head_preview_and_totals(ui, control
     ]
     assert s["output"] == {"units": 3, "activation": "softmax"}
     assert s["head_totals"] == {"total": 21, "trainable": 21}
-    assert s["model_totals"] == {"total": controller.model.count_params(),
-                                 "trainable": count(controller.model.trainable_weights)}
+    assert s["model_totals"] == {
+        "total": controller.model.count_params(),
+        "trainable": count(controller.model.trainable_weights),
+    }
     assert s["defaults"] == {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}
     assert s["applied"] and s["errors"] == {} and s["problems"] == []
     assert ui.click(type="hello") == {"type": "ok"}
@@ -84,7 +90,10 @@ def test_standalone_designer_on_a_base_model_produces_a_head_spec():
     spec = widget.head_spec
     assert isinstance(spec, HeadSpec)
     assert [(layer.type, layer.units) for layer in spec.layers] == [
-        ("global_average_pooling", None), ("dense", 16), ("dropout", None)]
+        ("global_average_pooling", None),
+        ("dense", 16),
+        ("dropout", None),
+    ]
     assert spec.num_classes == 4
     assert widget.config.head == spec
     assert ui.state["preview"][1]["params"] == 6 * 16 + 16
@@ -97,7 +106,12 @@ def test_standalone_designer_on_a_base_model_produces_a_head_spec():
 
 def test_add_layer_from_the_palette_with_defaults_and_at_an_index(ui, controller):
     ui.click(type="add", layer="dense")
-    assert ui.state["layers"][-1] | {"id": 0} == {"id": 0, "type": "dense", "units": 128, "activation": "relu"}
+    assert ui.state["layers"][-1] | {"id": 0} == {
+        "id": 0,
+        "type": "dense",
+        "units": 128,
+        "activation": "relu",
+    }
     ui.click(type="add", layer="batch_norm", index=0)
     assert ui.types() == ["batch_norm", "global_average_pooling", "dropout", "dense"]
     assert head_of(controller)[0] == ("batch_norm", None, None, None)
@@ -116,8 +130,11 @@ def test_remove_move_and_set_by_row_id(ui, controller):
     ui.click(type="set", id=dense, field="units", value=5)
     ui.click(type="set", id=dense, field="activation", value="gelu")
     ui.click(type="set", id=ui.layer_id(2), field="rate", value=0.5)
-    assert head_of(controller) == [("global_average_pooling", None, None, None), ("dense", 5, "gelu", None),
-                                   ("dropout", None, None, 0.5)]
+    assert head_of(controller) == [
+        ("global_average_pooling", None, None, None),
+        ("dense", 5, "gelu", None),
+        ("dropout", None, None, 0.5),
+    ]
     ui.click(type="set", id=dense, field="activation", value=None)
     assert head_of(controller)[1] == ("dense", 5, None, None)
     ui.click(type="remove", id=ui.layer_id(0))
@@ -133,11 +150,18 @@ def test_the_model_is_rebuilt_to_match_and_the_base_keeps_its_weights(ui, contro
     model = controller.model
     assert controller.head.layers[1].units == 10
     assert [layer.name for layer in controller.head.layers] == [
-        "head_0_global_average_pooling", "head_1_dense", "head_2_dropout", "predictions"]
+        "head_0_global_average_pooling",
+        "head_1_dense",
+        "head_2_dropout",
+        "predictions",
+    ]
     assert controller.base_model is model.get_layer("backbone")
-    for a, b in zip(base_weights, controller.base_model.get_weights()):
+    for a, b in zip(base_weights, controller.base_model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
-    assert ui.state["model_totals"] == {"total": model.count_params(), "trainable": count(model.trainable_weights)}
+    assert ui.state["model_totals"] == {
+        "total": model.count_params(),
+        "trainable": count(model.trainable_weights),
+    }
     assert model(np.zeros((2, 8, 8, 3), "float32")).shape == (2, 3)
     controller.fit(1, block=True)
     assert controller.state == "finished"
@@ -148,17 +172,26 @@ def test_python_methods_are_the_same_edits(ui, controller):
     w.add_layer("dense", 1, units=7, activation="tanh")
     w.set_layer(1, units=9)
     w.move_layer(1, 2)
-    assert head_of(controller) == [("global_average_pooling", None, None, None), ("dropout", None, None, 0.2),
-                                   ("dense", 9, "tanh", None)]
+    assert head_of(controller) == [
+        ("global_average_pooling", None, None, None),
+        ("dropout", None, None, 0.2),
+        ("dense", 9, "tanh", None),
+    ]
     w.remove_layer(-1)
     assert ui.types() == ["global_average_pooling", "dropout"]
     w.set_classes(5, ["a", "b", "c", "d", "e"])
     assert controller.config.head.num_classes == 5 and controller.config.head.class_names == list("abcde")
     assert controller.head.layers[-1].units == 5
-    w.set_compile(optimizer="sgd", learning_rate=0.05, loss="categorical_crossentropy", metrics=["accuracy", "auc"])
+    w.set_compile(
+        optimizer="sgd", learning_rate=0.05, loss="categorical_crossentropy", metrics=["accuracy", "auc"]
+    )
     t, h = controller.config.training, controller.config.head
-    assert (t.optimizer, t.learning_rate, h.loss, h.metrics) == ("sgd", 0.05, "categorical_crossentropy",
-                                                                ["accuracy", "auc"])
+    assert (t.optimizer, t.learning_rate, h.loss, h.metrics) == (
+        "sgd",
+        0.05,
+        "categorical_crossentropy",
+        ["accuracy", "auc"],
+    )
     with pytest.raises(ValueError, match="Unknown compile setting"):
         w.set_compile(epochs=3)
     with pytest.raises(IndexError, match="No head layer at index 9"):
@@ -190,23 +223,38 @@ def test_task_classes_names_and_the_output_layer(ui, controller):
 
 
 def test_compile_fields(ui, controller):
-    for name, value in (("optimizer", "rmsprop"), ("learning_rate", 0.002), ("loss", "categorical_crossentropy"),
-                        ("metrics", ["accuracy", "top_k_categorical_accuracy"])):
+    for name, value in (
+        ("optimizer", "rmsprop"),
+        ("learning_rate", 0.002),
+        ("loss", "categorical_crossentropy"),
+        ("metrics", ["accuracy", "top_k_categorical_accuracy"]),
+    ):
         ui.click(type="field", field=name, value=value)
         assert ui.state[name] == value and ui.state["applied"]
     t, h = controller.config.training, controller.config.head
     assert (t.optimizer, t.learning_rate, h.loss, h.metrics) == (
-        "rmsprop", 0.002, "categorical_crossentropy", ["accuracy", "top_k_categorical_accuracy"])
+        "rmsprop",
+        0.002,
+        "categorical_crossentropy",
+        ["accuracy", "top_k_categorical_accuracy"],
+    )
     ui.click(type="field", field="loss", value=None)
     ui.click(type="field", field="metrics", value=None)
     assert controller.config.head.loss is None and controller.config.head.metrics is None
 
 
-@pytest.mark.parametrize(("preset", "layers", "head_params"), [
-    ("keras_guide", [("global_average_pooling", None), ("dropout", 0.2)], 21),
-    ("teachable_machine", [("global_average_pooling", None), ("dense", 100)], 6 * 100 + 100 + 100 * 3 + 3),
-    ("linear_probe", [("global_average_pooling", None)], 21),
-])
+@pytest.mark.parametrize(
+    ("preset", "layers", "head_params"),
+    [
+        ("keras_guide", [("global_average_pooling", None), ("dropout", 0.2)], 21),
+        (
+            "teachable_machine",
+            [("global_average_pooling", None), ("dense", 100)],
+            6 * 100 + 100 + 100 * 3 + 3,
+        ),
+        ("linear_probe", [("global_average_pooling", None)], 21),
+    ],
+)
 def test_presets(ui, controller, preset, layers, head_params):
     ui.click(type="add", layer="batch_norm")
     ui.click(type="preset", name=preset)
@@ -216,21 +264,35 @@ def test_presets(ui, controller, preset, layers, head_params):
     assert controller.head.count_params() == head_params
     if preset == "teachable_machine":
         assert ui.state["layers"][1]["activation"] == "relu"
-    assert {p["name"] for p in ui.state["options"]["presets"]} == {"keras_guide", "teachable_machine", "linear_probe"}
+    assert {p["name"] for p in ui.state["options"]["presets"]} == {
+        "keras_guide",
+        "teachable_machine",
+        "linear_probe",
+    }
 
 
 def test_augmentation_section_goes_before_the_base(ui, controller):
     ui.click(type="add", section="augmentation", layer="random_flip")
     ui.click(type="add", section="augmentation", layer="random_rotation")
     assert [(r["type"], r.get("mode"), r.get("factor")) for r in ui.state["augmentation"]] == [
-        ("random_flip", "horizontal", None), ("random_rotation", None, 0.1)]
+        ("random_flip", "horizontal", None),
+        ("random_rotation", None, 0.1),
+    ]
     ui.click(type="set", section="augmentation", id=ui.layer_id(1, "augmentation"), field="factor", value=0.3)
-    ui.click(type="set", section="augmentation", id=ui.layer_id(0, "augmentation"), field="mode", value="vertical")
+    ui.click(
+        type="set", section="augmentation", id=ui.layer_id(0, "augmentation"), field="mode", value="vertical"
+    )
     ui.click(type="move", section="augmentation", id=ui.layer_id(1, "augmentation"), to=0)
-    assert controller.config.preprocessing.augmentation == [AugmentationSpec("random_rotation", factor=0.3),
-                                                            AugmentationSpec("random_flip", mode="vertical")]
+    assert controller.config.preprocessing.augmentation == [
+        AugmentationSpec("random_rotation", factor=0.3),
+        AugmentationSpec("random_flip", mode="vertical"),
+    ]
     names = [layer.name for layer in controller.model.layers]
-    assert names.index("augment_0_random_rotation") < names.index("augment_1_random_flip") < names.index("backbone")
+    assert (
+        names.index("augment_0_random_rotation")
+        < names.index("augment_1_random_flip")
+        < names.index("backbone")
+    )
     ui.click(type="remove", section="augmentation", id=ui.layer_id(0, "augmentation"))
     ui.widget.add_augmentation("random_zoom", factor=0.2)
     ui.widget.set_augmentation(1, factor=0.25)
@@ -247,8 +309,10 @@ def test_refused_messages_answer_with_an_error_and_change_nothing(ui, controller
         ({"type": "add", "layer": "dense", "index": 7}, "Cannot insert at index 7"),
         ({"type": "remove", "id": 999}, "No head layer with id 999"),
         ({"type": "move", "id": ui.layer_id(0), "to": 5}, "Cannot move to index 5"),
-        ({"type": "set", "id": ui.layer_id(0), "field": "units", "value": 3},
-         "global_average_pooling layer has no field 'units'"),
+        (
+            {"type": "set", "id": ui.layer_id(0), "field": "units", "value": 3},
+            "global_average_pooling layer has no field 'units'",
+        ),
         ({"type": "field", "field": "epochs", "value": 3}, "Unknown field 'epochs'"),
         ({"type": "preset", "name": "resnet"}, "Unknown preset 'resnet'"),
         ({"type": "explode"}, "Unknown head designer message type 'explode'"),
@@ -277,68 +341,166 @@ RULES = [
     (_add("dense"), _set("units", "abc"), "head.layers[1].units", "got 'abc'"),
     (_add("dense"), _set("units", None), "head.layers[1].units", "got None"),
     (_add("dense"), _set("units", 2.5), "head.layers[1].units", "got 2.5"),
-    (_add("dense"), _set("activation", "sparkle"), "head.layers[1].activation",
-     "must be a Keras activation name"),
+    (
+        _add("dense"),
+        _set("activation", "sparkle"),
+        "head.layers[1].activation",
+        "must be a Keras activation name",
+    ),
     (_add("dropout"), _set("rate", 1), "head.layers[1].rate", "must be a number in [0, 1), got 1"),
     (_add("dropout"), _set("rate", -0.1), "head.layers[1].rate", "got -0.1"),
     (_add("dropout"), _set("rate", "x"), "head.layers[1].rate", "got 'x'"),
     (_add("dropout"), _set("rate", None), "head.layers[1].rate", "got None"),
-    (None, lambda ui: ui.click(type="field", field="num_classes", value=1), "head.num_classes",
-     "must be an integer >= 2 for a multiclass task, got 1"),
-    (None, lambda ui: ui.click(type="field", field="num_classes", value="many"), "head.num_classes", "got 'many'"),
-    (None, lambda ui: ui.click(type="field", field="num_classes", value=None), "head.num_classes",
-     "must be set for a multiclass task"),
-    (lambda ui: ui.click(type="field", field="task", value="binary"),
-     lambda ui: ui.click(type="field", field="num_classes", value=3),
-     "head.num_classes", "must be 1 or 2 (or None) for a binary task"),
-    (lambda ui: ui.click(type="field", field="task", value="regression"),
-     lambda ui: ui.click(type="field", field="num_classes", value=0),
-     "head.num_classes", "must be a positive integer, got 0"),
+    (
+        None,
+        lambda ui: ui.click(type="field", field="num_classes", value=1),
+        "head.num_classes",
+        "must be an integer >= 2 for a multiclass task, got 1",
+    ),
+    (
+        None,
+        lambda ui: ui.click(type="field", field="num_classes", value="many"),
+        "head.num_classes",
+        "got 'many'",
+    ),
+    (
+        None,
+        lambda ui: ui.click(type="field", field="num_classes", value=None),
+        "head.num_classes",
+        "must be set for a multiclass task",
+    ),
+    (
+        lambda ui: ui.click(type="field", field="task", value="binary"),
+        lambda ui: ui.click(type="field", field="num_classes", value=3),
+        "head.num_classes",
+        "must be 1 or 2 (or None) for a binary task",
+    ),
+    (
+        lambda ui: ui.click(type="field", field="task", value="regression"),
+        lambda ui: ui.click(type="field", field="num_classes", value=0),
+        "head.num_classes",
+        "must be a positive integer, got 0",
+    ),
     (None, lambda ui: ui.click(type="field", field="task", value="ranking"), "head.task", "must be one of"),
-    (None, lambda ui: ui.click(type="field", field="class_names", value=["a", "b"]), "head.class_names",
-     "must have 3 names (one per output), got 2"),
-    (None, lambda ui: ui.click(type="field", field="class_names", value=["a", "a", "b"]), "head.class_names",
-     "must be unique, got 'a' more than once"),
-    (None, lambda ui: ui.click(type="field", field="class_names", value=["a", "", "b"]), "head.class_names",
-     "must be a list of non-empty names"),
-    (None, lambda ui: ui.click(type="field", field="class_names", value="a,b,c"), "head.class_names",
-     "must be a list of non-empty names"),
-    (None, lambda ui: ui.click(type="field", field="optimizer", value="adamant"), "training.optimizer",
-     "must be a Keras optimizer name"),
-    (None, lambda ui: ui.click(type="field", field="learning_rate", value=0), "training.learning_rate",
-     "must be a positive number, got 0"),
-    (None, lambda ui: ui.click(type="field", field="learning_rate", value="fast"), "training.learning_rate", "got 'fast'"),
-    (None, lambda ui: ui.click(type="field", field="learning_rate", value=None), "training.learning_rate", "got None"),
-    (None, lambda ui: ui.click(type="field", field="loss", value="lossy"), "head.loss", "must be a Keras loss name"),
-    (None, lambda ui: ui.click(type="field", field="metrics", value=["accuracy", "precisionn"]), "head.metrics[1]",
-     "must be a Keras metric name, got 'precisionn'"),
-    (None, lambda ui: ui.click(type="field", field="metrics", value="accuracy"), "head.metrics",
-     "must be a list of metric names"),
-    (lambda ui: ui.click(type="add", section="augmentation", layer="random_zoom"),
-     lambda ui: ui.click(type="set", section="augmentation", id=ui.layer_id(0, "augmentation"), field="factor",
-                          value=0),
-     "preprocessing.augmentation[0].factor", "must be a number in (0, 1], got 0"),
-    (lambda ui: ui.click(type="add", section="augmentation", layer="random_contrast"),
-     lambda ui: ui.click(type="set", section="augmentation", id=ui.layer_id(0, "augmentation"), field="factor",
-                          value=1.5),
-     "preprocessing.augmentation[0].factor", "got 1.5"),
-    (lambda ui: ui.click(type="add", section="augmentation", layer="random_flip"),
-     lambda ui: ui.click(type="set", section="augmentation", id=ui.layer_id(0, "augmentation"), field="mode",
-                          value="diagonal"),
-     "preprocessing.augmentation[0].mode", "must be 'horizontal', 'vertical' or 'horizontal_and_vertical'"),
+    (
+        None,
+        lambda ui: ui.click(type="field", field="class_names", value=["a", "b"]),
+        "head.class_names",
+        "must have 3 names (one per output), got 2",
+    ),
+    (
+        None,
+        lambda ui: ui.click(type="field", field="class_names", value=["a", "a", "b"]),
+        "head.class_names",
+        "must be unique, got 'a' more than once",
+    ),
+    (
+        None,
+        lambda ui: ui.click(type="field", field="class_names", value=["a", "", "b"]),
+        "head.class_names",
+        "must be a list of non-empty names",
+    ),
+    (
+        None,
+        lambda ui: ui.click(type="field", field="class_names", value="a,b,c"),
+        "head.class_names",
+        "must be a list of non-empty names",
+    ),
+    (
+        None,
+        lambda ui: ui.click(type="field", field="optimizer", value="adamant"),
+        "training.optimizer",
+        "must be a Keras optimizer name",
+    ),
+    (
+        None,
+        lambda ui: ui.click(type="field", field="learning_rate", value=0),
+        "training.learning_rate",
+        "must be a positive number, got 0",
+    ),
+    (
+        None,
+        lambda ui: ui.click(type="field", field="learning_rate", value="fast"),
+        "training.learning_rate",
+        "got 'fast'",
+    ),
+    (
+        None,
+        lambda ui: ui.click(type="field", field="learning_rate", value=None),
+        "training.learning_rate",
+        "got None",
+    ),
+    (
+        None,
+        lambda ui: ui.click(type="field", field="loss", value="lossy"),
+        "head.loss",
+        "must be a Keras loss name",
+    ),
+    (
+        None,
+        lambda ui: ui.click(type="field", field="metrics", value=["accuracy", "precisionn"]),
+        "head.metrics[1]",
+        "must be a Keras metric name, got 'precisionn'",
+    ),
+    (
+        None,
+        lambda ui: ui.click(type="field", field="metrics", value="accuracy"),
+        "head.metrics",
+        "must be a list of metric names",
+    ),
+    (
+        lambda ui: ui.click(type="add", section="augmentation", layer="random_zoom"),
+        lambda ui: ui.click(
+            type="set", section="augmentation", id=ui.layer_id(0, "augmentation"), field="factor", value=0
+        ),
+        "preprocessing.augmentation[0].factor",
+        "must be a number in (0, 1], got 0",
+    ),
+    (
+        lambda ui: ui.click(type="add", section="augmentation", layer="random_contrast"),
+        lambda ui: ui.click(
+            type="set", section="augmentation", id=ui.layer_id(0, "augmentation"), field="factor", value=1.5
+        ),
+        "preprocessing.augmentation[0].factor",
+        "got 1.5",
+    ),
+    (
+        lambda ui: ui.click(type="add", section="augmentation", layer="random_flip"),
+        lambda ui: ui.click(
+            type="set",
+            section="augmentation",
+            id=ui.layer_id(0, "augmentation"),
+            field="mode",
+            value="diagonal",
+        ),
+        "preprocessing.augmentation[0].mode",
+        "must be 'horizontal', 'vertical' or 'horizontal_and_vertical'",
+    ),
     # Fitting the head to the base's 4-D feature map (check_head_fits).
-    (None, lambda ui: ui.click(type="add", layer="dense", index=0), "head.layers[0]",
-     "(dense) gets a 4-D feature map (None, 4, 4, 6): add global_average_pooling or flatten before it"),
-    (None, lambda ui: ui.click(type="remove", id=ui.layer_id(0)), "head.layers",
-     "must reduce the base's output (None, 4, 4, 6) to a vector"),
-    (lambda ui: ui.click(type="preset", name="linear_probe"),
-     lambda ui: ui.click(type="add", layer="global_max_pooling"),
-     "head.layers[1].type", "'global_max_pooling' needs a 4-D feature map"),
+    (
+        None,
+        lambda ui: ui.click(type="add", layer="dense", index=0),
+        "head.layers[0]",
+        "(dense) gets a 4-D feature map (None, 4, 4, 6): add global_average_pooling or flatten before it",
+    ),
+    (
+        None,
+        lambda ui: ui.click(type="remove", id=ui.layer_id(0)),
+        "head.layers",
+        "must reduce the base's output (None, 4, 4, 6) to a vector",
+    ),
+    (
+        lambda ui: ui.click(type="preset", name="linear_probe"),
+        lambda ui: ui.click(type="add", layer="global_max_pooling"),
+        "head.layers[1].type",
+        "'global_max_pooling' needs a 4-D feature map",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("setup", "edit", "field", "words"), RULES,
-                         ids=[f"{i}:{r[2]}" for i, r in enumerate(RULES)])
+@pytest.mark.parametrize(
+    ("setup", "edit", "field", "words"), RULES, ids=[f"{i}:{r[2]}" for i, r in enumerate(RULES)]
+)
 def test_validation_rule_shows_inline_and_nothing_is_applied(ui, controller, setup, edit, field, words):
     if setup is not None:
         setup(ui)
@@ -371,7 +533,9 @@ def test_fixing_the_value_applies_the_head(ui, controller):
 def test_config_changes_made_from_python_show_in_the_widget(ui, controller):
     controller.set("training.learning_rate", 0.02)
     assert ui.state["learning_rate"] == 0.02
-    controller.apply_head(HeadSpec(layers=[HeadLayerSpec("global_max_pooling")], task="multilabel", num_classes=4))
+    controller.apply_head(
+        HeadSpec(layers=[HeadLayerSpec("global_max_pooling")], task="multilabel", num_classes=4)
+    )
     assert ui.types() == ["global_max_pooling"]
     assert ui.state["output"] == {"units": 4, "activation": "sigmoid"}
     assert ui.state["model_totals"]["total"] == controller.model.count_params()
@@ -405,8 +569,17 @@ def test_form_lists_are_still_importable_from_the_widget_module():
     from transfer_widgets.model import head, head_draft
     from transfer_widgets.widgets import head_designer
 
-    for name in ("ACTIVATIONS", "OPTIMIZERS", "LOSSES", "LAYER_FIELDS", "LAYER_DEFAULTS", "AUGMENTATION_FIELDS",
-                 "AUGMENTATION_DEFAULTS", "COMPILE_FIELDS", "HEAD_FIELDS"):
+    for name in (
+        "ACTIVATIONS",
+        "OPTIMIZERS",
+        "LOSSES",
+        "LAYER_FIELDS",
+        "LAYER_DEFAULTS",
+        "AUGMENTATION_FIELDS",
+        "AUGMENTATION_DEFAULTS",
+        "COMPILE_FIELDS",
+        "HEAD_FIELDS",
+    ):
         assert getattr(head_designer, name) is getattr(head_draft, name)
     assert head_designer.PRESETS is head.HEAD_PRESETS
 
@@ -450,7 +623,7 @@ def test_close_unsubscribes(controller):
 
 def test_a_base_of_any_size_needs_an_input_shape():
     base = keras.applications.MobileNetV2(weights=None, include_top=False, alpha=0.35)
-    with pytest.raises(ConfigError, match="base.input_shape must be set"):
+    with pytest.raises(ConfigError, match=r"base\.input_shape must be set"):
         HeadDesigner(base, num_classes=2)
     widget = HeadDesigner(base, num_classes=2, input_shape=(32, 32, 3))
     assert widget.state["base"]["output_shape"] == "(None, 1, 1, 1280)"
