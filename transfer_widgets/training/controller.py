@@ -713,16 +713,20 @@ class FineTuneController:
     def predict(self, x: Any) -> np.ndarray:
         return self.model.predict(x, batch_size=self._config.training.batch_size, verbose=0)
 
-    # -- saved experiments (restore.py rebuilds; transfer_widgets.export renders) ------------
+    # -- saved experiments (rebuilt here; transfer_widgets.export renders) ------------------
 
     @classmethod
     def from_config(cls, config: Any, base_model: Any = None, **kwargs: Any) -> FineTuneController:
         """A controller for a saved experiment: ``config`` is a :class:`TransferConfig`, a
         dict, JSON text (``config.to_json()``) or a JSON file. An in-memory base or in-memory
         data must be passed again (``base_model=``, ``train_data=``); the freeze plan is applied."""
-        from .restore import controller_from_config
-
-        return controller_from_config(cls, config, base_model, **kwargs)
+        cfg = TransferConfig.load(config)
+        controller = cls(base_model, config=cfg, **kwargs)
+        if base_model is not None and not isinstance(base_model, str):
+            apply_freeze_plan(
+                cfg.freeze, controller.base_model
+            )  # a passed model keeps its own flags otherwise
+        return controller
 
     def load_config(
         self, config: Any, base_model: Any = None, *, train_data: Any = None, validation_data: Any = None
@@ -739,17 +743,14 @@ class FineTuneController:
         the flags and settings change); otherwise the model is rebuilt and the
         history starts afresh (the monitor clears).
         """
-        from .restore import controller_from_config, load_config
-
         self._refuse_if_running("load a config")
-        cfg = load_config(config)
+        cfg = TransferConfig.load(config)
         if base_model is None and cfg.base.source == "model":
             base_model = self.base_model
         if train_data is None and cfg.data.source not in ("directory", "demo"):
             train_data = self.train_data
             validation_data = self.validation_data if validation_data is None else validation_data
-        fresh = controller_from_config(
-            type(self),
+        fresh = type(self).from_config(
             cfg,
             base_model,
             train_data=train_data,
