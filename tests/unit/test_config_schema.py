@@ -3,9 +3,7 @@ is what the config's annotations give, and saved configs validate against it."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -15,19 +13,13 @@ import pytest
 
 from transfer_widgets.config import SCHEMA_FILE, SCHEMA_ID, ConfigError, TransferConfig
 
+from ..scripts import load_script
 from .test_config import full_config
-
-GENERATOR = Path(__file__).resolve().parents[2] / "scripts" / "generate_config_schema.py"
 
 
 @pytest.fixture(scope="module")
 def gen() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("generate_config_schema", GENERATOR)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("generate_config_schema")
 
 
 @pytest.fixture(scope="module")

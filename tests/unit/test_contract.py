@@ -3,8 +3,6 @@ Python definitions give, and those definitions match what the widgets send."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import typing
 from pathlib import Path
 from types import ModuleType
@@ -17,17 +15,12 @@ from transfer_widgets.widgets import protocol
 from transfer_widgets.widgets.layer_tree import _state_code
 from transfer_widgets.widgets.protocol import FlagCode
 
-GENERATOR = Path(__file__).resolve().parents[2] / "scripts" / "generate_contract.py"
+from ..scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def gen() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("generate_contract", GENERATOR)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses and typing look modules up by name
-    spec.loader.exec_module(module)
-    return module
+    return load_script("generate_contract")
 
 
 def test_contract_ts_is_up_to_date(gen: ModuleType) -> None:

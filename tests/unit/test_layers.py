@@ -3,22 +3,15 @@ names config.py lists for lower-level modules match what those modules provide."
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 from transfer_widgets import config
 from transfer_widgets.data.datasets import DEMOS
 from transfer_widgets.model.assemble import PREPROCESS_FAMILIES
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "check_layers.py"
+from ..scripts import load_script
 
 
 def _checker():
-    spec = importlib.util.spec_from_file_location("check_layers", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("check_layers")
 
 
 def test_imports_point_one_way_with_no_cycle():
