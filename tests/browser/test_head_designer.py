@@ -88,6 +88,8 @@ def test_add_set_drag_validate_preset_and_check_the_controller(open_nb, artifact
     lr = widget.get_by_role("textbox", name="Learning rate")
     lr.fill("0.0005")
     lr.press("Enter")
+    # Wait for the kernel's answer (the form re-renders with it) before typing elsewhere, as a person sees it.
+    expect(widget.locator(".tw-hd-compile .tw-hd-error")).to_have_count(0)
     units = row(lst, "2. Dense").get_by_role("textbox", name="Units")
     units.fill("32")
     units.press("Enter")
