@@ -82,6 +82,7 @@ def test_simulated_events_draw_epoch_curves_best_epoch_phases_and_progress(digit
     ctl = make_controller(digits)
     m = TrainingMonitor(ctl)
     emit_run(ctl, epochs=3, phases=(("head", 0, 1e-3), ("fine_tune", 2, 1e-4)))
+    m.flush()  # the render budget may hold the last batches back
     assert list(m.epoch_charts) == ["loss", "accuracy"]  # loss first
     loss = m.epoch_charts["loss"].marks
     assert loss["train"].x.tolist() == [1, 2, 3] and loss["train"].y.dtype == np.float32
@@ -91,7 +92,8 @@ def test_simulated_events_draw_epoch_curves_best_epoch_phases_and_progress(digit
     assert np.reshape(loss["phase"].x, (-1, 2)).tolist() == [
         [2.5, 2.5]
     ]  # the fine-tune phase starts after epoch 2
-    assert "head → fine_tune" in m.epoch_charts["loss"].figure.title
+    assert "head → fine_tune" in m.epoch_charts["loss"].head.value  # in the legend: titles keep their size
+    assert m.epoch_charts["loss"].figure.title == ""
     assert (m.epoch_bar.value, m.epoch_bar.max) == (3, 3)
     assert (m.batch_bar.value, m.batch_bar.max) == (10, 10)
     assert m.status.value.startswith("Running") and "phase fine_tune" in m.status.value
@@ -115,6 +117,7 @@ def test_long_batch_series_are_decimated_so_updates_stay_the_same_size(digits):
             rec.losses.append(float(rng.normal()))
         ctl.events.emit("batch", epoch=0, batch=n - 1, steps=n, epochs=1, logs={"loss": 1.0})
         ctl.events.flush()
+        m.flush()
         raw, smooth = m.batch_chart.marks["raw"], m.batch_chart.marks["smooth"]
         assert raw.x.dtype == np.float32 and smooth.y.dtype == np.float32
         assert raw.x[-1] == n
@@ -168,7 +171,8 @@ def test_train_button_runs_in_background_and_draws_curves_and_confusion(digits):
     assert m.class_accuracy.y.shape == (10,) and m._confusion_box.layout.display == "flex"
     assert m.confusion_text.value.startswith("Epoch 2:")
     assert m.history["epoch"] == [0, 1]
-    assert m.to_csv().splitlines()[0].startswith("epoch,phase,")
+    header = m.to_csv().splitlines()[0].split(",")
+    assert header[0] == "epoch" and "phase" in header and "val_loss" in header
     assert list(m.to_dataframe()["epoch"]) == [0, 1]
 
 
@@ -267,3 +271,64 @@ def test_close_unsubscribes(digits):
     m.close()
     ctl.events.emit("state", state="running")
     assert m.updates == before
+
+
+def test_nice_ticks_are_few_round_and_written_without_exponents():
+    from transfer_widgets.widgets.training_monitor import nice_ticks
+
+    lo, hi, ticks, fmt = nice_ticks(2.3006, 2.3034)  # the range a user saw as 14 ticks
+    assert len(ticks) <= 6 and lo <= 2.3006 and hi >= 2.3034
+    assert fmt == ".3f" and ticks == [2.3, 2.301, 2.302, 2.303, 2.304]
+    assert nice_ticks(0.0, 1.0)[2] == pytest.approx([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    assert nice_ticks(1, 100)[3] == ",d"
+    _, _, ticks, _ = nice_ticks(5.0, 5.0)  # one value: a window around it, never 0-1
+    assert min(ticks) <= 5.0 <= max(ticks) and len(ticks) <= 6
+
+
+def test_before_a_run_the_monitor_says_what_will_appear_and_draws_no_empty_chart(digits):
+    m = TrainingMonitor(make_controller(digits))
+    assert m.empty.layout.display == "" and "Press" in m.empty.value and "Train" in m.empty.value
+    assert m._charts_box.children == () and m._charts_box.layout.display == "none"
+    assert "tw-widget" in m._dom_classes and "Training monitor" in m.header.value
+    assert "<style>" in m._style.value
+
+
+def test_starting_shows_at_once_then_running_with_the_first_batch(digits):
+    ctl = make_controller(digits)
+    m = TrainingMonitor(ctl)
+    ctl.events.emit("state", state="running", task="fit", run=1)
+    assert m.status.value.startswith("Starting…") and 'data-state="starting"' in m.header.value
+    assert m.empty.layout.display == "none"
+    ctl.events.emit("stage", stage="compiling", run=1)
+    assert m.status.value == "Starting… compiling the model"
+    ctl.events.emit("batch", epoch=0, batch=0, steps=10, epochs=1, logs={"loss": 2.0}, run=1)
+    ctl.events.flush()
+    m.flush()
+    assert m.status.value.startswith("Running")
+
+
+def test_renders_are_budgeted_while_state_changes_draw_at_once(digits):
+    ctl = make_controller(digits)
+    m = TrainingMonitor(ctl, render_budget=0.0001)  # every render buys a long wait
+    ctl.events.emit("state", state="running")
+    before = m.updates
+    for b in range(50):
+        ctl.events.emit("batch", epoch=0, batch=b, steps=50, epochs=1, logs={"loss": 1.0})
+        ctl.events.flush()
+    assert m.updates - before <= 2  # held back by the budget
+    ctl.events.emit("state", state="finished", reason="completed")  # drawn at once, with what was held
+    assert m.status.value.startswith("Finished (completed)") and m.batch_bar.value == 50
+    assert m.render_seconds > 0
+
+
+def test_the_panel_css_uses_the_shared_theme_variables():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    theme = (root / "labextension/src/widgets/shared/theme.css").read_text()
+    ours = (root / "transfer_widgets/widgets/training_monitor.css").read_text()
+    shared = dict(re.findall(r"(--tw-[\w-]+):\s*([^;]+);", theme))
+    assert shared and all(f"{k}: {v};" in ours for k, v in shared.items())
+    colours = re.findall(r"#[0-9a-fA-F]{3,6}\b", re.sub(r"var\([^()]*\)", "", ours))
+    assert colours == []  # every colour is a --jp-* variable (with its fallback inside var())
