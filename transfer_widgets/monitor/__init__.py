@@ -4,6 +4,7 @@ confusion matrices and history export."""
 
 from ..training.smoothing import RunningEMA, ema
 from .decimate import lttb
+from .format import format_learning_rate
 from .history import history_to_csv, history_to_dataframe
 from .state import MonitorState, Throughput, confusion_matrix, per_class_accuracy
 
@@ -13,6 +14,7 @@ __all__ = [
     "Throughput",
     "confusion_matrix",
     "ema",
+    "format_learning_rate",
     "history_to_csv",
     "history_to_dataframe",
     "lttb",

@@ -22,7 +22,7 @@ import threading
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import keras
@@ -45,8 +45,8 @@ from ..model.inspect import LayerNode, ModelTree, check_model
 from .callbacks import BestWeights, LRSweep, RunCallback, RunControl
 from .events import ACTIVE, Event, EventStream, RunState
 from .features import CachedFeatures, FeatureCache, disk_batches
+from .lr_finder import LRFindResult, suggest_learning_rate
 from .preflight import check_data
-from .smoothing import RunningEMA
 
 
 class ControllerBusyError(RuntimeError):
@@ -55,17 +55,6 @@ class ControllerBusyError(RuntimeError):
 
 class TrainingError(RuntimeError):
     """A run that failed (raised by ``block=True`` runs; background runs set ``state``)."""
-
-
-@dataclass
-class LRFindResult:
-    """Learning rates tried, the loss of each step, and the suggested rate (None
-    when the loss never fell: widen the range or add steps)."""
-
-    learning_rates: list[float]
-    losses: list[float]
-    suggested: float | None
-    smoothed: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -648,8 +637,14 @@ class FineTuneController:
         """Exponential learning-rate sweep; the model is left exactly as it was.
 
         Trains on a copy of the weights (restored afterwards, with the optimizer and
-        its state) and returns the losses and a suggested rate (the steepest descent
-        of the smoothed loss). Runs in the calling thread.
+        its state) and returns an :class:`LRFindResult`: the losses and a suggested
+        rate, the steepest descent of the smoothed loss (in log-lr) where it is still
+        falling, before its minimum, so always inside ``[start, end]``
+        (:mod:`~transfer_widgets.training.lr_finder` has the rule and its guards).
+        When the loss never falls meaningfully (flat, or rising from the start)
+        ``suggested`` is None and ``message`` says why and what to try; the
+        ``lr_find`` event carries ``suggested``, and ``message`` when there is no
+        suggestion. Runs in the calling thread.
         """
         if not (isinstance(start, (int, float)) and isinstance(end, (int, float)) and 0 < start < end):
             raise ValueError(f"lr_find needs 0 < start < end, got start={start!r}, end={end!r}")
@@ -694,8 +689,14 @@ class FineTuneController:
                     model.compile(optimizer=saved_optimizer, **self._compile_args())
                 self._compiled[id(model)] = saved_signature
         result = _suggest(sweep.lrs, sweep.losses)
+        # ``message`` only when there is no suggestion (Event.message is a str).
+        why = {} if result.message is None else {"message": result.message}
         self.events.emit(
-            "lr_find", learning_rates=result.learning_rates, losses=result.losses, suggested=result.suggested
+            "lr_find",
+            learning_rates=result.learning_rates,
+            losses=result.losses,
+            suggested=result.suggested,
+            **why,
         )
         self._set_state("finished", reason="lr_find")
         return result
@@ -955,17 +956,5 @@ def _clone_into_scope(base: keras.Model) -> keras.Model:
 
 
 def _suggest(lrs: list[float], losses: list[float]) -> LRFindResult:
-    finite = next((i for i, loss in enumerate(losses) if not math.isfinite(loss)), len(losses))
-    running = RunningEMA(0.9)
-    running.extend(losses[:finite])  # up to the first diverged step
-    smoothed = running.values
-    suggested = None
-    if len(smoothed) >= 3:
-        # A tenth of the rate at the smoothed loss's minimum (the rule of fastai's
-        # LR finder): robust to batch noise, unlike the steepest local slope, which on
-        # a long flat start lands on the first few points. None when the loss never
-        # fell below where it started (the range began too high, or too few steps).
-        lowest = int(np.argmin(smoothed))
-        if lowest >= 2 and smoothed[lowest] < smoothed[0]:
-            suggested = float(lrs[lowest]) / 10
-    return LRFindResult([float(v) for v in lrs], [float(v) for v in losses], suggested, smoothed)
+    """The sweep's suggestion: the one rule in :func:`.lr_finder.suggest_learning_rate`."""
+    return suggest_learning_rate(lrs, losses)

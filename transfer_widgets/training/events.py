@@ -58,7 +58,9 @@ class Event(TypedDict, total=False):
     - ``epoch``: ``phase``, ``epoch``, ``epochs``, ``seconds`` (it took), ``logs``;
     - ``error``: ``message``, ``traceback``, ``kind`` (``nan`` or ``exception``);
     - ``warning``: ``message``; ``restored``: ``monitor``, ``value``, ``epoch``;
-    - ``lr_find``: ``learning_rates``, ``losses``, ``suggested``;
+    - ``lr_find``: ``learning_rates``, ``losses``, ``suggested`` (a rate inside the sweep,
+      or None) and, when ``suggested`` is None, ``message`` (why there is none and what to
+      try; read it with ``event.get("message")``); the rule is in :mod:`.lr_finder`;
     - ``reset``: ``batch_size``, ``monitor`` (a new experiment: views start afresh);
     - ``confusion``: ``epoch``, ``matrix``, ``class_names``;
     - ``flags``: ``running`` (trainable flags changed; a view re-reads them);
