@@ -251,3 +251,165 @@ def test_lttb_is_fast_on_long_series():
     t = time.perf_counter()
     lttb(x, y, 2000)
     assert time.perf_counter() - t < 0.5  # generous on a shared machine; about 10 ms here
+
+
+# -- runs, partial epochs, throughput and ETA (issue 11) -----------------------------------------
+
+
+def epoch_of_batches(out, t, train_s, *, run, epoch, run_epoch, steps=44, step_s=0.125, upto=None):
+    """Batch events of one epoch as the controller emits them (every batch here), with the
+    training clock ``train_s``; returns the times reached."""
+    for b in range(steps if upto is None else upto):
+        t += step_s
+        train_s += step_s
+        out.append(
+            ev(
+                "batch",
+                t,
+                run=run,
+                phase="fit",
+                epoch=epoch,
+                run_epoch=run_epoch,
+                run_epochs=12,
+                batch=b,
+                steps=steps,
+                epochs=epoch + 12,
+                eta_s=None,
+                train_s=train_s,
+                logs={"loss": 2.0},
+            )
+        )
+    return t, train_s
+
+
+def test_samples_per_s_after_a_run_stopped_one_batch_into_an_epoch():
+    """The "3 samples/s" report: 44 steps of 32 at 8 steps/s, ten seconds of validation
+    (and a confusion matrix) at the epoch's end, one batch of the next epoch, stop. On
+    wall time the window held only the steps either side of the validation: 1 step in
+    10 s. On the training clock the rate is the real one."""
+    out = [ev("state", 0.0, state="running", run=1, task="fit")]
+    t, train_s = epoch_of_batches(out, 0.0, 0.0, run=1, epoch=0, run_epoch=0)
+    out.append(ev("epoch", t + 10, run=1, epoch=0, run_epoch=0, logs={"loss": 2.0}, partial=False))
+    t, train_s = epoch_of_batches(out, t + 10, train_s, run=1, epoch=1, run_epoch=1, upto=1)
+    out += [
+        ev("state", t, state="stopping", run=1),
+        ev(
+            "epoch", t + 3, run=1, epoch=1, run_epoch=1, logs={"loss": 2.3}, partial=True, batches=1, steps=44
+        ),
+        ev("state", t + 3, state="finished", run=1, reason="stopped"),
+    ]
+    s = MonitorState(batch_size=32)
+    s.apply(out)
+    assert s.samples_per_s() == pytest.approx(256, rel=0.01)
+    # Fed wall time (events without the training clock), the same run reads as a standstill.
+    wall = MonitorState(batch_size=32)
+    wall.apply([{k: v for k, v in e.items() if k != "train_s"} for e in out])
+    assert wall.samples_per_s() < 10
+
+
+def test_eta_holds_still_while_paused_and_after_resume():
+    out = [ev("state", 0.0, state="running", run=1)]
+    t, train_s = epoch_of_batches(out, 0.0, 0.0, run=1, epoch=0, run_epoch=0, upto=20)
+    s = MonitorState(batch_size=32)
+    s.apply(out)
+    before = s.eta_s()
+    # 24 steps left in this epoch + 11 epochs of 44, at 8 steps/s.
+    assert before == pytest.approx((24 + 11 * 44) / 8, rel=0.01)
+    s.apply([ev("state", t + 0.01, state="paused", run=1)])
+    assert s.eta_s() == pytest.approx(before)
+    s.apply([ev("state", t + 600, state="running", run=1)])  # ten minutes paused
+    more = []
+    epoch_of_batches(more, t + 600 - 20 * 0.125, train_s - 20 * 0.125, run=1, epoch=0, run_epoch=0, upto=21)
+    s.apply(more[20:])  # the next batch after the resume: 0.125 s more training
+    assert s.eta_s() == pytest.approx((23 + 11 * 44) / 8, rel=0.01)
+    assert s.run_epoch == 0 and s.epoch_progress() == (1, 12)
+
+
+def test_eta_at_the_first_step_is_unknown_not_from_the_tracing_step():
+    """Paused at step 1 after a first step of 17.5 s (the graph's tracing): the old ETA
+    extrapolated that step over the epoch (12:33). The kernel now sends no ETA for it."""
+    s = MonitorState(batch_size=32)
+    s.apply(
+        [
+            ev("state", 0.0, state="running", run=1),
+            ev("stage", 0.0, stage="preparing", run=1),
+            ev(
+                "batch",
+                17.5,
+                run=1,
+                epoch=0,
+                run_epoch=0,
+                run_epochs=5,
+                batch=0,
+                steps=44,
+                eta_s=None,
+                train_s=17.5,
+                logs={"loss": 2.3},
+            ),
+            ev("state", 17.6, state="paused", run=1),
+        ]
+    )
+    assert s.eta_s() is None
+
+
+def test_partial_epochs_stay_out_of_the_series_and_the_bar_stays_where_it_stopped():
+    out = [ev("state", 0.0, state="running", run=1)]
+    t, train_s = epoch_of_batches(out, 0.0, 0.0, run=1, epoch=0, run_epoch=0, steps=4)
+    out.append(
+        ev("epoch", t, run=1, epoch=0, run_epoch=0, logs={"loss": 1.0}, partial=False, batches=4, steps=4)
+    )
+    t, train_s = epoch_of_batches(out, t, train_s, run=1, epoch=1, run_epoch=1, steps=4, upto=1)
+    out.append(
+        ev("epoch", t, run=1, epoch=1, run_epoch=1, logs={"loss": 2.3}, partial=True, batches=1, steps=4)
+    )
+    s = MonitorState()
+    s.apply(out)
+    assert s.epoch_series("loss")[0].tolist() == [1]
+    assert s.partial == {
+        "run": 1,
+        "phase": None,
+        "epoch": 1,
+        "run_epoch": 1,
+        "batches": 1,
+        "steps": 4,
+        "logs": {"loss": 2.3},
+    }
+    assert (s.batch, s.steps) == (0, 4)
+    assert s.best_epoch() == (1, 1.0, "loss")
+
+
+def test_runs_count_their_own_epochs_and_phases():
+    s = MonitorState()
+    s.apply(
+        [
+            ev("state", 0, state="running", run=1, task="fit"),
+            ev("phase", 0, phase="fit", run=1, start_epoch=0, learning_rate=1e-3),
+            ev("epoch", 1, run=1, phase="fit", epoch=0, run_epoch=0, run_epochs=2, logs={"loss": 1.0}),
+            ev("epoch", 2, run=1, phase="fit", epoch=1, run_epoch=1, run_epochs=2, logs={"loss": 0.9}),
+            ev("state", 2, state="finished", run=1, reason="completed"),
+            ev("state", 3, state="running", run=2, task="fine_tune"),
+        ]
+    )
+    assert s.run == 2 and s.epoch_progress() is None and s.epochs_done() == 0  # nothing yet in run 2
+    s.apply(
+        [
+            ev("phase", 3, phase="head", run=2, start_epoch=2, learning_rate=1e-3),
+            ev(
+                "batch",
+                4,
+                run=2,
+                phase="head",
+                epoch=2,
+                run_epoch=0,
+                run_epochs=5,
+                batch=0,
+                steps=10,
+                logs={"loss": 0.8},
+            ),
+        ]
+    )
+    assert s.epoch_progress() == (1, 5)  # "Epoch 1 / 5", not "3 / 7"
+    assert [p["name"] for p in s.phases] == ["head"] and len(s.all_phases) == 2
+    assert s.epoch_series("loss", run=1)[0].tolist() == [1, 2]
+    assert s.epoch_series("loss", run=2)[0].tolist() == []
+    assert s.run_numbers() == [1, 2]

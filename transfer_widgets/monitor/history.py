@@ -1,4 +1,7 @@
-"""The controller's history (a dict of equal-length lists) as CSV or a DataFrame."""
+"""The controller's history (a dict of equal-length lists) as CSV or a DataFrame.
+
+Columns come as ``epoch`` (Keras's, across runs), ``run``, ``run_epoch`` (0-based
+within the run), ``phase``, then the logged values; rows are complete epochs only."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ History: TypeAlias = Mapping[str, Sequence[Any]]
 
 
 def _columns(history: History) -> list[str]:
-    first = [k for k in ("epoch", "phase") if k in history]
+    first = [k for k in ("epoch", "run", "run_epoch", "phase") if k in history]
     return first + [k for k in history if k not in first]
 
 

@@ -5,6 +5,13 @@
 a monitor displayed after training started) and keeps the series, progress,
 phases, best epoch, LR-finder result, confusion matrix and errors. ``apply``
 returns which parts changed, so a view redraws only those. No widget code here.
+
+Runs: every ``fit`` / ``fine_tune`` / ``lr_find`` is a run (``run``: 1, 2, ...).
+Progress counts epochs within the current run (:meth:`MonitorState.epoch_progress`),
+``phases`` are the current run's, per-epoch series are tagged by run
+(:meth:`MonitorState.epoch_series` with ``run=``), epochs cut short by a stop stay
+out of them (the last one is :attr:`MonitorState.partial`), and ``stage`` says what
+a run is doing before its first batch is reported.
 """
 
 from __future__ import annotations
@@ -21,22 +28,30 @@ from ..training.events import ACTIVE, Event, RunState
 
 
 class PhaseMark(TypedDict):
-    """Where a phase of fit starts on the epoch axis."""
+    """Where a phase of fit starts on the epoch axis (global epochs, 0-based), and its run."""
 
     name: str
     start_epoch: int
     learning_rate: float | None
+    run: int | None
 
 
 class EpochRecord(TypedDict):
-    """One epoch's phase and logged values."""
+    """One complete epoch's run, epoch within the run (0-based), phase and logged values."""
 
     phase: str | None
     logs: dict[str, Any]
+    run: int | None
+    run_epoch: int | None
 
 
 class Throughput:
-    """Steps per second over a sliding window of recent (time, step) samples."""
+    """Steps per second over a sliding window of recent (time, step) samples.
+
+    Feed it a clock that runs only while training steps run (a batch event's
+    ``train_s``): on wall time, a window that spans an epoch's validation or a pause
+    reads as a near standstill (one step over the ten seconds of validation read as
+    "3 samples/s" after a stop one batch into an epoch)."""
 
     def __init__(self, window_s: float = 5.0) -> None:
         self.window_s = window_s
@@ -101,7 +116,12 @@ class MonitorState:
         self.reason: str | None = None
         self.phase: str | None = None
         self.learning_rate: float | None = None
-        self.phases: list[PhaseMark] = []
+        self.run: int | None = None  # the current (or last) run's number
+        self.stage: str | None = None  # the run's stage (``preparing``...); None between runs
+        self.run_phases: dict[int | None, list[PhaseMark]] = {}
+        self.run_epoch: int | None = None  # the epoch within the run, 0-based
+        self.run_epochs: int | None = None  # the epochs the run was asked for
+        self.partial: dict[str, Any] | None = None  # the last epoch cut short (not in ``epochs``)
         self.batch_steps: list[int] = []
         self.batch_loss: list[float] = []
         self.epochs: dict[int, EpochRecord] = {}
@@ -140,21 +160,39 @@ class MonitorState:
         """Fill the epoch series from ``controller.history`` (complete even when the
         event log has wrapped); idempotent, keyed by epoch number."""
         epochs = history.get("epoch", [])
+        none = [None] * len(epochs)
+        keys = ("epoch", "phase", "run", "run_epoch")
         for i, epoch in enumerate(epochs):
-            logs = {k: v[i] for k, v in history.items() if k not in ("epoch", "phase") and v[i] is not None}
-            phase = history.get("phase", [None] * len(epochs))[i]
-            self.epochs[int(epoch)] = {"phase": phase, "logs": logs}
+            logs = {k: v[i] for k, v in history.items() if k not in keys and v[i] is not None}
+            self.epochs[int(epoch)] = {
+                "phase": history.get("phase", none)[i],
+                "logs": logs,
+                "run": history.get("run", none)[i],
+                "run_epoch": history.get("run_epoch", none)[i],
+            }
         for p in phases or []:
-            if not any(q["start_epoch"] == p["start_epoch"] and q["name"] == p["name"] for q in self.phases):
-                self.phases.append(
-                    {
-                        "name": p["name"],
-                        "start_epoch": p["start_epoch"],
-                        "learning_rate": p.get("learning_rate"),
-                    }
-                )
-        self.phases.sort(key=lambda p: p["start_epoch"])
+            self._add_phase(p["name"], p["start_epoch"], p.get("learning_rate"), p.get("run"))
+        runs = [r for r in [*self.run_phases, *(e["run"] for e in self.epochs.values())] if r is not None]
+        if runs and (self.run is None or max(runs) > self.run):
+            self.run = max(runs)
         return {"epoch"}
+
+    def _add_phase(self, name: str, start_epoch: int, learning_rate: float | None, run: int | None) -> None:
+        marks = [p for p in self.run_phases.get(run, []) if p["start_epoch"] != start_epoch]
+        marks.append({"name": name, "start_epoch": start_epoch, "learning_rate": learning_rate, "run": run})
+        self.run_phases[run] = sorted(marks, key=lambda p: p["start_epoch"])
+
+    @property
+    def phases(self) -> list[PhaseMark]:
+        """The current run's phases (a new run starts a new list: titles do not grow)."""
+        return self.run_phases.get(self.run, [])
+
+    @property
+    def all_phases(self) -> list[PhaseMark]:
+        """Every run's phases, in epoch order."""
+        return sorted(
+            (p for marks in self.run_phases.values() for p in marks), key=lambda p: p["start_epoch"]
+        )
 
     def _on_reset(self, e: Event) -> set[str]:
         """The controller loaded another experiment: start over."""
@@ -163,26 +201,36 @@ class MonitorState:
 
     def _on_state(self, e: Event) -> set[str]:
         state = e["state"]
-        if state == "running" and self.state not in ("paused", "stopping", "running"):
+        new_run = e.get("run") is not None and e.get("run") != self.run
+        if state == "running" and (new_run or self.state not in ("paused", "stopping", "running")):
             self.task = e.get("task")
+            self.run = e.get("run", self.run)
             self.started_at, self.ended_at = e.get("time"), None
             self.error = None
             self.reason = None
+            self.stage = None
             self.throughput.reset()
+            self.epoch = self.batch = self.steps = self.epoch_eta_s = None
+            self.run_epoch = self.run_epochs = self.total_epochs = None
         if state in ("finished", "failed"):
             self.ended_at = e.get("time")
             self.reason = e.get("reason")
+            self.stage = None
         self.state = state
+        return {"state", "progress"}
+
+    def _on_stage(self, e: Event) -> set[str]:
+        self.stage = e.get("stage")
+        if e.get("run") is not None:
+            self.run = e["run"]
         return {"state", "progress"}
 
     def _on_phase(self, e: Event) -> set[str]:
         self.phase = e["phase"]
         self.learning_rate = e.get("learning_rate")
-        self.phases = [p for p in self.phases if p["start_epoch"] != e["start_epoch"]]
-        self.phases.append(
-            {"name": e["phase"], "start_epoch": e["start_epoch"], "learning_rate": e.get("learning_rate")}
-        )
-        self.phases.sort(key=lambda p: p["start_epoch"])
+        run = e.get("run", self.run)
+        self.run = run
+        self._add_phase(e["phase"], e["start_epoch"], e.get("learning_rate"), run)
         return {"epoch", "progress"}
 
     def _step(self, epoch: int, batch: int, steps: int | None) -> int:
@@ -193,8 +241,10 @@ class MonitorState:
         self.total_epochs = e.get("epochs")
         self.epoch_eta_s = e.get("eta_s")
         self.phase = e.get("phase", self.phase)
+        self.run = e.get("run", self.run)
+        self.run_epoch, self.run_epochs = e.get("run_epoch"), e.get("run_epochs")
         step = self._step(e["epoch"], e["batch"], self.steps)
-        self.throughput.update(e["time"], step)
+        self.throughput.update(e.get("train_s", e["time"]), step)
         loss = e.get("logs", {}).get("loss")
         if loss is not None:
             if self.batch_steps and step <= self.batch_steps[-1]:
@@ -205,8 +255,26 @@ class MonitorState:
         return {"batch", "progress"}
 
     def _on_epoch(self, e: Event) -> set[str]:
-        self.epochs[int(e["epoch"])] = {"phase": e.get("phase"), "logs": dict(e.get("logs", {}))}
         self.epoch, self.total_epochs = e["epoch"], e.get("epochs", self.total_epochs)
+        self.run = e.get("run", self.run)
+        self.run_epoch, self.run_epochs = (
+            e.get("run_epoch", self.run_epoch),
+            e.get("run_epochs", self.run_epochs),
+        )
+        if e.get("partial"):
+            # Cut short by a stop: not an epoch of the series; the bar stays where it stopped.
+            self.partial = {
+                k: e.get(k) for k in ("run", "phase", "epoch", "run_epoch", "batches", "steps", "logs")
+            }
+            if e.get("batches"):
+                self.batch = int(e["batches"]) - 1
+            return {"epoch", "progress"}
+        self.epochs[int(e["epoch"])] = {
+            "phase": e.get("phase"),
+            "logs": dict(e.get("logs", {})),
+            "run": e.get("run"),
+            "run_epoch": e.get("run_epoch"),
+        }
         if self.steps:
             self.batch = self.steps - 1
         return {"epoch", "progress"}
@@ -216,7 +284,7 @@ class MonitorState:
         return {"error"}
 
     def _on_warning(self, e: Event) -> set[str]:
-        self.warnings.append(e.get("message", ""))
+        self.warnings.append(e.get("message") or "")
         return {"error"}
 
     def _on_restored(self, e: Event) -> set[str]:
@@ -261,10 +329,15 @@ class MonitorState:
     def epoch_rows(self) -> list[dict[str, Any]]:
         return [{"epoch": k, **self.epochs[k]} for k in sorted(self.epochs)]
 
-    def epoch_series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        """(epoch numbers counted from 1, values) of one logged key, gaps left out; float32."""
+    def epoch_series(self, key: str, run: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(epoch numbers counted from 1, values) of one logged key, gaps left out; float32.
+
+        Complete epochs only. ``run``: only that run's epochs (x stays the global epoch
+        number, so runs follow each other on one axis); None: every run."""
         xs, ys = [], []
         for row in self.epoch_rows():
+            if run is not None and row.get("run") != run:
+                continue
             v = row["logs"].get(key)
             if v is not None and math.isfinite(v):
                 xs.append(row["epoch"] + 1)
@@ -289,12 +362,38 @@ class MonitorState:
         rate = self.throughput.steps_per_s
         return rate * self.batch_size if rate is not None and self.batch_size else None
 
+    def run_numbers(self) -> list[int]:
+        """The runs that have complete epochs (or phases), in order."""
+        found = {r for r in self.run_phases if r is not None}
+        found |= {rec["run"] for rec in self.epochs.values() if rec.get("run") is not None}  # type: ignore[misc]
+        return sorted(found)
+
+    def epoch_progress(self) -> tuple[int, int | None] | None:
+        """(the epoch in progress counted from 1 within the current run, the run's epochs)
+        for "Epoch 2 / 5"; None before a run reports an epoch. Falls back to Keras's
+        global count when events carry no run fields."""
+        if self.run_epoch is not None:
+            return self.run_epoch + 1, self.run_epochs
+        if self.epoch is not None:
+            return self.epoch + 1, self.total_epochs
+        return None
+
+    def epochs_done(self) -> int:
+        """Complete epochs of the current run (for the epoch bar)."""
+        if self.run is None:
+            return len(self.epochs)
+        return sum(1 for rec in self.epochs.values() if rec.get("run") == self.run)
+
     def eta_s(self) -> float | None:
-        """Seconds left in the run: the epoch in progress plus the epochs after it."""
+        """Seconds of training left in the run: the epoch in progress plus the epochs
+        after it (all its phases), at the rate measured on training time (pauses and
+        validation excluded): a paused run's ETA holds still."""
         if self.state not in ACTIVE or self.epoch is None or not self.steps:
             return None
         remaining = self.steps - (self.batch or 0) - 1
-        if self.total_epochs is not None:
+        if self.run_epoch is not None and self.run_epochs is not None:
+            remaining += max(0, self.run_epochs - self.run_epoch - 1) * self.steps
+        elif self.total_epochs is not None:
             remaining += max(0, self.total_epochs - self.epoch - 1) * self.steps
         eta = self.throughput.eta_s(remaining)
         return eta if eta is not None else self.epoch_eta_s

@@ -1,7 +1,8 @@
 """Keras callbacks the controller runs ``fit`` with.
 
 - :class:`RunCallback`: pause / stop between batches, the history of completed
-  epochs, throttled batch and epoch events, and the NaN guard (a NaN or inf loss
+  epochs (an epoch cut short by a stop is kept apart as a partial one), throttled
+  batch and epoch events, the run's stage, and the NaN guard (a NaN or inf loss
   stops the run and puts back the weights of the last good epoch).
 - :class:`BestWeights`: restores the weights of the best epoch on a monitored metric.
 - :class:`LRSweep`: the learning-rate finder's exponential sweep.
@@ -18,7 +19,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from .events import EventStream
+from .events import EventStream, Stage
 
 
 def _floats(logs: dict[str, Any] | None) -> dict[str, float]:
@@ -26,7 +27,14 @@ def _floats(logs: dict[str, Any] | None) -> dict[str, float]:
 
 
 class RunCallback(keras.callbacks.Callback):
-    """Control, history, events and NaN guard for one ``fit`` call."""
+    """Control, history, events and NaN guard for one ``fit`` call (one phase of a run).
+
+    An epoch is *complete* when all its ``steps`` batches ran (with ``steps`` unknown:
+    unless a stop was honoured during it). A complete epoch goes to ``record``; one cut
+    short by a stop goes to ``record_partial`` instead, and its ``epoch`` event says
+    ``partial=True``. ``epoch_complete`` tells later callbacks (:class:`BestWeights`)
+    which it was.
+    """
 
     def __init__(
         self,
@@ -36,18 +44,46 @@ class RunCallback(keras.callbacks.Callback):
         phase: str,
         control: RunControl,
         nan_guard: bool = True,
+        run: int = 1,
+        run_start: int = 0,
+        run_epochs: int | None = None,
+        record_partial: Callable[[dict[str, Any]], None] | None = None,
+        stage: Callable[[Stage, str | None], None] | None = None,
     ) -> None:
         super().__init__()
         self.stream = stream
         self.record = record  # record(epoch, logs, phase): appends a completed epoch to the history
+        self.record_partial = record_partial  # record_partial(info): an epoch cut short
+        self.stage = stage  # stage(name, phase): the run's stage changed
         self.phase = phase
         self.control = control
         self.nan_guard = nan_guard
+        self.run = run
+        self.run_start = run_start  # the global epoch index the run started at
+        self.run_epochs = run_epochs
         self.nan: dict[str, Any] | None = None
+        self.epoch_complete = True
+        self.partial: dict[str, Any] | None = None
         self._good_weights: list[np.ndarray] | None = None
         self._good_epoch: int | None = None
         self._epoch = 0
         self._epoch_start = 0.0
+        self._epoch_paused = 0.0
+        self._batches = 0
+        self._cut = False
+        self._stage: str | None = None
+        self._first_epoch: int | None = None
+        self._first_end: float | None = None  # when the first batch of this fit ended (it traces)
+        self._first_paused = 0.0
+        # The last batch done: (wall time, monotonic time, paused seconds then, batch, train_s, logs).
+        self._last: tuple[float, float, float, int, float, dict[str, Any] | None] | None = None
+        self._sent: tuple[int, int] | None = None  # (epoch, batch) of the last batch event sent
+
+    def _set_stage(self, stage: Stage) -> None:
+        if stage != self._stage:
+            self._stage = stage
+            if self.stage is not None:
+                self.stage(stage, self.phase)
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         if self.nan_guard:
@@ -56,6 +92,11 @@ class RunCallback(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch
         self._epoch_start = time.monotonic()
+        self._epoch_paused = self.control.paused_s
+        self._batches = 0
+        self._cut = False
+        if self._first_epoch is None:
+            self._first_epoch = epoch
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         loss = (logs or {}).get("loss")
@@ -63,40 +104,99 @@ class RunCallback(keras.callbacks.Callback):
             self.nan = {"epoch": self._epoch, "batch": batch, "loss": float(loss)}
             self.model.stop_training = True
             return
+        now = time.monotonic()
+        self._batches = batch + 1
+        if self._first_end is None:
+            self._first_end, self._first_paused = now, self.control.paused_s
+        paused = self.control.paused_s
+        train_s = self.control.train_s + (now - self._epoch_start) - (paused - self._epoch_paused)
+        self._last = (time.time(), now, paused, batch, train_s, logs)
+        self._set_stage("training")
         if self.stream.due():
-            steps = self.params.get("steps")
-            elapsed = time.monotonic() - self._epoch_start
-            eta = elapsed / (batch + 1) * (steps - batch - 1) if steps else None
-            self.stream.emit(
-                "batch",
-                phase=self.phase,
-                epoch=self._epoch,
-                batch=batch,
-                steps=steps,
-                epochs=self.params.get("epochs"),
-                eta_s=eta,
-                logs=_floats(logs),
-            )
+            self._emit_batch()
         self.control.checkpoint(self.model)
+        if self.control.stop_requested:
+            self._cut = True  # fit ends after this batch: the epoch is over, complete or not
+
+    def on_test_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._set_stage("validating")  # fit's own validation at an epoch's end
+
+    def _eta(self, now: float, paused: float, batch: int, steps: int | None) -> float | None:
+        """Seconds left in the epoch from the time per batch so far, without paused time
+        and without the fit's first batch (which traces the graph and can take seconds)."""
+        if not steps:
+            return None
+        if self._epoch == self._first_epoch and self._first_end is not None:
+            done, spent = batch, now - self._first_end - (paused - self._first_paused)
+        else:
+            done, spent = batch + 1, now - self._epoch_start - (paused - self._epoch_paused)
+        if done <= 0 or spent <= 0:
+            return None
+        return spent / done * (steps - batch - 1)
+
+    def _emit_batch(self) -> None:
+        if self._last is None:
+            return
+        wall, now, paused, batch, train_s, logs = self._last
+        steps = self.params.get("steps")
+        self.stream.emit(
+            "batch",
+            time=wall,
+            phase=self.phase,
+            run=self.run,
+            epoch=self._epoch,
+            run_epoch=self._epoch - self.run_start,
+            run_epochs=self.run_epochs,
+            batch=batch,
+            steps=steps,
+            epochs=self.params.get("epochs"),
+            eta_s=self._eta(now, paused, batch, steps),
+            train_s=train_s,
+            logs=_floats(logs),
+        )
+        self._sent = (self._epoch, batch)
+
+    def _flush_last_batch(self) -> None:
+        """Send the last batch done unless it was sent: bars must end on the real position."""
+        if self._last is not None and self._sent != (self._epoch, self._last[3]):
+            self._emit_batch()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self.nan is not None:
             return  # the epoch that went bad is not a completed epoch; its weights are discarded
+        steps = self.params.get("steps")
+        complete = self._batches >= steps if steps else not self._cut
+        self.epoch_complete = complete
+        self._flush_last_batch()
+        if self._last is not None and self._batches:
+            self.control.train_s = self._last[4]  # the epoch's training time, without its validation
         values = _floats(logs)
-        self.record(epoch, values, self.phase)
-        if self.nan_guard:
-            self._good_weights = self.model.get_weights()
-            self._good_epoch = epoch
+        where = {"run": self.run, "phase": self.phase, "epoch": epoch, "run_epoch": epoch - self.run_start}
+        if complete:
+            self.record(epoch, values, self.phase)
+            if self.nan_guard:
+                self._good_weights = self.model.get_weights()
+                self._good_epoch = epoch
+        else:
+            self.partial = {**where, "batches": self._batches, "steps": steps, "logs": values}
+            if self.record_partial is not None:
+                self.record_partial(self.partial)
         self.stream.emit(
             "epoch",
-            phase=self.phase,
-            epoch=epoch,
+            **where,
+            run_epochs=self.run_epochs,
             epochs=self.params.get("epochs"),
             seconds=time.monotonic() - self._epoch_start,
             logs=values,
+            partial=not complete,
+            batches=self._batches,
+            steps=steps,
         )
+        # A stop asked for during validation ends the fit here, not one batch into the next epoch.
+        self.control.checkpoint(self.model)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self._flush_last_batch()
         if self.nan is not None and self._good_weights is not None:
             self.model.set_weights(self._good_weights)
             where = (
@@ -112,6 +212,8 @@ class RunControl:
 
     def __init__(self) -> None:
         self.stop_requested = False
+        self.paused_s = 0.0  # seconds spent held by pause() so far
+        self.train_s = 0.0  # seconds spent in training steps by the run's completed epochs
         self._running = threading.Event()
         self._running.set()
 
@@ -132,7 +234,9 @@ class RunControl:
     def checkpoint(self, model: keras.Model) -> None:
         """Called after every batch: block while paused, end the fit when stopped."""
         if not self._running.is_set():
+            held = time.monotonic()
             self._running.wait()
+            self.paused_s += time.monotonic() - held
         if self.stop_requested:
             model.stop_training = True
 
@@ -140,9 +244,12 @@ class RunControl:
 class BestWeights(keras.callbacks.Callback):
     """Keep the weights of the best epoch on ``monitor`` and put them back at the end."""
 
-    def __init__(self, monitor: str = "val_loss", stream: EventStream | None = None) -> None:
+    def __init__(
+        self, monitor: str = "val_loss", stream: EventStream | None = None, run: RunCallback | None = None
+    ) -> None:
         super().__init__()
         self.monitor = monitor
+        self.run = run  # when given, epochs it says were cut short are not candidates
         self.stream = stream
         lowered = monitor.lower()
         self.higher_is_better = any(k in lowered for k in ("acc", "auc", "precision", "recall", "f1"))
@@ -151,6 +258,8 @@ class BestWeights(keras.callbacks.Callback):
         self._weights: list[np.ndarray] | None = None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.run is not None and not self.run.epoch_complete:
+            return  # a partial epoch's logs cover a few batches: not comparable
         value = (logs or {}).get(self.monitor)
         if value is None or not math.isfinite(float(value)):
             return

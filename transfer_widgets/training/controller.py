@@ -19,6 +19,7 @@ import dataclasses
 import json
 import math
 import threading
+import time
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
@@ -43,7 +44,7 @@ from ..model.freeze_plan import apply_freeze_plan, freeze_plan_from_model
 from ..model.head import build_head, default_loss, default_metrics
 from ..model.inspect import LayerNode, ModelTree, check_model
 from .callbacks import BestWeights, LRSweep, RunCallback, RunControl
-from .events import ACTIVE, Event, EventStream, RunState
+from .events import ACTIVE, Event, EventStream, RunKind, RunState, Stage
 from .features import CachedFeatures, FeatureCache, disk_batches
 from .lr_finder import LRFindResult, suggest_learning_rate
 from .preflight import check_data
@@ -133,8 +134,20 @@ class FineTuneController:
 
         self.strategy = strategy
         self.events = EventStream()
+        #: Complete epochs only, one row per epoch: epoch (Keras's, global), run, run_epoch
+        #: (0-based within the run), phase, then the logged values.
         self.history: dict[str, list] = {}
         self.phases: list[dict[str, Any]] = []
+        #: One record per fit / fine_tune / lr_find call: run (1, 2, ...), kind, phases,
+        #: started / ended (time.time()), reason (completed / stopped / failed; None while
+        #: running), start_epoch, planned_epochs, epochs (complete ones), partial (or None).
+        self.runs: list[dict[str, Any]] = []
+        #: Epochs cut short by a stop: run, phase, epoch, run_epoch, batches, steps, logs.
+        #: They are never in ``history``.
+        self.partial_epochs: list[dict[str, Any]] = []
+        #: What the active run is doing (a ``stage`` event's ``stage``); None between runs.
+        self.stage: Stage | None = None
+        self._current_run: dict[str, Any] | None = None  # the run in progress
         self.error: str | None = None
         self.error_traceback: str | None = None
         self.stop_reason: str | None = None
@@ -192,7 +205,49 @@ class FineTuneController:
     def _set_state(self, state: RunState, **extra: Any) -> None:
         with self._lock:  # stop() / pause() and the run's own end never interleave
             self._state = state
+            if state == "running" and self._current_run is None:
+                self._open_run(extra.get("task", "fit"), [], None)  # lr_find opens its run here
+            run = self._current_run
+            if run is not None:
+                extra["run"] = run["run"]
+                if state in ("finished", "failed"):
+                    self._close_run(run, state)
         self.events.emit("state", state=state, **extra)
+
+    def _open_run(self, kind: RunKind, phases: list[str], planned: int | None) -> dict[str, Any]:
+        run = {
+            "run": len(self.runs) + 1,
+            "kind": kind,
+            "phases": phases,
+            "started": time.time(),
+            "ended": None,
+            "reason": None,
+            "start_epoch": self._completed_epochs(),
+            "planned_epochs": planned,
+            "epochs": 0,
+            "partial": None,
+        }
+        self.runs.append(run)
+        self._current_run = run
+        return run
+
+    def _close_run(self, run: dict[str, Any], state: RunState) -> None:
+        run["ended"] = time.time()
+        if state == "failed":
+            run["reason"] = "failed"
+        else:
+            run["reason"] = "stopped" if self._control.stop_requested else "completed"
+        if run["kind"] != "lr_find":
+            run["epochs"] = self._completed_epochs() - run["start_epoch"]
+        self._current_run = None
+        self.stage = None
+
+    def _set_stage(self, stage: Stage, phase: str | None = None) -> None:
+        """Tell views what the run is doing now (delivered at once, kept in the log)."""
+        self.stage = stage
+        run = self._current_run["run"] if self._current_run is not None else None
+        extra = {} if phase is None else {"phase": phase}
+        self.events.emit("stage", stage=stage, run=run, **extra)
 
     @property
     def running(self) -> bool:
@@ -435,7 +490,7 @@ class FineTuneController:
         lr = t.learning_rate if learning_rate is None else learning_rate
         _check_run_args(epochs=epochs, learning_rate=lr)
         features = self._config.mode == "feature_extraction"
-        self._start([_Phase("fit", epochs, lr, features=features)], callbacks, block)
+        self._start("fit", [_Phase("fit", epochs, lr, features=features)], callbacks, block)
 
     def fine_tune(
         self,
@@ -480,10 +535,14 @@ class FineTuneController:
             ),
             _Phase("fine_tune", epochs, lr * lr_mult, before=unfreeze),
         ]
-        self._start(phases, callbacks, block)
+        self._start("fine_tune", phases, callbacks, block)
 
     def _start(
-        self, phases: list[_Phase], callbacks: list[keras.callbacks.Callback] | None, block: bool
+        self,
+        kind: RunKind,
+        phases: list[_Phase],
+        callbacks: list[keras.callbacks.Callback] | None,
+        block: bool,
     ) -> None:
         with self._lock:
             self._refuse_if_running("start another run")
@@ -494,7 +553,10 @@ class FineTuneController:
                 )
             self._control = RunControl()
             self.error = self.error_traceback = self.stop_reason = None
-            self._set_state("running")
+            self._open_run(kind, [p.name for p in phases if p.epochs > 0], sum(p.epochs for p in phases))
+            self._set_state("running", task=kind)
+            self._set_stage("preparing")  # a view shows this at once: building, compiling and
+            # the first (tracing) step take seconds before any batch is reported
             self._thread = threading.Thread(
                 target=self._run,
                 args=(phases, list(callbacks or [])),
@@ -517,16 +579,22 @@ class FineTuneController:
                 if phase.epochs <= 0:
                     continue
                 start = self._completed_epochs()
+                run_number = self._current_run["run"] if self._current_run is not None else None
                 self.phases.append(
                     {
                         "name": phase.name,
+                        "run": run_number,
                         "start_epoch": start,
-                        "end_epoch": start,
+                        "end_epoch": start,  # complete epochs only: a partial one is not counted
                         "learning_rate": phase.learning_rate,
                     }
                 )
                 self.events.emit(
-                    "phase", phase=phase.name, start_epoch=start, learning_rate=phase.learning_rate
+                    "phase",
+                    phase=phase.name,
+                    run=run_number,
+                    start_epoch=start,
+                    learning_rate=phase.learning_rate,
                 )
                 run = self._fit_phase(phase, start, callbacks)
                 self.phases[-1]["end_epoch"] = self._completed_epochs()
@@ -556,6 +624,7 @@ class FineTuneController:
         t = self._config.training
         if phase.features:
             model = self.head
+            self._set_stage("caching_features", phase.name)
             train = self._feature_data(self.train_data)
             val = None if self.validation_data is None else self._feature_data(self.validation_data)
             fit_kwargs = self._feature_fit_arguments(train, t.batch_size)
@@ -567,11 +636,24 @@ class FineTuneController:
             if self.validation_data is not None:
                 v = self.validation_data
                 fit_kwargs["validation_data"] = tuple(v) if kind_of(v) == "arrays" else v
+        self._set_stage("compiling", phase.name)
         self._ensure_compiled(model, phase.learning_rate)
+        current = self._current_run or {}
+        run_start = current.get("start_epoch", start)
         run = RunCallback(
-            self.events, self._record, phase=phase.name, control=self._control, nan_guard=t.nan_guard
+            self.events,
+            self._record,
+            phase=phase.name,
+            control=self._control,
+            nan_guard=t.nan_guard,
+            run=current.get("run", 0),
+            run_start=run_start,
+            run_epochs=current.get("planned_epochs"),
+            record_partial=self._record_partial,
+            stage=self._set_stage,
         )
-        extra = [BestWeights(t.monitor, self.events)] if t.restore_best else []
+        extra = [BestWeights(t.monitor, self.events, run=run)] if t.restore_best else []
+        self._set_stage("first_batch", phase.name)
         model.fit(
             **fit_kwargs,
             initial_epoch=start,
@@ -597,11 +679,21 @@ class FineTuneController:
     def _record(self, epoch: int, logs: dict[str, float], phase: str) -> None:
         """Append one completed epoch; every list keeps the same length (None for gaps)."""
         n = self._completed_epochs()
-        row = {"epoch": epoch, "phase": phase, **logs}
+        run = self._current_run
+        row: dict[str, Any] = {"epoch": epoch}
+        if run is not None:
+            row.update(run=run["run"], run_epoch=epoch - run["start_epoch"])
+        row.update(phase=phase, **logs)
         for key in row:
             self.history.setdefault(key, [None] * n)
         for key, values in self.history.items():
             values.append(row.get(key))
+
+    def _record_partial(self, info: dict[str, Any]) -> None:
+        """Keep an epoch cut short by a stop apart from the history."""
+        self.partial_epochs.append(info)
+        if self._current_run is not None:
+            self._current_run["partial"] = info
 
     def wait(self, timeout: float | None = None) -> RunState:
         """Block until the run ends (or ``timeout`` seconds pass); returns the state."""
@@ -611,8 +703,9 @@ class FineTuneController:
         return self._state
 
     def stop(self) -> None:
-        """Stop at the end of the current batch (the epoch in progress is not recorded
-        as completed only if it had not finished)."""
+        """Stop at the end of the current batch. An epoch cut short this way is not in
+        :attr:`history` (complete epochs only): it goes to :attr:`partial_epochs` and the
+        run's record (``runs[-1]["partial"]``)."""
         with self._lock:
             if self._state in ("running", "paused"):
                 self._control.stop()
@@ -776,6 +869,8 @@ class FineTuneController:
                 "_compiled",
                 "history",
                 "phases",
+                "runs",
+                "partial_epochs",
                 "error",
                 "error_traceback",
                 "stop_reason",

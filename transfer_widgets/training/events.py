@@ -34,14 +34,23 @@ EventType = Literal[
     "confusion",
     "flags",
     "config",
+    "stage",
 ]
 RunState = Literal["idle", "running", "paused", "stopping", "finished", "failed"]
+#: What a run is doing while nothing else shows it (see the ``stage`` event).
+Stage = Literal["preparing", "caching_features", "compiling", "first_batch", "training", "validating"]
+#: What started a run.
+RunKind = Literal["fit", "fine_tune", "lr_find"]
+#: How a run ended.
+EndReason = Literal["completed", "stopped", "failed"]
 
 #: Every event type the stream carries; the ones below it are delivered at once.
 EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 URGENT: frozenset[str] = frozenset(EVENT_TYPES) - {"batch", "epoch", "confusion"}
 #: Notifications about the controller, not the run: delivered, never kept in the log.
 NOT_LOGGED: frozenset[str] = frozenset({"flags", "config"})
+#: The stages a run goes through, in order (``training`` / ``validating`` alternate per epoch).
+STAGES: tuple[Stage, ...] = get_args(Stage)
 #: The run states a controller can be in.
 RUN_STATES: tuple[RunState, ...] = get_args(RunState)
 #: The run states in which the controller is busy: views go read-only, edits are refused.
@@ -51,11 +60,40 @@ ACTIVE: tuple[RunState, ...] = ("running", "paused", "stopping")
 class Event(TypedDict, total=False):
     """One event: ``type`` and ``time`` always; the rest depends on the type.
 
-    - ``state``: ``state`` (a :data:`RunState`), and ``reason`` / ``message`` / ``task``;
-    - ``phase``: ``phase``, ``start_epoch``, ``learning_rate``;
-    - ``batch``: ``phase``, ``epoch``, ``batch``, ``steps``, ``epochs``, ``eta_s`` (of the
-      epoch), ``logs``;
-    - ``epoch``: ``phase``, ``epoch``, ``epochs``, ``seconds`` (it took), ``logs``;
+    Runs: every ``fit``, ``fine_tune`` and ``lr_find`` call is a *run*, numbered 1, 2, ...
+    per controller (``controller.runs``). ``run`` (that number) is on every ``state``
+    event from the run's ``running`` to its ``finished`` / ``failed``, and on every
+    ``stage``, ``phase``, ``batch`` and ``epoch`` event. ``epoch`` is Keras's global
+    epoch index (0-based, continuing across runs); ``run_epoch`` is the epoch within
+    the run (0-based too: display ``run_epoch + 1``) and ``run_epochs`` the epochs the
+    run was asked for (all its phases together), so a view shows "Epoch 2 / 5" for a
+    run however many epochs ran before it. ``epochs`` stays Keras's ``epochs`` argument
+    of the phase's ``fit`` (a global index one past the phase's last epoch).
+
+    - ``state``: ``state`` (a :data:`RunState`), ``run``, and ``reason`` (on ``finished``:
+      ``completed`` / ``stopped`` / ``lr_find``) / ``message`` (on ``failed``) / ``task``
+      (on ``running`` when a run starts: ``fit``, ``fine_tune`` or ``lr_find``);
+    - ``stage``: ``stage`` (a :data:`Stage`: ``preparing`` right after the run starts,
+      ``caching_features``, ``compiling``, ``first_batch`` (the first step, which traces
+      the graph), ``training``, ``validating`` at an epoch's end), ``run``, ``phase``
+      (absent for ``preparing``). Delivered at once and kept in the log; the latest is
+      also ``controller.stage`` (None between runs);
+    - ``phase``: ``phase``, ``run``, ``start_epoch`` (global), ``learning_rate``;
+    - ``batch``: ``phase``, ``run``, ``epoch``, ``run_epoch``, ``run_epochs``, ``batch``
+      (0-based index of the last batch done), ``steps`` (batches per epoch; None when the
+      data's length is unknown), ``epochs``, ``eta_s`` (seconds left in the epoch, paused
+      time and the first step's tracing excluded; None until it can be told), ``train_s``
+      (seconds the run has spent in training steps up to this batch, paused time and
+      validation excluded: the clock to measure throughput with), ``logs``.
+      Batch events are coalesced; ``time`` is when that batch ended. The batch an epoch
+      (or a stopped run) ended on is always delivered, before its ``epoch`` event, so a
+      bar reads the real position (``batch + 1`` of ``steps``);
+    - ``epoch``: ``phase``, ``run``, ``epoch``, ``run_epoch``, ``run_epochs``, ``epochs``,
+      ``seconds`` (it took), ``logs``, ``partial``, ``batches``, ``steps``. ``partial``
+      True: the epoch was cut short (a stop mid-epoch: ``batches`` done of ``steps``;
+      with ``steps`` None, an epoch during which a stop was honoured); it is NOT in
+      ``controller.history`` (it is in ``controller.partial_epochs``) and its logs cover
+      only ``batches`` batches: views leave it out of per-epoch series;
     - ``error``: ``message``, ``traceback``, ``kind`` (``nan`` or ``exception``);
     - ``warning``: ``message``; ``restored``: ``monitor``, ``value``, ``epoch``;
     - ``lr_find``: ``learning_rates``, ``losses``, ``suggested`` (a rate inside the sweep,
@@ -94,6 +132,13 @@ class Event(TypedDict, total=False):
     matrix: list[list[int]]
     class_names: list[str] | None
     running: bool
+    run: int
+    run_epoch: int
+    run_epochs: int | None
+    stage: Stage
+    partial: bool
+    batches: int
+    train_s: float
 
 
 Subscriber = Callable[[list[Event]], Any]
