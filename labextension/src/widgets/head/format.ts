@@ -1,6 +1,6 @@
 /** Labels, numbers and form-value parsing for the head designer (pure). */
 import type { Augmentation, HeadLayerType, Task } from '../shared/contract';
-import { formatInt } from '../shared/format';
+import { formatInt, formatLearningRate } from '../shared/format';
 import type { HeadState, Row, Value } from './types';
 
 /** A label for every layer type the kernel offers (the type checker names a missing one). */
@@ -63,6 +63,13 @@ export function showValue(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (Array.isArray(v)) return v.join(', ');
   return String(v);
+}
+
+/** The learning-rate field's text: a number keeps its exponent (`3.05e-08`, not
+ * `0.0000000305` or `3.0538555088e-8` cut to the field's width); text the kernel
+ * refused is shown as typed. */
+export function showLearningRate(v: unknown): string {
+  return typeof v === 'number' ? formatLearningRate(v) : showValue(v);
 }
 
 /** A row's settings: every field of Row but its id and type. */

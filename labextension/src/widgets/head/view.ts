@@ -16,6 +16,7 @@ import {
   parseNumber,
   plural,
   rowError,
+  showLearningRate,
   showValue,
   statusText,
   taskLabel,
@@ -392,13 +393,20 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
         state.errors['training.optimizer']
       )
     );
+    // Shown with its exponent, rounded to 3 digits; committing the shown text unchanged
+    // sends nothing, so the rounding never replaces the kernel's exact value.
+    const lrShown = showLearningRate(state.learning_rate);
     compRow.append(
       field(
         'Learning rate',
         'training.learning_rate',
-        textInput(state.learning_rate, t => send({ type: 'field', field: 'learning_rate', value: parseNumber(t) }), {
-          inputmode: 'decimal'
-        }),
+        textInput(
+          lrShown,
+          t => {
+            if (t.trim() !== lrShown) send({ type: 'field', field: 'learning_rate', value: parseNumber(t) });
+          },
+          { inputmode: 'decimal' }
+        ),
         state.errors['training.learning_rate']
       )
     );
