@@ -413,3 +413,22 @@ def test_runs_count_their_own_epochs_and_phases():
     assert s.epoch_series("loss", run=1)[0].tolist() == [1, 2]
     assert s.epoch_series("loss", run=2)[0].tolist() == []
     assert s.run_numbers() == [1, 2]
+
+
+def test_an_lr_find_run_leaves_the_last_training_run_shown():
+    s = MonitorState()
+    s.apply(
+        [
+            ev("state", 0, state="running", run=1, task="fit"),
+            ev("phase", 0, phase="fit", run=1, start_epoch=0, learning_rate=1e-3),
+            ev("epoch", 1, run=1, phase="fit", epoch=0, run_epoch=0, run_epochs=1, logs={"loss": 1.0}),
+            ev("state", 1, state="finished", run=1, reason="completed"),
+            ev("state", 2, state="running", run=2, task="lr_find"),
+            ev("state", 3, state="finished", run=2, reason="lr_find"),
+        ]
+    )
+    assert s.run == 2 and s.shown_run == 1 and [p["name"] for p in s.phases] == ["fit"]
+    s.apply([ev("state", 4, state="running", run=3, task="fit"), ev("stage", 4, stage="preparing", run=3)])
+    assert s.stage == "preparing" and s.shown_run == 1
+    s.apply([ev("phase", 5, phase="fit", run=3, start_epoch=1, learning_rate=1e-3)])
+    assert s.shown_run == 3 and s.phases[0]["start_epoch"] == 1

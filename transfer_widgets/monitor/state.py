@@ -8,7 +8,9 @@ returns which parts changed, so a view redraws only those. No widget code here.
 
 Runs: every ``fit`` / ``fine_tune`` / ``lr_find`` is a run (``run``: 1, 2, ...).
 Progress counts epochs within the current run (:meth:`MonitorState.epoch_progress`),
-``phases`` are the current run's, per-epoch series are tagged by run
+``phases`` are the shown run's (:attr:`MonitorState.shown_run`: the current run, or
+the last that trained when the current one is an ``lr_find``), per-epoch series are
+tagged by run
 (:meth:`MonitorState.epoch_series` with ``run=``), epochs cut short by a stop stay
 out of them (the last one is :attr:`MonitorState.partial`), and ``stage`` says what
 a run is doing before its first batch is reported.
@@ -183,9 +185,18 @@ class MonitorState:
         self.run_phases[run] = sorted(marks, key=lambda p: p["start_epoch"])
 
     @property
+    def shown_run(self) -> int | None:
+        """The run per-epoch charts draw clearly (earlier ones faint): the current run, or
+        when it has no phase (an ``lr_find``, or a run still preparing) the last that had one."""
+        if self.run in self.run_phases:
+            return self.run
+        trained = [r for r in self.run_phases if r is not None]
+        return max(trained) if trained else self.run
+
+    @property
     def phases(self) -> list[PhaseMark]:
-        """The current run's phases (a new run starts a new list: titles do not grow)."""
-        return self.run_phases.get(self.run, [])
+        """The shown run's phases (a new run starts a new list: titles do not grow)."""
+        return self.run_phases.get(self.shown_run, [])
 
     @property
     def all_phases(self) -> list[PhaseMark]:
