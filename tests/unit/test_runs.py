@@ -239,3 +239,16 @@ def test_lr_find_is_a_run():
     ]
     assert {e["run"] for e in states} == {2}
     assert ctl.history["run"] == [1]  # the sweep adds no epochs
+
+
+def test_unknown_length_data_an_epoch_is_complete_unless_a_stop_cut_it():
+    import tensorflow as tf
+
+    x, y = data()
+    unknown = tf.data.Dataset.from_tensor_slices((x, y)).filter(lambda a, b: True).batch(16)
+    ctl = FineTuneController(backbone(), num_classes=3, train_data=unknown, config=config())
+    hold = HoldAt(epoch=1, batch=1)
+    stop_at(ctl, hold, lambda h: ctl.fit(3, callbacks=[h]))
+    assert ctl.history["epoch"] == [0]
+    [partial] = ctl.partial_epochs
+    assert partial["epoch"] == 1 and partial["batches"] == 2 and partial["steps"] is None
