@@ -104,3 +104,15 @@ def test_lr_find_after_a_stopped_run_sweeps_all_its_steps():
     assert ctl.wait(30) == "finished" and ctl.stop_reason == "stopped"
     result = ctl.lr_find(1e-5, 1e-2, steps=6)
     assert len(result.losses) == 6
+
+
+def test_validation_confusion_skips_an_epoch_cut_short_by_a_stop():
+    from .test_runs import HoldAt, stop_at
+
+    ctl = tiny_controller()
+    got = []
+    ctl.events.subscribe(lambda events: got.extend(e for e in events if e["type"] == "confusion"))
+    ctl.run_callbacks.append(ValidationConfusion(ctl))
+    stop_at(ctl, HoldAt(epoch=1, batch=0), lambda hold: ctl.fit(3, callbacks=[hold]))
+    assert [p["epoch"] for p in ctl.partial_epochs] == [1]
+    assert [e["epoch"] for e in got] == [0]  # none for the one-batch epoch 1

@@ -64,6 +64,9 @@ class ValidationConfusion(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         c = self.controller
+        run = c.runs[-1]["run"] if c.runs else None
+        if any(p["run"] == run and p["epoch"] == epoch for p in c.partial_epochs):
+            return  # an epoch cut short by a stop: the run callback (before this one) kept it apart
         spec = c.config.head
         if spec.task not in CLASSIFICATION:
             return
