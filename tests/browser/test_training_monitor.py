@@ -1,6 +1,8 @@
 """The training monitor in real JupyterLab: Train, watch curves and progress move,
 Stop within one batch, Find LR and apply it, a confusion matrix after two epochs;
-each checked against the controller in a later cell. Light and dark screenshots."""
+each checked against the controller in a later cell. The empty state before a run,
+"Starting…" right after a click, no console errors inside a Tab / Accordion or after a
+reload, no horizontal scrollbar. Light and dark screenshots at 900 and 1,400 px."""
 
 from __future__ import annotations
 
@@ -63,9 +65,13 @@ def test_train_curves_grow_stop_within_one_batch_then_find_lr(open_nb, artifacts
     nb = open_nb(STOP_CELLS)
     nb.run_all()
     widget = monitor(nb)
-    status = widget.get_by_text(re.compile(r"^(Idle|Running|Finished|Paused|Stopping)"))
+    status = widget.locator(".tw-tm-status")
+    expect(status).to_have_text("Idle")
+    expect(widget.get_by_text(re.compile(r"^No run yet"))).to_be_visible()  # the empty state
+    assert widget.locator(".bqplot").count() == 0  # no empty 0-1 chart
     widget.get_by_role("button", name="Train", exact=True).click()
-    expect(status).to_contain_text("Running")
+    expect(status).to_contain_text(re.compile(r"Starting…|Running"), timeout=1_000)  # at once
+    expect(status).to_contain_text("Running", timeout=30_000)
     expect(status).to_contain_text(re.compile(r"step \d+"), timeout=30_000)
     first_step, first_path = step_of(status.inner_text()), batch_path_length(widget)
     nb.page.wait_for_timeout(1500)
@@ -119,4 +125,71 @@ def test_classification_two_epochs_shows_confusion_matrix_dark(open_nb, artifact
     )
     widget.scroll_into_view_if_needed()
     widget.screenshot(path=str(artifacts_dir / "training-monitor-confusion-dark.png"))
+    assert console_log.errors == []
+
+
+def no_horizontal_scroll(widget) -> bool:
+    """Neither the monitor nor any box inside it scrolls sideways."""
+    return widget.evaluate(
+        "(root) => [root, ...root.querySelectorAll('*')].every("
+        "el => el.scrollWidth <= el.clientWidth + 1 || getComputedStyle(el).overflowX === 'visible'"
+        " || getComputedStyle(el).overflowX === 'hidden')"
+    )
+
+
+def test_monitor_in_tab_and_accordion_after_reload_has_no_errors_and_looks_right(
+    open_nb, artifacts_dir, console_log
+):
+    """Figures drawn while their Tab / Accordion page is hidden, then the page reloaded:
+    no bqplot errors (negative <rect> sizes); shown, the charts have their size."""
+    cells = [
+        SETUP + "import ipywidgets\nctl = make(epochs=3, batch_size=32)\nctl.fit(block=True)\n"
+        "m1, m2 = TrainingMonitor(ctl), TrainingMonitor(ctl)",
+        "tab = ipywidgets.Tab([ipywidgets.Label('first page'), m1], titles=('First', 'Monitor'))\n"
+        "acc = ipywidgets.Accordion([m2], titles=('Monitor',))\n"
+        "ipywidgets.VBox([tab, acc])",
+    ]
+    nb = open_nb(cells)
+    nb.run_all()
+    nb.page.wait_for_timeout(1500)
+    nb.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    nb.page.wait_for_timeout(1000)
+    nb.page.reload(wait_until="domcontentloaded")
+    nb.page.wait_for_function("() => document.querySelectorAll('.tw-training-monitor').length >= 2")
+    nb.page.wait_for_timeout(2500)
+    assert console_log.errors == []
+    nb.page.locator(".widget-tab").get_by_role("tab", name="Monitor").click()
+    widget = nb.page.locator(".tw-training-monitor").first
+    expect(widget).to_be_visible()
+    expect(widget.get_by_text("Loss per epoch")).to_be_visible()
+    nb.page.wait_for_timeout(1000)
+    width = widget.locator(".bqplot").first.evaluate("(el) => el.getBoundingClientRect().width")
+    assert width > 200
+    assert no_horizontal_scroll(widget)
+    assert console_log.errors == []
+
+
+def test_screenshots_light_and_dark_at_900_and_1400_px(open_nb, artifacts_dir, console_log):
+    cells = [
+        SETUP + "ctl = make(epochs=4, batch_size=32)\nmonitor = TrainingMonitor(ctl)\nctl.fit(block=True)",
+        "monitor",
+    ]
+    nb = open_nb(cells)
+    nb.run_all()
+    widget = monitor(nb)
+    expect(widget.get_by_text("Confusion matrix (validation)")).to_be_visible()
+    # The file browser closed, as a person gives a notebook the window; tall enough that
+    # every chart is in view (bqplot lays out only figures on screen).
+    nb.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+    for theme in ("light", "dark"):
+        nb.set_theme(theme)
+        for width in (900, 1400):
+            nb.page.set_viewport_size({"width": width, "height": 1900})
+            nb.page.wait_for_timeout(1200)
+            assert no_horizontal_scroll(widget), f"horizontal scroll at {width} px, {theme}"
+            widget.scroll_into_view_if_needed()
+            widget.screenshot(path=str(artifacts_dir / f"training-monitor-{theme}-{width}.png"))
+    # Dark: bqplot's own dark rule makes axis text orange; here it follows the theme.
+    fill = widget.locator(".bqplot .axis .tick text").first.evaluate("(el) => getComputedStyle(el).fill")
+    assert "255, 165, 0" not in fill
     assert console_log.errors == []

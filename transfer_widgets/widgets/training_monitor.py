@@ -147,8 +147,9 @@ def _shared(controller: FineTuneController, kind: type[_T], make: Callable[[], _
 def _legend_html(title: str, keys: list[tuple[str, str, str]]) -> str:
     """A chart card's head: its title, then a legend of (label, colour, swatch kind)."""
     items = "".join(
-        f'<span class="tw-tm-key" style="color:{color}"><i class="tw-tm-swatch {kind}"></i>'
-        f'<span class="tw-muted">{html.escape(label)}</span></span>'
+        f'<span class="tw-tm-key" style="color:{color}">'
+        + (f'<i class="tw-tm-swatch {kind}"></i>' if kind != "text" else "")
+        + f'<span class="tw-muted">{html.escape(label)}</span></span>'
         for label, color, kind in keys
     )
     return (
@@ -250,7 +251,7 @@ class _Chart:
         return self._add(name, mark)
 
     def scatter(
-        self, name: str, *, color: str, marker: str = "diamond", fill: bool = True, size: int = 110
+        self, name: str, *, color: str, marker: str = "diamond", fill: bool = True, size: int = 64
     ) -> bq.Scatter:
         mark = bq.Scatter(
             x=_f32([]),
@@ -402,8 +403,8 @@ class TrainingMonitor(widgets.VBox):
         self._controls.add_class("tw-tm-controls")
 
     def _build_progress(self) -> None:
-        self.epoch_bar = widgets.IntProgress(value=0, min=0, max=1)
-        self.batch_bar = widgets.IntProgress(value=0, min=0, max=1)
+        self.epoch_bar = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="100%"))
+        self.batch_bar = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="100%"))
         self.epoch_text = widgets.Label("Epoch –")
         self.batch_text = widgets.Label("Batch –")
         self.epoch_count = widgets.Label("")
@@ -479,12 +480,7 @@ class TrainingMonitor(widgets.VBox):
             fig_margin={"top": 8, "bottom": 70, "left": 80, "right": 8},
             axes=[
                 bq.Axis(scale=self._cm_col, label="predicted", tick_rotate=-40, label_offset="58px"),
-                bq.Axis(
-                    scale=self._cm_row,
-                    label="true",
-                    side="left",
-                    label_offset="-64px",
-                ),
+                bq.Axis(scale=self._cm_row, side="left"),
             ],
             layout=widgets.Layout(width="100%", height="340px", min_width="0"),
         )
@@ -514,7 +510,15 @@ class TrainingMonitor(widgets.VBox):
         for fig in (self.confusion_figure, self.class_accuracy_figure):
             fig.add_class("tw-tm-figure")
         cm_card = widgets.VBox(
-            [widgets.HTML(_legend_html("Confusion matrix (validation)", [])), self.confusion_figure]
+            [
+                widgets.HTML(
+                    _legend_html(
+                        "Confusion matrix (validation)",
+                        [("rows: true class, columns: predicted", "inherit", "text")],
+                    )
+                ),
+                self.confusion_figure,
+            ]
         )
         acc_card = widgets.VBox(
             [widgets.HTML(_legend_html("Per-class accuracy (validation)", [])), self.class_accuracy_figure]
@@ -591,6 +595,7 @@ class TrainingMonitor(widgets.VBox):
         with contextlib.ExitStack() as stack:
 
             def hold(*ws: Any) -> None:
+                # Released in reverse: marks, then scales, then the axes that read them.
                 for w in ws:
                     stack.enter_context(w.hold_sync())
 
@@ -608,12 +613,13 @@ class TrainingMonitor(widgets.VBox):
                 self._render_confusion(hold)
             if changed & {"error", "state"}:
                 self._render_errors(hold)
-            self._render_layout()
+        # After the held data went out: a figure joins the page with its data, scales and ticks.
+        self._render_layout()
         self.updates += 1
 
     def _render_batches(self, hold: _Hold) -> None:
         raw, smooth = self.batch_chart.marks["raw"], self.batch_chart.marks["smooth"]
-        steps, losses = self._recorder.steps, self._recorder.losses
+        steps, losses = self._batch_series()
         n = min(len(steps), len(losses))
         if n == 0:
             return
@@ -638,22 +644,28 @@ class TrainingMonitor(widgets.VBox):
         hi = float(np.quantile(y, 0.98)) if y.size > 20 else None
         self.batch_chart.fit_y(smooth.y, y[y <= hi] if hi is not None else y)
 
+    def _batch_series(self) -> tuple[list[int], list[float]]:
+        """Every batch's loss (the recorder), or for runs before this monitor existed the
+        batches their events carried (coalesced: fewer points, same curve)."""
+        if len(self._recorder.steps) >= len(self._state.batch_steps):
+            return self._recorder.steps, self._recorder.losses
+        return self._state.batch_steps, self._state.batch_loss
+
     def _render_layout(self) -> None:
         """Which blocks show: the empty state before anything ran, charts once they have data."""
         s = self._state
         charts = []
-        if self._recorder.steps:
+        if len(self.batch_chart.marks["raw"].x):
             charts.append(self.batch_chart.card)
         charts += [
             c.card for c in self.epoch_charts.values() if len(c.marks["train"].x) or len(c.marks["val"].x)
         ]
+        # Shown before figures join it: a figure laid out inside a hidden box gets negative sizes.
+        _set(self._charts_box.layout, display="" if charts else "none")
         if list(self._charts_box.children) != charts:
             self._charts_box.children = charts
         nothing = not charts and s.lr_find is None and s.confusion is None and s.state not in ACTIVE
-        display = "" if nothing else "none"
-        if self.empty.layout.display != display:
-            self.empty.layout.display = display
-        self._charts_box.layout.display = "" if charts else "none"
+        _set(self.empty.layout, display="" if nothing else "none")
 
     def _render_epochs(self, hold: _Hold) -> None:
         s = self._state
@@ -663,7 +675,7 @@ class TrainingMonitor(widgets.VBox):
         for metric in sorted(names, key=lambda n: (n != "loss", names.index(n))):
             chart = self._epoch_chart(metric)
             m = chart.marks
-            hold(m["train"], m["val"], m["best"], m["phase"], chart.x, chart.y, chart.x_axis, chart.y_axis)
+            hold(chart.x_axis, chart.y_axis, chart.x, chart.y, m["train"], m["val"], m["best"], m["phase"])
             tx, ty = s.epoch_series(metric)
             vx, vy = s.epoch_series(f"val_{metric}")
             m["train"].x, m["train"].y = lttb(tx, ty, self.max_points)
@@ -779,7 +791,7 @@ class TrainingMonitor(widgets.VBox):
             return
         c = self.lr_chart
         m = c.marks
-        hold(m["loss"], m["smooth"], m["suggested"], c.x, c.y, c.x_axis, c.y_axis)
+        hold(c.x_axis, c.y_axis, c.x, c.y, m["loss"], m["smooth"], m["suggested"])
         lrs, losses = (
             np.asarray(r["learning_rates"], dtype=np.float64),
             np.asarray(r["losses"], dtype=np.float64),
