@@ -258,7 +258,10 @@ def test_late_monitor_shows_what_happened_and_two_monitors_stay_in_step(digits):
         assert m.confusion_text.value.startswith("Epoch 2:")
     assert late.batch_chart.marks["raw"].x.tolist() == first.batch_chart.marks["raw"].x.tolist()
     ctl.fit(1, block=True)
-    assert late.epoch_charts["loss"].marks["train"].x.tolist() == [1, 2, 3]
+    loss = late.epoch_charts["loss"]
+    assert loss.marks["train"].x.tolist() == [3]  # the current run, drawn clearly
+    assert loss.marks["prev_train"].x.tolist() == [1, 2]  # the earlier run, faint
+    assert "earlier runs" in loss.head.value and loss.figure.title == ""
     assert first.batch_chart.marks["raw"].y.tolist() == late.batch_chart.marks["raw"].y.tolist()
     assert sum(isinstance(cb, BatchLossRecorder) for cb in ctl.run_callbacks) == 1
     assert sum(isinstance(cb, ValidationConfusion) for cb in ctl.run_callbacks) == 1

@@ -29,6 +29,7 @@ import numpy.typing as npt
 
 from ..monitor import MonitorState, RunningEMA, history_to_csv, history_to_dataframe, lttb
 from ..monitor.callback import BatchLossRecorder, ValidationConfusion
+from ..monitor.format import format_learning_rate
 from ..training.events import ACTIVE, Event
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ def nice_ticks(lo: float, hi: float, most: int = 6) -> tuple[float, float, list[
 
 def _lr(value: float) -> str:
     """A learning rate with its exponent when it has one: ``3.1e-08``, ``0.001``."""
-    return f"{float(value):.3g}"
+    return format_learning_rate(value)
 
 
 def _shared(controller: FineTuneController, kind: type[_T], make: Callable[[], _T]) -> _T:
@@ -536,8 +537,11 @@ class TrainingMonitor(widgets.VBox):
         if chart is None:
             chart = _Chart(self._title(metric), "epoch")
             chart.lines("phase", color=_COLORS["phase"], vertical=True, width=1)
+            chart.lines("prev_train", color=_COLORS["train"], opacity=0.3, width=1.5)
+            chart.lines("prev_val", color=_COLORS["val"], opacity=0.3, width=1.5)
             chart.lines("train", color=_COLORS["train"], markers=True)
             chart.lines("val", color=_COLORS["val"], markers=True)
+            chart.scatter("partial", color=_COLORS["train"], marker="circle", fill=False, size=40)
             chart.scatter("best", color=_COLORS["best"])
             self.epoch_charts[metric] = chart
         return chart
@@ -672,17 +676,35 @@ class TrainingMonitor(widgets.VBox):
         best = s.best_epoch()
         starts = [p["start_epoch"] + 0.5 for p in s.phases if p["start_epoch"] > 0]
         names = [n for n in s.metric_names() if n not in _NOT_METRICS]
+        shown = getattr(s, "shown_run", None)
         for metric in sorted(names, key=lambda n: (n != "loss", names.index(n))):
             chart = self._epoch_chart(metric)
             m = chart.marks
-            hold(chart.x_axis, chart.y_axis, chart.x, chart.y, m["train"], m["val"], m["best"], m["phase"])
-            tx, ty = s.epoch_series(metric)
-            vx, vy = s.epoch_series(f"val_{metric}")
+            hold(chart.x_axis, chart.y_axis, chart.x, chart.y, *m.values())
+            tx, ty = s.epoch_series(metric, run=shown)
+            vx, vy = s.epoch_series(f"val_{metric}", run=shown)
             m["train"].x, m["train"].y = lttb(tx, ty, self.max_points)
             m["val"].x, m["val"].y = lttb(vx, vy, self.max_points)
+            # Earlier runs: the same axis (global epochs), faint.
+            px, py = s.epoch_series(metric)
+            qx, qy = s.epoch_series(f"val_{metric}")
+            earlier_t, earlier_v = ~np.isin(px, tx), ~np.isin(qx, vx)
+            m["prev_train"].x, m["prev_train"].y = lttb(px[earlier_t], py[earlier_t], self.max_points)
+            m["prev_val"].x, m["prev_val"].y = lttb(qx[earlier_v], qy[earlier_v], self.max_points)
             legend = [("train", _COLORS["train"], "")]
-            if len(vx):
+            if len(vx) or len(qx):
                 legend.append(("validation", _COLORS["val"], ""))
+            if earlier_t.any() or earlier_v.any():
+                legend.append(("earlier runs", _COLORS["phase"], "tw-tm-faint"))
+            part = s.partial if s.partial and s.partial.get("run") == shown else None
+            value = (part or {}).get("logs", {}).get(metric) if part else None
+            if part is not None and value is not None and math.isfinite(value):
+                m["partial"].x, m["partial"].y = _f32([part["epoch"] + 1]), _f32([value])
+                legend.append(("epoch cut short", _COLORS["train"], "tw-tm-hollow"))
+            else:
+                m["partial"].x, m["partial"].y = _f32([]), _f32([])
+            tx, ty = np.concatenate([px, _f32(m["partial"].x)]), np.concatenate([py, _f32(m["partial"].y)])
+            vx, vy = qx, qy
             if best is not None and best[2] in (metric, f"val_{metric}"):
                 bx, by = s.epoch_series(best[2])
                 on = bx == best[0]
@@ -708,12 +730,13 @@ class TrainingMonitor(widgets.VBox):
             and self._batch_counts() == self._run_marks
             and stage not in ("training", "validating")
         )
-        if s.total_epochs:
-            done = sum(1 for e in s.epochs if e < s.total_epochs)
-            _set(self.epoch_bar, max=s.total_epochs, value=min(done, s.total_epochs))
-            current = min((s.epoch or 0) + 1, s.total_epochs)
+        progress = s.epoch_progress()
+        if progress is not None and progress[1]:
+            current, total = progress[0], int(progress[1])
+            done = s.epochs_done()
+            _set(self.epoch_bar, max=total, value=min(done, total))
             self.epoch_text.value = "Epoch"
-            self.epoch_count.value = f"{current} / {s.total_epochs}"
+            self.epoch_count.value = f"{min(current, total)} / {total}"
         if s.steps:
             _set(self.batch_bar, max=s.steps, value=min((s.batch or 0) + 1, s.steps))
             self.batch_text.value = "Batch"
