@@ -307,6 +307,7 @@ class MonitorState:
             "learning_rates": list(e["learning_rates"]),
             "losses": list(e["losses"]),
             "suggested": e.get("suggested"),
+            "message": e.get("message"),  # why there is no suggestion, and what to try
         }
         return {"lr_find"}
 

@@ -1,0 +1,114 @@
+"""The training monitor's cost in the browser, measured in one run, printed as JSON.
+
+Real JupyterLab in headless Chromium (the browser tests' harness). The page shows the
+layer tree of NASNetLarge (1,041 layers: a long, busy page, as in a real session) and trains a small
+CNN on the offline digits through a controller for ``--seconds`` of wall time. The
+main thread's long tasks (Chromium's ``longtask`` entries: tasks over 50 ms) are
+collected while it trains, in two notebooks opened one after the other in the same
+browser and server:
+
+- ``tree``: the tree and the training, no monitor on the page (the baseline);
+- ``tree_and_monitor``: the same with a ``TrainingMonitor`` displayed.
+
+For each: the longest task, how many tasks took over 50 ms, their total, and how many
+monitor updates reached the page. The goal is no task over 50 ms caused by monitor
+updates: compare the two rows (the baseline has the page's own work: Lab, the tree).
+
+Usage: ``python benchmarks/monitor_frontend.py [--seconds 30]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from playwright.sync_api import sync_playwright
+
+from tests.browser import harness
+
+SETUP = """\
+import keras
+from transfer_widgets import FineTuneController, LayerTree, TrainingMonitor, TransferConfig, datasets
+
+deep = keras.applications.NASNetLarge(weights=None, include_top=False, input_shape=(331, 331, 3))
+x, y = datasets.load_digits()
+base = keras.Sequential(
+    [keras.Input((8, 8, 3)), keras.layers.Conv2D(8, 3, name="conv")], name="tiny"
+)
+config = TransferConfig()
+config.preprocessing.mode = "rescale"
+config.training.batch_size = 8
+ctl = FineTuneController(
+    base, num_classes=10, train_data=(x, y), validation_data=(x[:200], y[:200]), config=config
+)
+LayerTree(deep)
+"""
+
+OBSERVE = """() => {
+  window.__longtasks = [];
+  new PerformanceObserver(list => {
+    for (const e of list.getEntries()) window.__longtasks.push([e.startTime, e.duration]);
+  }).observe({type: 'longtask'});
+}"""
+
+
+def measure(page, server, name: str, cells: list[str], seconds: float) -> dict[str, float | int]:
+    nb = harness.open_notebook(page, server, cells, name)
+    nb.run_all()
+    page.evaluate(OBSERVE)
+    started = page.evaluate("() => performance.now()")
+    nb.python("ctl.fit(10_000)")  # returns at once: training runs in the kernel's background thread
+    time.sleep(seconds)
+    tasks = page.evaluate("() => window.__longtasks")
+    durations = [d for _, d in tasks]
+    deliveries = int(nb.python("print(ctl.events.deliveries)"))
+    nb.python("ctl.stop(); ctl.wait()")
+    return {
+        "longest_task_ms": round(max(durations, default=0.0), 1),
+        "tasks_over_50ms": len(durations),
+        "long_task_total_ms": round(sum(durations), 1),
+        "event_deliveries": deliveries,
+        # each long task: seconds after Train was asked for, and its length (ms)
+        "long_tasks_at_s": [[round((t - started) / 1000, 1), round(d, 1)] for t, d in tasks],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    setup = SETUP
+    log = Path(harness.ARTIFACTS_DIR) / "monitor-frontend-server.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    server = harness.start_lab_server(log)
+    try:
+        with sync_playwright() as p:
+            browser = harness.launch_browser(p)
+            page = browser.new_page(viewport=harness.VIEWPORT)
+            results = {
+                "tree": measure(page, server, "bench_tree", [setup], args.seconds),
+                "tree_and_monitor": measure(
+                    page, server, "bench_tree_monitor", [setup, "TrainingMonitor(ctl)"], args.seconds
+                ),
+            }
+            browser.close()
+    finally:
+        server.stop()
+    base, monitored = results["tree"], results["tree_and_monitor"]
+    results["seconds"] = args.seconds
+    results["tree"]["model"] = results["tree_and_monitor"]["model"] = "NASNetLarge (1,041 layers)"
+    results["extra_tasks_over_50ms_with_monitor"] = int(monitored["tasks_over_50ms"]) - int(
+        base["tasks_over_50ms"]
+    )
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
