@@ -193,3 +193,65 @@ def test_screenshots_light_and_dark_at_900_and_1400_px(open_nb, artifacts_dir, c
     fill = widget.locator(".bqplot .axis .tick text").first.evaluate("(el) => getComputedStyle(el).fill")
     assert "255, 165, 0" not in fill
     assert console_log.errors == []
+
+
+# Stopped from a callback at the end of the second epoch's third batch; the controller
+# honours it at the next batch boundary (4 batches of 44 done), the same on any machine.
+PARTIAL_CELLS = [
+    SETUP + "ctl = make(epochs=2, batch_size=32)\n"
+    "class StopAt(keras.callbacks.Callback):\n"
+    "    def on_epoch_begin(self, epoch, logs=None):\n"
+    "        self.epoch = epoch\n"
+    "    def on_train_batch_end(self, batch, logs=None):\n"
+    "        if (self.epoch, batch) == (1, 2):\n"
+    "            ctl.stop()\n",
+    "monitor = TrainingMonitor(ctl)\nmonitor",
+]
+
+
+def test_a_stopped_epoch_is_drawn_apart_and_a_second_run_counts_from_one(open_nb, console_log):
+    nb = open_nb(PARTIAL_CELLS)
+    nb.run_all()
+    widget = monitor(nb)
+    status = widget.locator(".tw-tm-status")
+    nb.add_and_run_cell("ctl.fit(3, callbacks=[StopAt()])\nctl.wait(60)")
+    expect(status).to_contain_text("Finished (stopped)", timeout=60_000)
+    # The bars show where the run was stopped: batch 4 of epoch 2, one complete epoch.
+    expect(widget.get_by_text("4 / 44", exact=True)).to_be_visible()
+    expect(widget.get_by_text("2 / 3", exact=True)).to_be_visible()
+    # The cut-short epoch is no point of the per-epoch series: it has its own legend entry.
+    loss_card = widget.locator(".tw-tm-card").filter(has_text="Loss per epoch")
+    expect(loss_card.get_by_text("epoch cut short")).to_be_visible()
+    out = nb.add_and_run_cell("print(len(ctl.history['epoch']), [p['batches'] for p in ctl.partial_epochs])")
+    assert out == "1 [4]"
+
+    # Train again (the config's 2 epochs): run 2, its epochs counted from 1, titles that do not grow.
+    widget.get_by_role("button", name="Train", exact=True).click()
+    expect(status).to_contain_text("Finished (completed)", timeout=90_000)
+    expect(widget.get_by_text(re.compile(r"run 2"))).to_be_visible()
+    expect(widget.get_by_text("2 / 2", exact=True)).to_be_visible()
+    expect(loss_card.get_by_text("earlier runs")).to_be_visible()
+    expect(widget.get_by_text(re.compile(r"fit → fit"))).to_have_count(0)
+    assert console_log.errors == []
+
+
+# A loss that cannot fall: every image is black, so the features are constant and the
+# balanced labels keep the loss at ln(10) whatever the learning rate.
+FLAT_CELLS = [
+    SETUP + "ctl = make(epochs=1, batch_size=32)\nctl.train_data = (x[:1400] * 0, y[:1400])",
+    "monitor = TrainingMonitor(ctl)\nmonitor",
+]
+
+
+def test_find_lr_on_a_flat_loss_says_why_instead_of_suggesting(open_nb, artifacts_dir, console_log):
+    nb = open_nb(FLAT_CELLS)
+    nb.run_all()
+    widget = monitor(nb)
+    widget.get_by_role("button", name="Find LR", exact=True).click()
+    expect(widget.get_by_text(re.compile(r"^No suggestion"))).to_be_visible(timeout=90_000)
+    expect(widget.get_by_role("button", name=re.compile(r"^Apply suggested LR"))).to_be_disabled()
+    out = nb.add_and_run_cell("r = monitor.state.lr_find\nprint(r['suggested'], bool(r['message']))")
+    assert out == "None True"
+    widget.scroll_into_view_if_needed()
+    widget.screenshot(path=str(artifacts_dir / "training-monitor-lr-find-flat-light.png"))
+    assert console_log.errors == []
