@@ -250,6 +250,8 @@ def test_find_lr_on_a_flat_loss_says_why_instead_of_suggesting(open_nb, artifact
     widget.get_by_role("button", name="Find LR", exact=True).click()
     expect(widget.get_by_text(re.compile(r"^No suggestion"))).to_be_visible(timeout=90_000)
     expect(widget.get_by_role("button", name=re.compile(r"^Apply suggested LR"))).to_be_disabled()
+    lr_card = widget.locator(".tw-tm-card").filter(has_text="Learning-rate finder")
+    expect(lr_card.get_by_text("suggested", exact=True)).to_have_count(0)  # no key for a line not drawn
     out = nb.add_and_run_cell("r = monitor.state.lr_find\nprint(r['suggested'], bool(r['message']))")
     assert out == "None True"
     widget.scroll_into_view_if_needed()

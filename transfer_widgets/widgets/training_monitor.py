@@ -49,6 +49,8 @@ _COLORS = {
     "best": "#34a853",
     "accuracy": "#4285f4",
 }
+#: The LR finder's legend; "suggested" joins it only when there is a suggestion.
+_LR_LEGEND = [("loss", _COLORS["raw"], "tw-tm-faint"), ("smoothed", _COLORS["smooth"], "")]
 _MARGIN = {"top": 8, "bottom": 34, "left": 56, "right": 14}
 _CHART_HEIGHT = "210px"
 #: History columns that are bookkeeping, not metrics: no chart of their own.
@@ -449,15 +451,7 @@ class TrainingMonitor(widgets.VBox):
         self._charts_box = widgets.GridBox([])
         self._charts_box.add_class("tw-tm-charts")
         self.lr_chart = _Chart(
-            "Learning-rate finder",
-            "learning rate",
-            x_log=True,
-            legend=[
-                ("loss", _COLORS["raw"], "tw-tm-faint"),
-                ("smoothed", _COLORS["smooth"], ""),
-                ("suggested", _COLORS["best"], "tw-tm-dashed"),
-            ],
-            height="240px",
+            "Learning-rate finder", "learning rate", x_log=True, legend=_LR_LEGEND, height="240px"
         )
         self.lr_chart.lines("loss", color=_COLORS["raw"], opacity=0.6, width=1)
         self.lr_chart.lines("smooth", color=_COLORS["smooth"])
@@ -837,6 +831,8 @@ class TrainingMonitor(widgets.VBox):
             ys = losses[ok]
             c.fit_y(ys[ys <= max(float(ys[0]) * 1.5, float(np.nanmin(ys)))] if ys.size else ys)
         sug = r.get("suggested")
+        suggested_key = [("suggested", _COLORS["best"], "tw-tm-dashed")] if sug is not None else []
+        c.set_title("Learning-rate finder", _LR_LEGEND + suggested_key)
         if sug is not None:
             m["suggested"].x, m["suggested"].y = _f32([[sug, sug]]), _f32([[0, 1]])
             self.lr_text.value = (
