@@ -12,13 +12,17 @@ import difflib
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import keras
 
 from .blocks import Group, group_names
 
-MODEL, BLOCK, LAYER = "model", "block", "layer"
+#: What a node of the tree is: a (nested) model, a block of layers grouped by name, or a layer.
+NodeKind: TypeAlias = Literal["model", "block", "layer"]
+MODEL: NodeKind = "model"
+BLOCK: NodeKind = "block"
+LAYER: NodeKind = "layer"
 
 #: A tensor's shape, batch dimension included (``(None, 7, 7, 1280)``).
 Shape: TypeAlias = tuple[int | None, ...]
@@ -43,7 +47,7 @@ class LayerNode:
     path: str
     name: str
     class_name: str
-    kind: str
+    kind: NodeKind
     output_shape: OutputShape = None
     params: int = 0
     trainable_params: int = 0
@@ -207,7 +211,9 @@ class ModelTree:
                 )
             out.append(block)
 
-    def _layer_node(self, layer: keras.Layer, path: str, parent: LayerNode | None, kind: str) -> LayerNode:
+    def _layer_node(
+        self, layer: keras.Layer, path: str, parent: LayerNode | None, kind: NodeKind
+    ) -> LayerNode:
         first = self._seen_layers.get(id(layer))
         node = LayerNode(
             path=path,

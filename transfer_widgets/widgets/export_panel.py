@@ -22,6 +22,7 @@ from ..config import TransferConfig
 from ..training.controller import ControllerBusyError
 from ..training.events import ACTIVE, Event, has_event, last_state
 from ._bundle import BundledWidget, Controller, is_controller
+from .protocol import LoadDoneMessage
 
 #: kind -> (label, file name for Download)
 KINDS = {
@@ -144,7 +145,7 @@ class ExportPanel(BundledWidget):
             name = msg.get("name") if isinstance(msg.get("name"), str) else None
             if not isinstance(text, str):
                 self.error = "The view sent no file text to load; pick the file again."
-                self.send({"type": "load_done", "ok": False})
+                self.send(LoadDoneMessage(type="load_done", ok=False))
                 return
             ok = True
             try:
@@ -152,7 +153,7 @@ class ExportPanel(BundledWidget):
             except Exception:  # noqa: BLE001 - shown in `error` by load_config, never raised into the comm
                 ok = False
                 self.last_traceback = traceback.format_exc()
-            self.send({"type": "load_done", "ok": ok})
+            self.send(LoadDoneMessage(type="load_done", ok=ok))
         elif kind == "refresh":
             self.refresh()
         else:

@@ -19,11 +19,11 @@ from ..model import freeze
 from ..model.inspect import LayerNode, ModelTree, format_shape
 from ..training.events import ACTIVE, Event, has_event, last_state
 from ._bundle import BundledWidget, Controller, is_controller
-from .protocol import FlagCode
+from .protocol import ErrorMessage, FlagCode, FlagsMessage, Summary, TreePayload
 
 
-def _state_code(trainable: bool | None) -> int:
-    return int(FlagCode.of(trainable))  # a plain int on the wire
+def _state_code(trainable: bool | None) -> FlagCode:
+    return FlagCode.of(trainable)  # an IntEnum: JSON carries the plain number
 
 
 class LayerTree(BundledWidget):
@@ -58,7 +58,7 @@ class LayerTree(BundledWidget):
         self._editing = False  # our own edit is under way: it sends its changes itself
         super().__init__(keep_bn_frozen=keep_bn_frozen, disabled=disabled, **kwargs)
         self._sent_state = self._flag_columns()
-        self.tree = self._tree_payload()
+        self.tree = dict(self._tree_payload())  # the trait holds a plain dict
         self.on_msg(self._on_front_end_msg)
         self._read_only = disabled  # as asked, whatever the controller does
         if self.controller is not None:
@@ -78,7 +78,7 @@ class LayerTree(BundledWidget):
         return self._tree.root
 
     @property
-    def summary(self) -> dict[str, int]:
+    def summary(self) -> Summary:
         """Total, trainable and non-trainable parameter counts of the model."""
         root = self._tree.root
         return {
@@ -150,7 +150,7 @@ class LayerTree(BundledWidget):
         """Send ``tree`` whole (another structure): the front end renders it afresh."""
         self._tree = tree
         self._sent_state = self._flag_columns()
-        self.tree = self._tree_payload()
+        self.tree = dict(self._tree_payload())  # the trait holds a plain dict
 
     def _edit(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Run a freezing operation on the shown tree (through the controller, which
@@ -169,7 +169,7 @@ class LayerTree(BundledWidget):
             self._editing = False
         self._send_changes()
 
-    def _tree_payload(self) -> dict[str, Any]:
+    def _tree_payload(self) -> TreePayload:
         """The structure as parallel columns, one entry per node in pre-order.
 
         Columns rather than a list of objects: half the bytes, and ipywidgets walks
@@ -194,11 +194,11 @@ class LayerTree(BundledWidget):
             "summary": self.summary,
         }
 
-    def _flag_columns(self) -> tuple[list[int], list[int]]:
+    def _flag_columns(self) -> tuple[list[FlagCode], list[int]]:
         nodes = self._tree.nodes
         return [_state_code(n.trainable) for n in nodes], [n.trainable_params for n in nodes]
 
-    def _flags_message(self, ids: list[int], full: bool) -> dict[str, Any]:
+    def _flags_message(self, ids: list[int], full: bool) -> FlagsMessage:
         state, trainable_params = self._sent_state
         return {
             "type": "flags",
@@ -221,7 +221,8 @@ class LayerTree(BundledWidget):
             self._handle(msg)
         except Exception as exc:  # noqa: BLE001 - shown in the widget, never raised into the comm
             message = str(exc) or type(exc).__name__
-            self.send({"type": "error", "message": message, "traceback": traceback.format_exc()})
+            error: ErrorMessage = {"type": "error", "message": message, "traceback": traceback.format_exc()}
+            self.send(error)
 
     def _handle(self, msg: dict[str, Any]) -> None:
         kind = msg.get("type")

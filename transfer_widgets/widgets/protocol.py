@@ -19,6 +19,7 @@ import enum
 from typing import Any, Literal, TypeAlias, TypedDict
 
 from ..model.head_draft import Section
+from ..model.inspect import NodeKind
 
 __all__ = [
     "ErrorMessage",
@@ -89,7 +90,6 @@ class ErrorMessage(TypedDict):
 
 # -- layer tree ---------------------------------------------------------------------------
 
-NodeKind: TypeAlias = Literal["model", "block", "layer"]
 
 
 class Summary(TypedDict):

@@ -3,6 +3,8 @@
 
 export type Section = 'layers' | 'augmentation';
 
+export type NodeKind = 'model' | 'block' | 'layer';
+
 /** A layer tree row's trainable state, as the `state` columns carry it. */
 export const FlagCode = { FROZEN: 0, TRAINABLE: 1, MIXED: 2 } as const;
 export type FlagCode = (typeof FlagCode)[keyof typeof FlagCode];
@@ -18,8 +20,6 @@ export interface ErrorMessage {
   message: string;
   traceback: string;
 }
-
-export type NodeKind = 'model' | 'block' | 'layer';
 
 /** Parameter counts of the whole model. */
 export interface Summary {
