@@ -91,7 +91,6 @@ class ErrorMessage(TypedDict):
 # -- layer tree ---------------------------------------------------------------------------
 
 
-
 class Summary(TypedDict):
     """Parameter counts of the whole model."""
 
