@@ -335,3 +335,21 @@ def test_the_panel_css_uses_the_shared_theme_variables():
     assert shared and all(f"{k}: {v};" in ours for k, v in shared.items())
     colours = re.findall(r"#[0-9a-fA-F]{3,6}\b", re.sub(r"var\([^()]*\)", "", ours))
     assert colours == []  # every colour is a --jp-* variable (with its fallback inside var())
+
+
+def test_the_lr_chart_draws_the_smoothed_loss_the_suggestion_was_judged_on(digits):
+    ctl = make_controller(digits)
+    m = TrainingMonitor(ctl)
+    result = ctl.lr_find(start=1e-4, end=1.0, steps=30)
+    drawn = m.lr_chart.marks["smooth"]
+    assert drawn.y.tolist() == pytest.approx(result.smoothed, rel=1e-6)  # float32 on the wire
+    # After a diverged (non-finite) step the rule stops smoothing; so does the drawn line.
+    ctl.events.emit(
+        "lr_find",
+        learning_rates=[1e-5, 1e-4, 1e-3, 1e-2, 1e-1],
+        losses=[2.0, 1.8, 1.0, float("nan"), 3.0],
+        smoothed=[2.0, 1.9, 1.5],
+        suggested=1e-4,
+    )
+    assert drawn.x.tolist() == pytest.approx([1e-5, 1e-4, 1e-3])
+    assert drawn.y.tolist() == pytest.approx([2.0, 1.9, 1.5])

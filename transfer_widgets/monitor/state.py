@@ -306,6 +306,7 @@ class MonitorState:
         self.lr_find = {
             "learning_rates": list(e["learning_rates"]),
             "losses": list(e["losses"]),
+            "smoothed": list(e.get("smoothed", [])),  # the curve the suggestion was judged on
             "suggested": e.get("suggested"),
             "message": e.get("message"),  # why there is no suggestion, and what to try
         }

@@ -788,6 +788,7 @@ class FineTuneController:
             "lr_find",
             learning_rates=result.learning_rates,
             losses=result.losses,
+            smoothed=result.smoothed,
             suggested=result.suggested,
             **why,
         )

@@ -96,7 +96,8 @@ class Event(TypedDict, total=False):
       only ``batches`` batches: views leave it out of per-epoch series;
     - ``error``: ``message``, ``traceback``, ``kind`` (``nan`` or ``exception``);
     - ``warning``: ``message``; ``restored``: ``monitor``, ``value``, ``epoch``;
-    - ``lr_find``: ``learning_rates``, ``losses``, ``suggested`` (a rate inside the sweep,
+    - ``lr_find``: ``learning_rates``, ``losses``, ``smoothed`` (the EMA the rule judged, up to
+      the first non-finite loss), ``suggested`` (a rate inside the sweep,
       or None) and, when ``suggested`` is None, ``message`` (why there is none and what to
       try; read it with ``event.get("message")``); the rule is in :mod:`.lr_finder`;
     - ``reset``: ``batch_size``, ``monitor`` (a new experiment: views start afresh);
@@ -126,6 +127,7 @@ class Event(TypedDict, total=False):
     learning_rates: list[float]
     losses: list[float]
     suggested: float | None
+    smoothed: list[float]
     batch_size: int
     monitor: str
     value: float

@@ -815,11 +815,11 @@ class TrainingMonitor(widgets.VBox):
         )
         ok = np.isfinite(losses) & (lrs > 0)
         m["loss"].x, m["loss"].y = _f32(lrs[ok]), _f32(losses[ok])
-        from ..monitor import ema
-
-        smooth = ema(losses, 0.9)
-        okay = np.isfinite(smooth) & (lrs > 0)
-        m["smooth"].x, m["smooth"].y = _f32(lrs[okay]), _f32(smooth[okay])
+        # The rule's own smoothed loss (up to the first non-finite loss), not a second EMA.
+        smooth = np.asarray(r.get("smoothed") or [], dtype=np.float64)
+        swept = lrs[: smooth.size]
+        okay = np.isfinite(smooth) & (swept > 0)
+        m["smooth"].x, m["smooth"].y = _f32(swept[okay]), _f32(smooth[okay])
         if ok.any():
             lo, hi = float(lrs[ok].min()), float(lrs[ok].max())
             decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
