@@ -123,7 +123,7 @@ class ExportPanel(BundledWidget):
         with self.hold_sync():
             self.error = ""
             self.notice = f"Loaded {name or 'the config'} into the controller."
-        self.refresh()  # whether or not load_config told its listeners
+        # The code was re-exported already: load_config ends with a "config" event.
 
     # -- controller events -------------------------------------------------------------
 
