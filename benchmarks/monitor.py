@@ -1,6 +1,6 @@
 """TrainingMonitor figures, measured in one run on the same model and data, printed as JSON.
 
-(a) wall time of ``controller.fit`` with a TrainingMonitor attached (rendering into a
+(a) wall time (and process CPU time) of ``controller.fit`` with a TrainingMonitor attached (rendering into a
     live comm) as a ratio to plain ``model.fit(verbose=0)`` (goal: at most 1.02);
     the same ratio for the controller alone, for livelossplot's ``PlotLossesKeras``
     and for tqdm's ``TqdmCallback`` (anchors), and the monitor against the controller
@@ -72,6 +72,13 @@ def timed(fn) -> float:
     return time.perf_counter() - t
 
 
+def timed_cpu(fn) -> tuple[float, float]:
+    """Wall seconds and this process's CPU seconds (all threads) spent in ``fn``."""
+    w, c = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - w, time.process_time() - c
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--steps", type=int, default=3000)
@@ -141,6 +148,7 @@ def main() -> None:
         "tqdm": tqdm_cb,
     }
     times: dict[str, list[float]] = {k: [] for k in runs}
+    cpu: dict[str, list[float]] = {k: [] for k in runs}
     monitor_updates, monitor_bytes, render_s = 0, 0, 0.0
     others = [k for k in runs if k not in ("plain", "monitor")]
     for r in range(args.rounds):
@@ -151,7 +159,9 @@ def main() -> None:
             m = monitor_holder.get("m")
             u0, s0 = (m.updates, m.render_seconds) if m else (0, 0.0)
             b0 = SENT["bytes"]
-            times[name].append(timed(fn))
+            wall, cpu_s = timed_cpu(fn)
+            times[name].append(wall)
+            cpu[name].append(cpu_s)
             if name == "monitor":
                 m = monitor_holder["m"]
                 monitor_updates += m.updates - u0
@@ -159,6 +169,7 @@ def main() -> None:
                 render_s += m.render_seconds - s0
     ratios = {k: [t / p for t, p in zip(times[k], times["plain"], strict=True)] for k in runs if k != "plain"}
     vs_controller = [m / c for m, c in zip(times["monitor"], times["controller"], strict=True)]
+    cpu_ratios = {k: [t / p for t, p in zip(cpu[k], cpu["plain"], strict=True)] for k in runs if k != "plain"}
     best = {k: min(v) for k, v in times.items()}
 
     # (b) bytes per update at step ~1,000 vs ~20,000: a long run on a fresh controller,
@@ -195,6 +206,9 @@ def main() -> None:
         "ratio_to_plain_fit_median": {k: round(statistics.median(v), 3) for k, v in ratios.items()},
         "ratio_to_plain_fit_per_round": {k: [round(x, 3) for x in v] for k, v in ratios.items()},
         "monitor_vs_controller_alone_median": round(statistics.median(vs_controller), 3),
+        # CPU seconds of the whole process (every thread) in the same rounds: what the run
+        # costs the machine, far less moved by other processes than wall time.
+        "cpu_ratio_to_plain_fit_median": {k: round(statistics.median(v), 3) for k, v in cpu_ratios.items()},
         "monitor_vs_controller_alone_per_round": [round(x, 3) for x in vs_controller],
         "goal_monitor_ratio_max": 1.02,
         "monitor_render_share_of_wall_time": round(render_s / sum(times["monitor"]), 4),

@@ -8,9 +8,11 @@ collected while it trains, in two notebooks opened one after the other in the sa
 browser and server:
 
 - ``tree``: the tree and the training, no monitor on the page (the baseline);
-- ``tree_and_monitor``: the same with a ``TrainingMonitor`` displayed.
+- ``tree_and_monitor``: the same with a ``TrainingMonitor`` displayed;
+- ``monitor``: the monitor without the tree (is a cost the monitor's own, or the page's size?).
 
-For each: the longest task, how many tasks took over 50 ms, their total, and how many
+For each: the longest task, how many tasks took over 50 ms, their total, the main thread's
+time split into script, layout and style (Chromium's counters), and how many
 monitor updates reached the page. The goal is no task over 50 ms caused by monitor
 updates: compare the two rows (the baseline has the page's own work: Lab, the tree).
 
@@ -48,8 +50,9 @@ config.training.batch_size = 8
 ctl = FineTuneController(
     base, num_classes=10, train_data=(x, y), validation_data=(x[:200], y[:200]), config=config
 )
-LayerTree(deep)
 """
+TREE = "LayerTree(deep)"
+MONITOR = "TrainingMonitor(ctl)"
 
 OBSERVE = """() => {
   window.__longtasks = [];
@@ -59,14 +62,32 @@ OBSERVE = """() => {
 }"""
 
 
+METRICS = {
+    "TaskDuration": "all",
+    "ScriptDuration": "script",
+    "LayoutDuration": "layout",
+    "RecalcStyleDuration": "style",
+}
+
+
+def main_thread_seconds(cdp) -> dict[str, float]:
+    """Chromium's cumulative main-thread seconds: all tasks, and script, layout and style in them."""
+    got = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return {label: float(got.get(name, 0.0)) for name, label in METRICS.items()}
+
+
 def measure(page, server, name: str, cells: list[str], seconds: float) -> dict[str, float | int]:
     nb = harness.open_notebook(page, server, cells, name)
     nb.run_all()
     page.evaluate(OBSERVE)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    before = main_thread_seconds(cdp)
     started = page.evaluate("() => performance.now()")
     nb.python("ctl.fit(10_000)")  # returns at once: training runs in the kernel's background thread
     time.sleep(seconds)
     tasks = page.evaluate("() => window.__longtasks")
+    after = main_thread_seconds(cdp)
     durations = [d for _, d in tasks]
     deliveries = int(nb.python("print(ctl.events.deliveries)"))
     nb.python("ctl.stop(); ctl.wait()")
@@ -75,6 +96,8 @@ def measure(page, server, name: str, cells: list[str], seconds: float) -> dict[s
         "tasks_over_50ms": len(durations),
         "long_task_total_ms": round(sum(durations), 1),
         "event_deliveries": deliveries,
+        # where the main thread's time went during the window (Chromium's counters, ms)
+        "main_thread_ms": {k: round(1000 * (after[k] - before[k])) for k in after},
         # each long task: seconds after Train was asked for, and its length (ms)
         "long_tasks_at_s": [[round((t - started) / 1000, 1), round(d, 1)] for t, d in tasks],
     }
@@ -93,10 +116,11 @@ def main() -> None:
             browser = harness.launch_browser(p)
             page = browser.new_page(viewport=harness.VIEWPORT)
             results = {
-                "tree": measure(page, server, "bench_tree", [setup], args.seconds),
+                "tree": measure(page, server, "bench_tree", [setup, TREE], args.seconds),
                 "tree_and_monitor": measure(
-                    page, server, "bench_tree_monitor", [setup, "TrainingMonitor(ctl)"], args.seconds
+                    page, server, "bench_tree_monitor", [setup, TREE, MONITOR], args.seconds
                 ),
+                "monitor": measure(page, server, "bench_monitor", [setup, MONITOR], args.seconds),
             }
             browser.close()
     finally:
