@@ -125,6 +125,35 @@ def test_long_batch_series_are_decimated_so_updates_stay_the_same_size(digits):
     assert sizes[1_000] == sizes[20_000] == sizes[100_000] == 4 * 1_000 * 4
 
 
+def test_the_live_batch_chart_moves_its_axes_rarely_and_always_covers_the_data(digits):
+    """Each axis change redraws and re-measures the tick labels in the browser: while
+    a run grows, updates should move the lines, not the axes."""
+    ctl = make_controller(digits)
+    m = TrainingMonitor(ctl)
+    rec = next(cb for cb in ctl.run_callbacks if isinstance(cb, BatchLossRecorder))
+    chart = m.batch_chart
+    changes = {"x": 0, "y": 0}
+    chart.x.observe(lambda _: changes.__setitem__("x", changes["x"] + 1), names="max")
+    chart.y.observe(lambda _: changes.__setitem__("y", changes["y"] + 1), names=["min", "max"])
+    rng = np.random.default_rng(0)
+    updates = 0
+    for n in range(20, 3001, 20):  # 150 updates of a slowly falling, noisy loss
+        while len(rec.steps) < n:
+            step = len(rec.steps) + 1
+            rec.steps.append(step)
+            rec.losses.append(2.3 * np.exp(-step / 1500) + float(rng.normal(0, 0.05)))
+        ctl.events.emit("batch", epoch=0, batch=n - 1, steps=3000, epochs=1, logs={"loss": 1.0})
+        ctl.events.flush()
+        m.flush()
+        updates += 1
+        # Never a point outside the axes, whatever was skipped.
+        assert chart.x.min <= chart.marks["raw"].x.min() and chart.marks["raw"].x.max() <= chart.x.max
+        smooth = chart.marks["smooth"].y
+        assert chart.y.min <= smooth.min() and smooth.max() <= chart.y.max
+    assert updates == 150
+    assert changes["x"] <= 15 and changes["y"] <= 20, changes
+
+
 def test_errors_show_readable_escaped_message_and_traceback_on_demand(digits):
     ctl = make_controller(digits)
     m = TrainingMonitor(ctl)

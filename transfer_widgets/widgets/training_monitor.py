@@ -202,26 +202,43 @@ class _Chart:
         self.card = widgets.VBox([self.head, self.figure])
         self.card.add_class("tw-tm-card")
         self.marks: dict[str, Any] = {}
+        self._x_span: tuple[float, float] | None = None  # the data range fit_x last drew
 
     def set_title(self, title: str, legend: list[tuple[str, str, str]]) -> None:
         text = _legend_html(title, legend)
         if self.head.value != text:
             self.head.value = text
 
-    def fit_y(self, *series: npt.ArrayLike) -> None:
-        """Scale and ticks for the finite values of ``series`` (nothing drawn: left as is)."""
+    def fit_y(self, *series: npt.ArrayLike, live: bool = False) -> None:
+        """Scale and ticks for the finite values of ``series`` (nothing drawn: left as is).
+
+        ``live``: a chart redrawn while it grows keeps its range while the values stay
+        inside it and fill at least half of it, so most updates move only the lines
+        (an axis change redraws and re-measures every tick label in the browser)."""
         finite = [v[np.isfinite(v)] for v in (np.asarray(s, dtype=np.float64).ravel() for s in series)]
         values = [v for v in finite if v.size]
         if not values:
             return
         lo, hi = min(float(v.min()) for v in values), max(float(v.max()) for v in values)
+        if live and self.y.min is not None and self.y.max is not None:
+            vmin, vmax = float(self.y.min), float(self.y.max)
+            if vmin <= lo and hi <= vmax and (hi - lo) >= 0.5 * (vmax - vmin):
+                return
         vmin, vmax, ticks, fmt = nice_ticks(lo, hi, 6)
         _set(self.y, min=vmin, max=vmax)
         _set(self.y_axis, tick_values=_f32(ticks), tick_format=fmt)
 
-    def fit_x(self, lo: float, hi: float, *, integer: bool = True) -> None:
-        """Integer x (epochs, steps) from ``lo`` to ``hi`` with at most 6 ticks."""
+    def fit_x(self, lo: float, hi: float, *, integer: bool = True, live: bool = False) -> None:
+        """Integer x (epochs, steps) from ``lo`` to ``hi`` with at most 6 ticks.
+
+        ``live``: the range runs ahead of the data to the next round tick past
+        ``hi`` plus a quarter, and only moves when the data reaches its end."""
         hi = max(hi, lo + 1)
+        if live:
+            if self._x_span is not None and self._x_span[0] == lo and hi <= self._x_span[1]:
+                return
+            hi = nice_ticks(lo, lo + (hi - lo) * 1.25, 6)[1]
+        self._x_span = (lo, hi)
         _, _, ticks, fmt = nice_ticks(lo, hi, 6)
         if integer:
             ticks = [t for t in ticks if float(t).is_integer() and lo <= t <= hi] or [lo, hi]
@@ -635,12 +652,12 @@ class TrainingMonitor(widgets.VBox):
         x = np.asarray(steps[:n], dtype=np.float64)
         raw.x, raw.y = lttb(x, losses[:n], self.max_points)
         smooth.x, smooth.y = lttb(x, self._ema.values[:n], self.max_points)
-        self.batch_chart.fit_x(float(x[0]), float(x[-1]))
+        self.batch_chart.fit_x(float(x[0]), float(x[-1]), live=True)
         # The y range follows the smoothed line and most raw points (a few spikes do not flatten it).
         y = np.asarray(raw.y, dtype=np.float64)
         y = y[np.isfinite(y)]
         hi = float(np.quantile(y, 0.98)) if y.size > 20 else None
-        self.batch_chart.fit_y(smooth.y, y[y <= hi] if hi is not None else y)
+        self.batch_chart.fit_y(smooth.y, y[y <= hi] if hi is not None else y, live=True)
 
     def _batch_series(self) -> tuple[list[int], list[float]]:
         """Every batch's loss (the recorder), or for runs before this monitor existed the
