@@ -22,6 +22,7 @@ def test_wheel_ships_bundles_and_prebuilt_labextension(tmp_path):
     for widget in ("layer_tree", "head_designer"):
         assert f"transfer_widgets/static/{widget}.js" in names
         assert f"transfer_widgets/static/{widget}.css" in names
+    assert "transfer_widgets/static/training_monitor.css" in names  # the monitor's style, theme inlined
     assert f"{data}/package.json" in names
     assert f"{data}/install.json" in names
     assert any(n.startswith(f"{data}/static/remoteEntry.") for n in names), sorted(

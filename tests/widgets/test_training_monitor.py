@@ -353,16 +353,21 @@ def test_renders_are_budgeted_while_state_changes_draw_at_once(digits):
     assert m.render_seconds > 0
 
 
-def test_the_panel_css_uses_the_shared_theme_variables():
+def test_the_panel_ships_the_shared_theme_and_only_theme_colours(digits):
+    """The monitor's stylesheet imports the shared panel theme (one source for the
+    variables, frame, title row and badge) and the built bundle carries it."""
     import re
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
+    source = (root / "labextension/src/widgets/training_monitor.css").read_text()
+    assert "@import './shared/theme.css';" in source
     theme = (root / "labextension/src/widgets/shared/theme.css").read_text()
-    ours = (root / "transfer_widgets/widgets/training_monitor.css").read_text()
-    shared = dict(re.findall(r"(--tw-[\w-]+):\s*([^;]+);", theme))
-    assert shared and all(f"{k}: {v};" in ours for k, v in shared.items())
-    colours = re.findall(r"#[0-9a-fA-F]{3,6}\b", re.sub(r"var\([^()]*\)", "", ours))
+    shared = re.findall(r"(--tw-[\w-]+):\s*[^;]+;", theme)
+    assert shared and not any(f"{k}:" in source for k in shared)  # defined once, in the theme
+    shipped = TrainingMonitor(make_controller(digits))._style.value
+    assert all(f"{k}:" in shipped for k in shared) and ".tw-tm-charts" in shipped
+    colours = re.findall(r"#[0-9a-fA-F]{3,6}\b", re.sub(r"var\([^()]*\)", "", source))
     assert colours == []  # every colour is a --jp-* variable (with its fallback inside var())
 
 

@@ -61,6 +61,18 @@ class Controller(Protocol):
     def export_code(self, kind: str = "script", *, two_phase: bool | None = None) -> str: ...
 
 
+def read_static(name: str) -> str:
+    """A built front-end file from ``static/``, or an error that says how to build it."""
+    path = STATIC / name
+    if not path.exists():
+        raise RuntimeError(
+            f"The front-end bundle {name} is missing from {STATIC}. Build it with "
+            "`npm --prefix labextension ci && npm --prefix labextension run build`, "
+            "or install the package with `pip install .`, which builds it."
+        )
+    return path.read_text(encoding="utf-8")
+
+
 def is_controller(obj: object) -> bool:
     """True for a :class:`~transfer_widgets.FineTuneController` (or anything with its API)."""
     return isinstance(obj, Controller)
@@ -83,14 +95,8 @@ class BundledWidget(anywidget.AnyWidget):
     def __init__(self, **kwargs: Any):
         cls = type(self)
         if "_esm" not in cls.__dict__:
-            js, css = STATIC / f"{self._bundle}.js", STATIC / f"{self._bundle}.css"
-            if not js.exists():
-                raise RuntimeError(
-                    f"The front-end bundle {js.name} is missing from {STATIC}. Build it with "
-                    "`npm --prefix labextension ci && npm --prefix labextension run build`, "
-                    "or install the package with `pip install .`, which builds it."
-                )
-            cls._esm = js.read_text(encoding="utf-8")
+            cls._esm = read_static(f"{self._bundle}.js")
+            css = STATIC / f"{self._bundle}.css"
             if css.exists():
                 cls._css = css.read_text(encoding="utf-8")
         super().__init__(**kwargs)

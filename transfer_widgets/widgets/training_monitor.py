@@ -19,7 +19,6 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import bqplot as bq
@@ -31,6 +30,7 @@ from ..monitor import MonitorState, RunningEMA, history_to_csv, history_to_dataf
 from ..monitor.callback import BatchLossRecorder, ValidationConfusion
 from ..monitor.format import format_learning_rate
 from ..training.events import ACTIVE, Event
+from ._bundle import read_static
 
 if TYPE_CHECKING:
     import os
@@ -62,7 +62,6 @@ _MIN_GAP_S = 0.1
 _MAX_GAP_S = 2.0
 #: Parts drawn at once whatever the budget: they change rarely and a person waits on them.
 _URGENT = frozenset({"state", "error", "lr_find", "stage"})
-_CSS = (Path(__file__).resolve().parent / "training_monitor.css").read_text(encoding="utf-8")
 _STAGES = {
     "preparing": "preparing the data",
     "caching_features": "caching features",
@@ -164,7 +163,8 @@ def _legend_html(title: str, keys: list[tuple[str, str, str]]) -> str:
 class _Chart:
     """One chart card: a head (title and legend, off the data) over a bqplot figure
     with x / y scales, axes and named marks. Colours of axes, ticks and grid come from
-    the theme's CSS variables (training_monitor.css), not from properties."""
+    the theme's CSS variables (labextension/src/widgets/training_monitor.css), not
+    from properties."""
 
     def __init__(
         self,
@@ -347,7 +347,8 @@ class TrainingMonitor(widgets.VBox):
         self._run_marks = (0, 0)  # batches recorded / announced before this run: "Starting…" until one grows
         self.updates = 0  # renders done (tests and the benchmark read it)
         self.render_seconds = 0.0  # time spent rendering, all renders together
-        self._style = widgets.HTML(f"<style>{_CSS}</style>")
+        # Built from labextension/src/widgets/training_monitor.css with the shared theme.
+        self._style = widgets.HTML(f"<style>{read_static('training_monitor.css')}</style>")
         self._style.add_class("tw-tm-style")
         self.header = widgets.HTML("")
         self._build_controls()
