@@ -19,9 +19,11 @@ __version__ = "0.1.0"
 __all__ = [
     "ConfigError",
     "ControllerBusyError",
+    "DataView",
     "ExportPanel",
     "FineTuneController",
     "HeadDesigner",
+    "Interpretation",
     "LayerNode",
     "LayerTree",
     "ModelTree",
@@ -67,6 +69,14 @@ def __getattr__(name: str) -> Any:
         from .widgets.export_panel import ExportPanel
 
         return ExportPanel
+    if name == "DataView":
+        from .widgets.data_view import DataView
+
+        return DataView
+    if name == "Interpretation":
+        from .analysis import Interpretation
+
+        return Interpretation
     if name == "TrainingMonitor":
         from .widgets.training_monitor import TrainingMonitor
 

@@ -22,11 +22,17 @@ from ..model.head_draft import Section
 from ..model.inspect import NodeKind
 
 __all__ = [
+    "DataChecks",
+    "DataKernelMessage",
+    "DataSummary",
+    "DataViewMessage",
+    "Duplicate",
     "ErrorMessage",
     "ExportKernelMessage",
     "ExportViewMessage",
     "FlagCode",
     "FlagsMessage",
+    "FolderProblem",
     "HeadAddMessage",
     "HeadFieldMessage",
     "HeadKernelMessage",
@@ -44,6 +50,9 @@ __all__ = [
     "RefreshMessage",
     "Section",
     "Summary",
+    "ThumbItem",
+    "ThumbsMessage",
+    "ThumbsRequest",
     "TreeBoundaryMessage",
     "TreeFreezeAllMessage",
     "TreeKernelMessage",
@@ -271,3 +280,76 @@ class LoadDoneMessage(TypedDict):
 
 
 ExportKernelMessage: TypeAlias = LoadDoneMessage
+
+# -- data view ----------------------------------------------------------------------------
+
+
+class DataSummary(TypedDict):
+    """The data view's ``summary`` trait: what the first render shows."""
+
+    classes: list[str]
+    train: list[int]  # examples per class
+    validation: list[int] | None  # None without validation data
+    warnings: list[str]
+    image_shape: list[int]
+    folder: str | None  # the image folder, when the data is one
+
+
+class FolderProblem(TypedDict):
+    path: str
+    problem: str
+
+
+class Duplicate(TypedDict):
+    """A training example that is byte for byte a validation example."""
+
+    train: int
+    validation: int
+    train_path: str | None
+    validation_path: str | None
+
+
+class DataChecks(TypedDict):
+    """The data view's ``checks`` trait, filled by a background scan."""
+
+    state: Literal["checking", "done", "failed"]
+    problems: list[FolderProblem]  # the first few
+    problem_count: int
+    duplicates: list[Duplicate]  # the first few
+    duplicate_count: int
+    message: str  # why the checks failed
+
+
+class ThumbsRequest(TypedDict):
+    """Ask for one page of thumbnails of one class (sent when its row scrolls into view)."""
+
+    type: Literal["thumbs"]
+    split: Literal["train", "validation"]
+    cls: int
+    page: int
+
+
+DataViewMessage: TypeAlias = ThumbsRequest
+
+
+class ThumbItem(TypedDict):
+    """One example of a thumbnail page: ``error`` when its file cannot be shown (no buffer then)."""
+
+    index: int
+    path: str | None
+    error: str | None
+
+
+class ThumbsMessage(TypedDict):
+    """A page of thumbnails: one PNG buffer per item without ``error``, in order."""
+
+    type: Literal["thumbs"]
+    split: str
+    cls: int
+    page: int
+    items: list[ThumbItem]
+    total: int  # examples of the class in the split
+    has_more: bool
+
+
+DataKernelMessage: TypeAlias = ThumbsMessage | ErrorMessage

@@ -175,6 +175,69 @@ export interface LoadDoneMessage {
 
 export type ExportKernelMessage = LoadDoneMessage;
 
+/** The data view's `summary` trait: what the first render shows. */
+export interface DataSummary {
+  classes: string[];
+  train: number[];
+  validation: number[] | null;
+  warnings: string[];
+  image_shape: number[];
+  folder: string | null;
+}
+
+export interface FolderProblem {
+  path: string;
+  problem: string;
+}
+
+/** A training example that is byte for byte a validation example. */
+export interface Duplicate {
+  train: number;
+  validation: number;
+  train_path: string | null;
+  validation_path: string | null;
+}
+
+/** The data view's `checks` trait, filled by a background scan. */
+export interface DataChecks {
+  state: 'checking' | 'done' | 'failed';
+  problems: FolderProblem[];
+  problem_count: number;
+  duplicates: Duplicate[];
+  duplicate_count: number;
+  message: string;
+}
+
+/** Ask for one page of thumbnails of one class (sent when its row scrolls into view). */
+export interface ThumbsRequest {
+  type: 'thumbs';
+  split: 'train' | 'validation';
+  cls: number;
+  page: number;
+}
+
+export type DataViewMessage = ThumbsRequest;
+
+/** One example of a thumbnail page: `error` when its file cannot be shown (no buffer then). */
+export interface ThumbItem {
+  index: number;
+  path: string | null;
+  error: string | null;
+}
+
+/** A page of thumbnails: one PNG buffer per item without `error`, in order. */
+export interface ThumbsMessage {
+  type: 'thumbs';
+  split: string;
+  cls: number;
+  page: number;
+  items: ThumbItem[];
+  total: number;
+  has_more: boolean;
+}
+
+export type DataKernelMessage = ThumbsMessage | ErrorMessage;
+
 /** transfer_widgets.config.HEAD_LAYER_TYPES */
 export const HEAD_LAYER_TYPES = [
   'global_average_pooling',
