@@ -26,6 +26,7 @@ __all__ = [
     "Interpretation",
     "LayerNode",
     "LayerTree",
+    "Mistakes",
     "ModelTree",
     "PreflightError",
     "TrainingError",
@@ -77,6 +78,10 @@ def __getattr__(name: str) -> Any:
         from .analysis import Interpretation
 
         return Interpretation
+    if name == "Mistakes":
+        from .widgets.mistakes import Mistakes
+
+        return Mistakes
     if name == "TrainingMonitor":
         from .widgets.training_monitor import TrainingMonitor
 

@@ -22,6 +22,7 @@ from ..model.head_draft import Section
 from ..model.inspect import NodeKind
 
 __all__ = [
+    "ConfusedPair",
     "DataChecks",
     "DataKernelMessage",
     "DataSummary",
@@ -33,6 +34,9 @@ __all__ = [
     "FlagCode",
     "FlagsMessage",
     "FolderProblem",
+    "GalleryItem",
+    "GalleryMessage",
+    "GalleryRequest",
     "HeadAddMessage",
     "HeadFieldMessage",
     "HeadKernelMessage",
@@ -41,9 +45,17 @@ __all__ = [
     "HeadRemoveMessage",
     "HeadSetMessage",
     "HeadViewMessage",
+    "HeatmapMessage",
+    "HeatmapRequest",
     "HelloMessage",
+    "IssueItem",
+    "IssuesMessage",
+    "IssuesRequest",
     "LoadConfigMessage",
     "LoadDoneMessage",
+    "MistakesKernelMessage",
+    "MistakesState",
+    "MistakesViewMessage",
     "NodeColumns",
     "NodeKind",
     "OkMessage",
@@ -353,3 +365,97 @@ class ThumbsMessage(TypedDict):
 
 
 DataKernelMessage: TypeAlias = ThumbsMessage | ErrorMessage
+
+# -- mistakes -----------------------------------------------------------------------------
+
+
+class ConfusedPair(TypedDict):
+    true: int
+    predicted: int
+    count: int
+
+
+class MistakesState(TypedDict):
+    """The mistakes panel's ``state`` trait."""
+
+    classes: list[str]
+    running: bool  # a run is active: results are those of its last completed epoch
+    weights: str  # which weights: "current" or "epoch N"
+    confusion: list[list[int]]  # rows: true class, columns: predicted class ([] before training)
+    most_confused: list[ConfusedPair]
+    total: int
+    errors: int
+    message: str  # why there are no results ("" when there are)
+
+
+class GalleryRequest(TypedDict):
+    """A page of the top-loss gallery; ``true`` and ``predicted`` both set: one confusion-matrix cell."""
+
+    type: Literal["gallery"]
+    true: int | None
+    predicted: int | None
+    page: int
+
+
+class HeatmapRequest(TypedDict):
+    type: Literal["heatmap"]
+    index: int
+
+
+class IssuesRequest(TypedDict):
+    """Find likely label errors (cross-validation of the head: takes seconds)."""
+
+    type: Literal["label_issues"]
+
+
+MistakesViewMessage: TypeAlias = GalleryRequest | HeatmapRequest | IssuesRequest | RefreshMessage
+
+
+class GalleryItem(TypedDict):
+    index: int
+    label: int
+    predicted: int
+    probability: float  # of the predicted class
+    loss: float
+    path: str | None
+
+
+class GalleryMessage(TypedDict):
+    """A gallery page: one PNG buffer per item, in order."""
+
+    type: Literal["gallery"]
+    true: int | None
+    predicted: int | None
+    page: int
+    items: list[GalleryItem]
+    total: int  # examples matching the filter
+    has_more: bool
+
+
+class HeatmapMessage(TypedDict):
+    """The image blended with its heat map (one PNG buffer), or ``error`` and no buffer."""
+
+    type: Literal["heatmap"]
+    index: int
+    error: str | None
+
+
+class IssueItem(TypedDict):
+    index: int
+    label: int
+    suggested: int
+    margin: float
+    path: str | None
+
+
+class IssuesMessage(TypedDict):
+    """Likely label errors, most doubted first: a PNG buffer per item; ``csv`` lists all ``count``."""
+
+    type: Literal["label_issues"]
+    items: list[IssueItem]
+    count: int
+    examples: int  # training examples checked
+    csv: str
+
+
+MistakesKernelMessage: TypeAlias = GalleryMessage | HeatmapMessage | IssuesMessage | ErrorMessage
