@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .samples import Samples
+from .samples import Samples, tf_error_reason
 
 #: How many times more examples the largest class may have than the smallest before a warning.
 IMBALANCE_RATIO = 3.0
@@ -138,7 +138,7 @@ def image_header(path: str) -> tuple[int, int, int]:
     try:
         image = tf.image.decode_image(tf.io.read_file(path), expand_animations=False)
     except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as exc:
-        raise ValueError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+        raise ValueError(tf_error_reason(exc)) from None
     h, w, c = (int(d) for d in image.shape)
     return h, w, c
 

@@ -12,6 +12,7 @@ its own order may change between passes (shuffling), a held copy cannot.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,10 +62,21 @@ class Samples:
 
 
 def decode_image(path: str, image_shape: tuple[int, ...]) -> np.ndarray:
-    """One image file decoded and resized (bilinear) the way ``image_dataset_from_directory`` does."""
+    """One image file decoded and resized (bilinear) the way ``image_dataset_from_directory`` does;
+    ValueError naming the file when it cannot be read as an image."""
     import tensorflow as tf
 
-    return _decode(tf.constant(path), image_shape).numpy()
+    try:
+        return _decode(tf.constant(path), image_shape).numpy()
+    except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as exc:
+        raise ValueError(f"{path} cannot be read as an image ({tf_error_reason(exc)})") from None
+
+
+def tf_error_reason(exc: Exception) -> str:
+    """A TensorFlow error's own words, without its op and device prefixes."""
+    text = str(getattr(exc, "message", "") or exc)
+    text = re.sub(r"\{\{[^}]*\}\}|\[Op:[^\]]*\]|name:\s*$", "", text).strip()
+    return text or type(exc).__name__
 
 
 def _decode(path: Any, image_shape: tuple[int, ...]) -> Any:

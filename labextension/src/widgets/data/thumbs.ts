@@ -45,7 +45,7 @@ export function thumbFigure(item: ThumbItem, url: string | null, label: string):
     figure.append(img);
   } else {
     figure.classList.add('tw-thumb-bad');
-    figure.append(h('div', 'tw-thumb-error', item.error ?? 'not shown', { title: where }));
+    figure.append(h('div', 'tw-thumb-error', 'cannot be shown', { title: `${where}: ${item.error ?? ''}` }));
   }
   figure.append(h('figcaption', 'tw-thumb-caption', item.path ? baseName(item.path) : `#${item.index}`));
   return figure;

@@ -59,6 +59,7 @@ export function renderDataView({ model, el }: { model: WidgetModel; el: HTMLElem
       counts.tBodies[0]?.append(row);
     });
     splitBar.replaceChildren();
+    splitBar.hidden = !val; // one split: nothing to choose
     for (const which of val ? (['train', 'validation'] as Split[]) : (['train'] as Split[])) {
       const b = h('button', 'tw-button tw-dv-split', which === 'train' ? 'Training images' : 'Validation images', {
         type: 'button',

@@ -129,8 +129,8 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
       const caption = h('figcaption', 'tw-mi-caption');
       caption.append(
         h('span', 'tw-mi-line', `true: ${nameOf(item.label)}`),
-        h('span', 'tw-mi-line', `pred: ${nameOf(item.predicted)} (${item.probability.toFixed(2)})`),
-        h('span', 'tw-mi-line tw-mi-muted', `loss ${item.loss.toFixed(2)}`)
+        h('span', 'tw-mi-line', `pred: ${nameOf(item.predicted)}`),
+        h('span', 'tw-mi-line tw-mi-muted', `p ${item.probability.toFixed(2)} · loss ${item.loss.toFixed(2)}`)
       );
       if (item.path) caption.append(h('span', 'tw-mi-line tw-mi-path', baseName(item.path), { title: item.path }));
       card.append(img, toggle, caption);
