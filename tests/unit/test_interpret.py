@@ -232,3 +232,29 @@ def test_image_folder_samples_keep_paths_and_labels(tmp_path) -> None:
     np.testing.assert_allclose(batches[5], samples.images([5])[0])
     with pytest.raises(IndexError, match=r"0\.\.7"):
         samples.images([8])
+
+
+def test_folder_pipeline_caches_reshuffles_and_keeps_paths(tmp_path) -> None:
+    from transfer_widgets.data.folder import folder_datasets
+
+    folder = write_image_folder(tmp_path / "digits", per_class=6, image_size=(12, 12), classes=(0, 1, 2))
+    train, val = folder_datasets(folder, (12, 12), 4, validation_split=0.25, seed=3)
+    assert len(train.file_paths) + len(val.file_paths) == 18 and train.class_names == [
+        "digit_0",
+        "digit_1",
+        "digit_2",
+    ]
+    assert not set(train.file_paths) & set(val.file_paths)
+
+    def epoch(ds) -> tuple[np.ndarray, np.ndarray]:
+        xs, ys = zip(*((x.numpy(), y.numpy()) for x, y in ds), strict=True)
+        return np.concatenate(xs), np.concatenate(ys)
+
+    (x1, y1), (x2, y2) = epoch(train), epoch(train)
+    assert x1.shape == (len(train.file_paths), 12, 12, 3)
+    assert not np.array_equal(y1, y2) or not np.array_equal(x1, x2)  # reshuffled each epoch
+    order = np.lexsort(x1.reshape(len(x1), -1).T)
+    order2 = np.lexsort(x2.reshape(len(x2), -1).T)
+    np.testing.assert_array_equal(x1[order], x2[order2])  # the same images (from the cache)
+    samples = samples_of(train)
+    np.testing.assert_array_equal(np.sort(samples.labels), np.sort(y1))
