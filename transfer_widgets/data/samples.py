@@ -107,13 +107,19 @@ def class_index(y: np.ndarray) -> np.ndarray:
     return np.rint(y).astype(np.int64)
 
 
+def folder_root(paths: Sequence[str]) -> str:
+    """The deepest folder holding every path: the lexicographically first and last
+    paths share the leading characters of all of them, so their common path is everyone's."""
+    return os.path.commonpath([min(paths), max(paths)])
+
+
 def _folder_labels(paths: list[str], names: list[str]) -> np.ndarray:
     """Each file's class: the first folder under the data set's root (class folders may nest)."""
     if len(names) == 1:
         return np.zeros(len(paths), np.int64)
-    root = os.path.commonpath(paths)
+    start = len(folder_root(paths)) + 1
     index = {n: i for i, n in enumerate(names)}
-    return np.array([index[os.path.relpath(p, root).split(os.sep)[0]] for p in paths], np.int64)
+    return np.array([index[p[start:].split(os.sep, 1)[0]] for p in paths], np.int64)
 
 
 def samples_of(data: Any, name: str = "data") -> Samples:

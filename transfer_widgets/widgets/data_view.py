@@ -28,7 +28,7 @@ from ..data.overview import (
     scan_folder,
     value_range,
 )
-from ..data.samples import Samples, samples_of
+from ..data.samples import Samples, folder_root, samples_of
 from ..training.events import Event
 from ._bundle import BundledWidget, Controller, is_controller
 from .protocol import DataChecks, DataSummary, ThumbItem, ThumbsMessage
@@ -181,7 +181,7 @@ class DataView(BundledWidget):
         paths = self._splits["train"].paths
         if not paths:
             return None
-        root = os.path.commonpath(paths)
+        root = folder_root(paths)
         names = self._splits["train"].class_names or []
         return os.path.dirname(root) if len(names) == 1 else root
 
