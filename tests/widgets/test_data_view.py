@@ -120,3 +120,21 @@ def test_bad_split_is_answered_with_an_error() -> None:
     assert msg["type"] == "error" and "'train'" in msg["message"] and buffers == []
     with pytest.raises(ValueError, match="split must be one of"):
         view.thumbnails("test", 0)
+
+
+def test_follows_new_data_not_other_settings() -> None:
+    x, y = load_digits(image_size=(16, 16))
+    c = TransferConfig()
+    c.preprocessing.mode = "none"
+    c.head.layers = c.head.layers[:1]
+    ctl = FineTuneController(small_cnn((16, 16, 3)), num_classes=10, train_data=(x[:300], y[:300]), config=c)
+    view = DataView(ctl, background=False)
+    refreshed = []
+    original = view.refresh
+    view.refresh = lambda: (refreshed.append(1), original())[1]  # type: ignore[method-assign]
+    ctl.set("training.learning_rate", 0.01)
+    ctl.events.flush()
+    assert refreshed == []  # a learning rate does not change the data
+    ctl.load_config(ctl.config.to_json(), train_data=(x[:500], y[:500]))
+    ctl.events.flush()
+    assert refreshed and sum(view.summary["train"]) == 500

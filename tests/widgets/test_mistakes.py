@@ -82,3 +82,11 @@ def test_heatmap_and_label_issues(trained) -> None:
 def test_needs_a_controller() -> None:
     with pytest.raises(TypeError, match="needs a FineTuneController"):
         Mistakes(object())  # type: ignore[arg-type]
+
+
+def test_close_stops_keeping_epoch_weights(trained) -> None:
+    ctl, _ = trained
+    panel = Mistakes(ctl)
+    assert panel.interpretation._keeper in ctl.run_callbacks
+    panel.close()
+    assert panel.interpretation._keeper not in ctl.run_callbacks

@@ -116,6 +116,13 @@ class Interpretation:
         self._out_of_sample: dict[str, np.ndarray] = {}
         self._gradcam: dict[tuple[int, str | None], GradCAM] = {}
 
+    def forget(self) -> None:
+        """Drop what was read and predicted (after the controller's data or model changed)."""
+        self._samples = self._train_samples = None
+        self._probs = self._copy = None
+        self._out_of_sample = {}
+        self._gradcam = {}
+
     def close(self) -> None:
         """Stop keeping epoch weights for this controller."""
         if self._keeper in self.controller.run_callbacks:

@@ -72,6 +72,7 @@ class DataView(BundledWidget):
         self._splits: dict[str, Samples] = {}
         self._ranges: dict[str, tuple[float, float]] = {}
         self._checks_thread: threading.Thread | None = None
+        self._shown: tuple[Any, ...] = ()  # the data and class names shown (see _source_key)
         super().__init__(page_size=page_size, **kwargs)
         self._follow(self.controller, self._events)
         self.on_msg(self._on_front_end_msg)
@@ -82,6 +83,7 @@ class DataView(BundledWidget):
     def refresh(self) -> None:
         """Read the data again (after changing it in place) and start the checks."""
         train, val = self._data_args()
+        self._shown = self._source_key()
         self._splits = {"train": samples_of(train, "train_data")}
         if val is not None:
             self._splits["validation"] = samples_of(val, "validation_data")
@@ -223,8 +225,14 @@ class DataView(BundledWidget):
             )
 
     def _events(self, events: list[Event]) -> None:
-        if any(e.get("type") in ("config", "reset") for e in events):
+        """A loaded config may bring other data or class names; other settings change nothing here."""
+        if any(e.get("type") in ("config", "reset") for e in events) and self._source_key() != self._shown:
             self.refresh()
+
+    def _source_key(self) -> tuple[Any, ...]:
+        train, val = self._data_args()
+        names = self.controller.config.head.class_names if self.controller is not None else None
+        return id(train), id(val), tuple(names or ())
 
     def _on_front_end_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict) or content.get("type") != "thumbs":

@@ -149,6 +149,10 @@ class Mistakes(BundledWidget):
         }
         return message, [png_bytes(image, train_range) for image in images]
 
+    def close(self) -> None:
+        self.interpretation.close()
+        super().close()
+
     # -- internals -------------------------------------------------------------------------
 
     def _has_epoch(self) -> bool:
@@ -161,7 +165,11 @@ class Mistakes(BundledWidget):
 
     def _events(self, events: list[Event]) -> None:
         state = last_state(events)
-        if has_event(events, "config", "reset") or (state is not None and state not in ACTIVE):
+        if has_event(events, "config", "reset"):
+            self.interpretation.forget()  # a loaded config may bring another model or data
+            self._range = None
+            self.refresh()
+        elif state is not None and state not in ACTIVE:
             self.refresh()
         elif state is not None:
             self.state = {**self.state, "running": True}
