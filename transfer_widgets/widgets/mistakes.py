@@ -150,7 +150,9 @@ class Mistakes(BundledWidget):
         return message, [png_bytes(image, train_range) for image in images]
 
     def close(self) -> None:
-        self.interpretation.close()
+        interpretation = getattr(self, "interpretation", None)
+        if interpretation is not None:  # also after a failed __init__
+            interpretation.close()
         super().close()
 
     # -- internals -------------------------------------------------------------------------
