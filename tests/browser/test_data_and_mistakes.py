@@ -122,3 +122,28 @@ def test_mistakes_after_two_epochs(open_nb, artifacts_dir, console_log):
     doubted.scroll_into_view_if_needed()
     nb.page.screenshot(path=str(artifacts_dir / "mistakes-label-issues-dark.png"))
     assert console_log.errors == []
+
+
+def test_a_monitor_cell_click_shows_its_images(open_nb, artifacts_dir, console_log):
+    cells = [
+        DIGITS,
+        "from transfer_widgets import TrainingMonitor\nmonitor = TrainingMonitor(ctl)\nmonitor",
+        "panel = Mistakes(ctl)\npanel.follow_monitor(monitor)\npanel",
+        "ctl.fit(2, block=True)",
+    ]
+    nb = open_nb(cells)
+    nb.run_all()
+    heat_cells = nb.cell_output(1).locator("rect.heatmapcell")
+    expect(heat_cells).to_have_count(100)
+    t, p, n = (
+        int(v) for v in nb.python("t, p, n = panel.interpretation.most_confused()[0]; print(t, p, n)").split()
+    )
+    heat_cells.nth(t * 10 + p).click()
+    nb.wait_for_python("print(panel.cell)", f"[{t}, {p}]")
+    panel = nb.cell_output(2).locator(".tw-mistakes")
+    expect(panel.locator(".tw-mi-heading").first).to_have_text(
+        f"Top losses — true digit {t}, predicted digit {p} ({n} images)"
+    )
+    expect(panel.get_by_role("list", name="Top losses").get_by_role("listitem")).to_have_count(min(n, 12))
+    nb.page.screenshot(path=str(artifacts_dir / "mistakes-from-monitor-light.png"))
+    assert console_log.errors == []

@@ -90,3 +90,18 @@ def test_close_stops_keeping_epoch_weights(trained) -> None:
     assert panel.interpretation._keeper in ctl.run_callbacks
     panel.close()
     assert panel.interpretation._keeper not in ctl.run_callbacks
+
+
+def test_a_monitor_cell_click_selects_the_cell(trained) -> None:
+    from transfer_widgets.widgets.training_monitor import TrainingMonitor
+
+    ctl, panel = trained
+    monitor = TrainingMonitor(ctl)
+    panel.follow_monitor(monitor)
+    monitor.confusion_map._handle_custom_msgs(
+        None, {"event": "element_click", "data": {"rowNum": 3, "columnNum": 8}}
+    )
+    assert panel.cell == [3, 8]
+    with pytest.raises(ValueError, match="TrainingMonitor made with confusion=True"):
+        panel.follow_monitor(object())
+    monitor.close()

@@ -40,6 +40,11 @@ class Mistakes(BundledWidget):
     state = traitlets.Dict(help="Confusion matrix, most-confused pairs, status (MistakesState)").tag(
         sync=True
     )
+    cell: traitlets.List[int] = traitlets.List(
+        traitlets.Int(),
+        [],
+        help="[true, predicted]: a confusion-matrix cell to show (set by show_cell; [] for none)",
+    ).tag(sync=True)
 
     def __init__(self, controller: Controller, *, data: Any = "validation", **kwargs: Any) -> None:
         if not is_controller(controller):
@@ -86,6 +91,25 @@ class Mistakes(BundledWidget):
             self.last_traceback = traceback.format_exc()
             base["message"] = _first_line(exc)
         self.state = dict(base)
+
+    def show_cell(self, true: int, predicted: int) -> None:
+        """Show the images of one confusion-matrix cell in the gallery (what a click on a
+        cell of this panel, or of a followed training monitor, does)."""
+        self.cell = [int(true), int(predicted)]
+
+    def follow_monitor(self, monitor: Any) -> None:
+        """Clicking a cell of ``monitor``'s confusion matrix (a :class:`TrainingMonitor` on the
+        same validation data) shows that cell's images here."""
+        heat_map = getattr(monitor, "confusion_map", None)
+        if heat_map is None:
+            raise ValueError("follow_monitor needs a TrainingMonitor made with confusion=True")
+
+        def clicked(_mark: Any, event: dict[str, Any]) -> None:
+            data = event.get("data") or {}
+            if "rowNum" in data and "columnNum" in data:
+                self.show_cell(int(data["rowNum"]), int(data["columnNum"]))
+
+        heat_map.on_element_click(clicked)
 
     def gallery(
         self, true: int | None = None, predicted: int | None = None, page: int = 0

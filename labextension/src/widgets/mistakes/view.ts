@@ -257,11 +257,21 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
     }
   };
 
+  // A cell chosen from the kernel (show_cell, or a click in a followed training monitor).
+  const onCell = () => {
+    const cell = model.get('cell');
+    if (!Array.isArray(cell) || cell.length !== 2) return;
+    setFilter(Number(cell[0]), Number(cell[1]));
+    galleryHead.scrollIntoView?.({ block: 'nearest' });
+  };
+
   model.on('change:state', renderState);
+  model.on('change:cell', onCell);
   model.on('msg:custom', onMsg);
   renderState();
   return () => {
     model.off('change:state', renderState);
+    model.off('change:cell', onCell);
     model.off('msg:custom', onMsg);
     urls.revokeAll();
     root.remove();
