@@ -73,8 +73,8 @@ def content_hashes(samples: Samples) -> list[str]:
             except OSError:
                 out.append(f"unreadable:{path}")  # matches nothing else
         return out
-    assert samples._images is not None
-    images = samples._images
+    images = samples.array
+    assert images is not None  # no paths: held in memory
     return [
         hashlib.blake2b(np.ascontiguousarray(images[i]).tobytes(), digest_size=16).hexdigest()
         for i in range(len(images))

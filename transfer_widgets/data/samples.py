@@ -36,6 +36,11 @@ class Samples:
     def __len__(self) -> int:
         return len(self.labels)
 
+    @property
+    def array(self) -> np.ndarray | None:
+        """All images as one array when they are held in memory (None for an image folder)."""
+        return self._images
+
     def images(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         """The images at ``indices`` as float32 (n, h, w, c), as the model receives them."""
         idx = np.asarray(indices, dtype=np.int64).reshape(-1)

@@ -69,6 +69,7 @@ class DataView(BundledWidget):
         self._validation_arg = validation_data
         self._class_names_arg = class_names
         self._background = background
+        self.last_traceback: str | None = None  # of the last failed check, for debugging
         self._splits: dict[str, Samples] = {}
         self._ranges: dict[str, tuple[float, float]] = {}
         self._checks_thread: threading.Thread | None = None
@@ -245,8 +246,6 @@ class DataView(BundledWidget):
             self.send({"type": "error", "message": _first_line(exc), "traceback": traceback.format_exc()})
             return
         self.send(dict(message), buffers)
-
-    last_traceback: str | None = None
 
 
 def _safe_range(samples: Samples) -> tuple[float, float]:
