@@ -28,7 +28,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("model", "data"),  # Keras-facing operations | data adapters and demo data
     ("export",),  # code from a snapshot the controller hands over
     ("training",),  # the controller: builds, compiles, runs, emits events
-    ("monitor",),  # the training monitor's logic
+    # the training monitor's logic | analysis of a trained model (reads a controller's model and
+    # data, trains nothing the controller sees); views use both, neither needs the other
+    ("monitor", "analysis"),
     ("widgets",),  # views
     ("api",),  # the package's front door: transfer_widgets/__init__.py, datasets.py
 ]

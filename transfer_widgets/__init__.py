@@ -19,11 +19,14 @@ __version__ = "0.1.0"
 __all__ = [
     "ConfigError",
     "ControllerBusyError",
+    "DataView",
     "ExportPanel",
     "FineTuneController",
     "HeadDesigner",
+    "Interpretation",
     "LayerNode",
     "LayerTree",
+    "Mistakes",
     "ModelTree",
     "PreflightError",
     "TrainingError",
@@ -67,6 +70,18 @@ def __getattr__(name: str) -> Any:
         from .widgets.export_panel import ExportPanel
 
         return ExportPanel
+    if name == "DataView":
+        from .widgets.data_view import DataView
+
+        return DataView
+    if name == "Interpretation":
+        from .analysis import Interpretation
+
+        return Interpretation
+    if name == "Mistakes":
+        from .widgets.mistakes import Mistakes
+
+        return Mistakes
     if name == "TrainingMonitor":
         from .widgets.training_monitor import TrainingMonitor
 

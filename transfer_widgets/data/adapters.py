@@ -135,25 +135,20 @@ def fit_arguments(data: Any, batch_size: int, *, shuffle: bool = True) -> dict[s
 def from_spec(spec: DataSpec, batch_size: int) -> tuple[Any, Any]:
     """``(train_data, validation_data)`` from a directory or demo :class:`DataSpec`."""
     if spec.source == "directory":
-        import keras
+        from .folder import folder_datasets
 
         if spec.image_size is None:  # what TransferConfig.problems() says of it
             raise ConfigError([f"data.image_size must be (height, width) in pixels, got {spec.image_size!r}"])
-        common = dict(
-            image_size=tuple(spec.image_size),
-            batch_size=batch_size,
+        if not spec.directory:
+            raise ConfigError([f"data.directory must name the image folder, got {spec.directory!r}"])
+        return folder_datasets(
+            spec.directory,
+            (int(spec.image_size[0]), int(spec.image_size[1])),
+            batch_size,
             label_mode=spec.label_mode,
+            validation_split=spec.validation_split,
             seed=spec.seed if spec.seed is not None else 0,
         )
-        if spec.validation_split:
-            train = keras.utils.image_dataset_from_directory(
-                spec.directory, validation_split=spec.validation_split, subset="training", **common
-            )
-            val = keras.utils.image_dataset_from_directory(
-                spec.directory, validation_split=spec.validation_split, subset="validation", **common
-            )
-            return train, val
-        return keras.utils.image_dataset_from_directory(spec.directory, **common), None
     if spec.source == "demo":
         from .datasets import DEMOS
 

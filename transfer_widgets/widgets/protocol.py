@@ -22,11 +22,21 @@ from ..model.head_draft import Section
 from ..model.inspect import NodeKind
 
 __all__ = [
+    "ConfusedPair",
+    "DataChecks",
+    "DataKernelMessage",
+    "DataSummary",
+    "DataViewMessage",
+    "Duplicate",
     "ErrorMessage",
     "ExportKernelMessage",
     "ExportViewMessage",
     "FlagCode",
     "FlagsMessage",
+    "FolderProblem",
+    "GalleryItem",
+    "GalleryMessage",
+    "GalleryRequest",
     "HeadAddMessage",
     "HeadFieldMessage",
     "HeadKernelMessage",
@@ -35,15 +45,26 @@ __all__ = [
     "HeadRemoveMessage",
     "HeadSetMessage",
     "HeadViewMessage",
+    "HeatmapMessage",
+    "HeatmapRequest",
     "HelloMessage",
+    "IssueItem",
+    "IssuesMessage",
+    "IssuesRequest",
     "LoadConfigMessage",
     "LoadDoneMessage",
+    "MistakesKernelMessage",
+    "MistakesState",
+    "MistakesViewMessage",
     "NodeColumns",
     "NodeKind",
     "OkMessage",
     "RefreshMessage",
     "Section",
     "Summary",
+    "ThumbItem",
+    "ThumbsMessage",
+    "ThumbsRequest",
     "TreeBoundaryMessage",
     "TreeFreezeAllMessage",
     "TreeKernelMessage",
@@ -271,3 +292,170 @@ class LoadDoneMessage(TypedDict):
 
 
 ExportKernelMessage: TypeAlias = LoadDoneMessage
+
+# -- data view ----------------------------------------------------------------------------
+
+
+class DataSummary(TypedDict):
+    """The data view's ``summary`` trait: what the first render shows."""
+
+    classes: list[str]
+    train: list[int]  # examples per class
+    validation: list[int] | None  # None without validation data
+    warnings: list[str]
+    image_shape: list[int]
+    folder: str | None  # the image folder, when the data is one
+
+
+class FolderProblem(TypedDict):
+    path: str
+    problem: str
+
+
+class Duplicate(TypedDict):
+    """A training example that is byte for byte a validation example."""
+
+    train: int
+    validation: int
+    train_path: str | None
+    validation_path: str | None
+
+
+class DataChecks(TypedDict):
+    """The data view's ``checks`` trait, filled by a background scan."""
+
+    state: Literal["checking", "done", "failed"]
+    problems: list[FolderProblem]  # the first few
+    problem_count: int
+    duplicates: list[Duplicate]  # the first few
+    duplicate_count: int
+    message: str  # why the checks failed
+
+
+class ThumbsRequest(TypedDict):
+    """Ask for one page of thumbnails of one class (sent when its row scrolls into view)."""
+
+    type: Literal["thumbs"]
+    split: Literal["train", "validation"]
+    cls: int
+    page: int
+
+
+DataViewMessage: TypeAlias = ThumbsRequest
+
+
+class ThumbItem(TypedDict):
+    """One example of a thumbnail page: ``error`` when its file cannot be shown (no buffer then)."""
+
+    index: int
+    path: str | None
+    error: str | None
+
+
+class ThumbsMessage(TypedDict):
+    """A page of thumbnails: one PNG buffer per item without ``error``, in order."""
+
+    type: Literal["thumbs"]
+    split: str
+    cls: int
+    page: int
+    items: list[ThumbItem]
+    total: int  # examples of the class in the split
+    has_more: bool
+
+
+DataKernelMessage: TypeAlias = ThumbsMessage | ErrorMessage
+
+# -- mistakes -----------------------------------------------------------------------------
+
+
+class ConfusedPair(TypedDict):
+    true: int
+    predicted: int
+    count: int
+
+
+class MistakesState(TypedDict):
+    """The mistakes panel's ``state`` trait."""
+
+    classes: list[str]
+    running: bool  # a run is active: results are those of its last completed epoch
+    weights: str  # which weights: "current" or "epoch N"
+    confusion: list[list[int]]  # rows: true class, columns: predicted class ([] before training)
+    most_confused: list[ConfusedPair]
+    total: int
+    errors: int
+    message: str  # why there are no results ("" when there are)
+
+
+class GalleryRequest(TypedDict):
+    """A page of the top-loss gallery; ``true`` and ``predicted`` both set: one confusion-matrix cell."""
+
+    type: Literal["gallery"]
+    true: int | None
+    predicted: int | None
+    page: int
+
+
+class HeatmapRequest(TypedDict):
+    type: Literal["heatmap"]
+    index: int
+
+
+class IssuesRequest(TypedDict):
+    """Find likely label errors (cross-validation of the head: takes seconds)."""
+
+    type: Literal["label_issues"]
+
+
+MistakesViewMessage: TypeAlias = GalleryRequest | HeatmapRequest | IssuesRequest | RefreshMessage
+
+
+class GalleryItem(TypedDict):
+    index: int
+    label: int
+    predicted: int
+    probability: float  # of the predicted class
+    loss: float
+    path: str | None
+
+
+class GalleryMessage(TypedDict):
+    """A gallery page: one PNG buffer per item, in order."""
+
+    type: Literal["gallery"]
+    true: int | None
+    predicted: int | None
+    page: int
+    items: list[GalleryItem]
+    total: int  # examples matching the filter
+    has_more: bool
+
+
+class HeatmapMessage(TypedDict):
+    """The image blended with its heat map (one PNG buffer), or ``error`` and no buffer."""
+
+    type: Literal["heatmap"]
+    index: int
+    error: str | None
+
+
+class IssueItem(TypedDict):
+    index: int
+    label: int
+    suggested: int
+    margin: float
+    path: str | None
+
+
+class IssuesMessage(TypedDict):
+    """Likely label errors, most doubted first: a PNG buffer per item; ``csv`` lists all ``count``."""
+
+    type: Literal["label_issues"]
+    items: list[IssueItem]
+    count: int
+    examples: int  # training examples checked
+    csv: str
+
+
+MistakesKernelMessage: TypeAlias = GalleryMessage | HeatmapMessage | IssuesMessage | ErrorMessage

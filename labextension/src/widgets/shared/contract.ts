@@ -175,6 +175,153 @@ export interface LoadDoneMessage {
 
 export type ExportKernelMessage = LoadDoneMessage;
 
+/** The data view's `summary` trait: what the first render shows. */
+export interface DataSummary {
+  classes: string[];
+  train: number[];
+  validation: number[] | null;
+  warnings: string[];
+  image_shape: number[];
+  folder: string | null;
+}
+
+export interface FolderProblem {
+  path: string;
+  problem: string;
+}
+
+/** A training example that is byte for byte a validation example. */
+export interface Duplicate {
+  train: number;
+  validation: number;
+  train_path: string | null;
+  validation_path: string | null;
+}
+
+/** The data view's `checks` trait, filled by a background scan. */
+export interface DataChecks {
+  state: 'checking' | 'done' | 'failed';
+  problems: FolderProblem[];
+  problem_count: number;
+  duplicates: Duplicate[];
+  duplicate_count: number;
+  message: string;
+}
+
+/** Ask for one page of thumbnails of one class (sent when its row scrolls into view). */
+export interface ThumbsRequest {
+  type: 'thumbs';
+  split: 'train' | 'validation';
+  cls: number;
+  page: number;
+}
+
+export type DataViewMessage = ThumbsRequest;
+
+/** One example of a thumbnail page: `error` when its file cannot be shown (no buffer then). */
+export interface ThumbItem {
+  index: number;
+  path: string | null;
+  error: string | null;
+}
+
+/** A page of thumbnails: one PNG buffer per item without `error`, in order. */
+export interface ThumbsMessage {
+  type: 'thumbs';
+  split: string;
+  cls: number;
+  page: number;
+  items: ThumbItem[];
+  total: number;
+  has_more: boolean;
+}
+
+export type DataKernelMessage = ThumbsMessage | ErrorMessage;
+
+export interface ConfusedPair {
+  true: number;
+  predicted: number;
+  count: number;
+}
+
+/** The mistakes panel's `state` trait. */
+export interface MistakesState {
+  classes: string[];
+  running: boolean;
+  weights: string;
+  confusion: number[][];
+  most_confused: ConfusedPair[];
+  total: number;
+  errors: number;
+  message: string;
+}
+
+/** A page of the top-loss gallery; `true` and `predicted` both set: one confusion-matrix cell. */
+export interface GalleryRequest {
+  type: 'gallery';
+  true: number | null;
+  predicted: number | null;
+  page: number;
+}
+
+export interface HeatmapRequest {
+  type: 'heatmap';
+  index: number;
+}
+
+/** Find likely label errors (cross-validation of the head: takes seconds). */
+export interface IssuesRequest {
+  type: 'label_issues';
+}
+
+export type MistakesViewMessage = GalleryRequest | HeatmapRequest | IssuesRequest | RefreshMessage;
+
+export interface GalleryItem {
+  index: number;
+  label: number;
+  predicted: number;
+  probability: number;
+  loss: number;
+  path: string | null;
+}
+
+/** A gallery page: one PNG buffer per item, in order. */
+export interface GalleryMessage {
+  type: 'gallery';
+  true: number | null;
+  predicted: number | null;
+  page: number;
+  items: GalleryItem[];
+  total: number;
+  has_more: boolean;
+}
+
+/** The image blended with its heat map (one PNG buffer), or `error` and no buffer. */
+export interface HeatmapMessage {
+  type: 'heatmap';
+  index: number;
+  error: string | null;
+}
+
+export interface IssueItem {
+  index: number;
+  label: number;
+  suggested: number;
+  margin: number;
+  path: string | null;
+}
+
+/** Likely label errors, most doubted first: a PNG buffer per item; `csv` lists all `count`. */
+export interface IssuesMessage {
+  type: 'label_issues';
+  items: IssueItem[];
+  count: number;
+  examples: number;
+  csv: string;
+}
+
+export type MistakesKernelMessage = GalleryMessage | HeatmapMessage | IssuesMessage | ErrorMessage;
+
 /** transfer_widgets.config.HEAD_LAYER_TYPES */
 export const HEAD_LAYER_TYPES = [
   'global_average_pooling',
