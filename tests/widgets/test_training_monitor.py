@@ -154,6 +154,23 @@ def test_the_live_batch_chart_moves_its_axes_rarely_and_always_covers_the_data(d
     assert changes["x"] <= 15 and changes["y"] <= 20, changes
 
 
+def test_figures_join_the_page_one_per_pass_and_all_of_them_soon(digits):
+    """A figure's first draw is the browser's costliest step: two joining in one update
+    made one long task. They join one at a time, and none is left out."""
+    ctl = make_controller(digits)
+    m = TrainingMonitor(ctl)
+    joined = []
+    m._charts_box.observe(lambda c: joined.append(len(c["new"]) - len(c["old"])), names="children")
+    emit_run(ctl, epochs=1, steps=3)  # the first epoch brings loss and accuracy charts at once
+    m.flush()
+    deadline = time.monotonic() + 5
+    while len(m._charts_box.children) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    titles = [c.children[0].value for c in m._charts_box.children]
+    assert len(titles) == 3 and "Loss per epoch" in titles[1] and "Accuracy per epoch" in titles[2]
+    assert joined and max(joined) == 1, joined
+
+
 def test_errors_show_readable_escaped_message_and_traceback_on_demand(digits):
     ctl = make_controller(digits)
     m = TrainingMonitor(ctl)

@@ -60,6 +60,8 @@ _NOT_METRICS = frozenset({"run", "run_epoch", "partial", "batches", "steps", "se
 _RENDER_BUDGET = 0.01
 _MIN_GAP_S = 0.1
 _MAX_GAP_S = 2.0
+#: Seconds between two figures joining the page (each one's first draw is costly).
+_JOIN_GAP_S = 0.15
 #: Parts drawn at once whatever the budget: they change rarely and a person waits on them.
 _URGENT = frozenset({"state", "error", "lr_find", "stage"})
 _STAGES = {
@@ -342,6 +344,7 @@ class TrainingMonitor(widgets.VBox):
         self._lr_find_steps = lr_find_steps
         self._lock = threading.RLock()
         self._lr_thread: threading.Thread | None = None
+        self._joining: threading.Timer | None = None  # lays out figures held back (one per pass)
         self._pending: set[str] = set()
         self._next_render = 0.0
         self._run_marks = (0, 0)  # batches recorded / announced before this run: "Starting…" until one grows
@@ -676,12 +679,34 @@ class TrainingMonitor(widgets.VBox):
         charts += [
             c.card for c in self.epoch_charts.values() if len(c.marks["train"].x) or len(c.marks["val"].x)
         ]
+        # One figure joins the page per pass: a figure's first draw is the browser's
+        # costliest step (tens of ms), two at once make one long task. The rest follow.
+        shown = set(self._charts_box.children)
+        later = [c for c in charts if c not in shown][1:]
+        if later:
+            charts = [c for c in charts if c not in later]
+            self._join_later()
         # Shown before figures join it: a figure laid out inside a hidden box gets negative sizes.
         _set(self._charts_box.layout, display="" if charts else "none")
         if list(self._charts_box.children) != charts:
             self._charts_box.children = charts
         nothing = not charts and s.lr_find is None and s.confusion is None and s.state not in ACTIVE
         _set(self.empty.layout, display="" if nothing else "none")
+
+    def _join_later(self) -> None:
+        """Lay out the charts again shortly, for the figures held back from this pass."""
+        if self._joining is not None and self._joining.is_alive():
+            return
+
+        def join() -> None:
+            with self._lock:
+                self._joining = None
+                if self.comm is not None:  # not closed meanwhile
+                    self._render_layout()
+
+        self._joining = threading.Timer(_JOIN_GAP_S, join)
+        self._joining.daemon = True
+        self._joining.start()
 
     def _render_epochs(self, hold: _Hold) -> None:
         s = self._state
