@@ -358,6 +358,9 @@ class HeadSpec(_Spec):
     """How labels are encoded: ``sparse`` class indices, ``one_hot`` rows, or ``auto`` (from the data)."""
     class_names: Annotated[list[Annotated[str, Strict(), MinLen(1)]] | None, _LOOSE] = None
     """Names of the outputs, unique and one per class (two for binary)."""
+    loss_args: Annotated[dict[str, Any], _Rule("must be a dict", got_type=True)] = field(default_factory=dict)
+    """Arguments of the loss (``{"label_smoothing": 0.1}``, ``{"from_logits": true}``, ...): the loss
+    (``loss``, or the task's) is then built from its ``keras.losses`` class with them."""
 
 
 @dataclass
@@ -706,6 +709,36 @@ def optimizer_class(name: object) -> type | None:
         return None
 
 
+#: The loss each task compiles with (sparse labels), to check ``head.loss_args`` against.
+_TASK_LOSSES = {
+    "multiclass": "sparse_categorical_crossentropy",
+    "binary": "binary_crossentropy",
+    "multilabel": "binary_crossentropy",
+    "regression": "mse",
+}
+
+
+def loss_class(name: object) -> type | None:
+    """The ``keras.losses`` class a loss name means (``SparseCategoricalCrossentropy``, or a
+    function name such as ``sparse_categorical_crossentropy`` / ``mse``), or None."""
+    import keras
+
+    if not isinstance(name, str) or not name:
+        return None
+    found = getattr(keras.losses, name, None)
+    if isinstance(found, type) and issubclass(found, keras.losses.Loss):
+        return found
+    try:
+        loss = keras.losses.get(name)
+    except (ValueError, TypeError):
+        return None
+    if isinstance(loss, keras.losses.Loss):
+        return type(loss)
+    camel = "".join(part.capitalize() for part in getattr(loss, "__name__", "").split("_"))
+    found = getattr(keras.losses, camel, None)
+    return found if isinstance(found, type) and issubclass(found, keras.losses.Loss) else None
+
+
 def _construct(cls: Any, kwargs: dict[str, Any]) -> str:
     """Why ``cls(**kwargs)`` fails ("" when it does not), naming the arguments it takes."""
     try:
@@ -837,6 +870,19 @@ class _Rules:
                 keras.losses.get(h.loss)
             except (ValueError, TypeError):
                 self.add("head.loss", f"must be a Keras loss name, got {h.loss!r}")
+        if isinstance(h.loss_args, dict) and h.loss_args:
+            name = h.loss if h.loss is not None else _TASK_LOSSES.get(h.task)
+            cls = loss_class(name)
+            if cls is None:
+                self.add(
+                    "head.loss",
+                    f"must name a keras.losses class (or a loss function with one) to take head.loss_args, "
+                    f"got {name!r}",
+                )
+            else:
+                problem = _construct(cls, h.loss_args)
+                if problem:
+                    self.add("head.loss_args", f"are not arguments {cls.__name__} takes: {problem}")
         if isinstance(h.metrics, list):
             for i, m in enumerate(h.metrics):
                 if m in ("accuracy", "acc"):

@@ -27,6 +27,7 @@ def recording_fit(self, *args, **kwargs):
         "optimizer": type(opt).__name__,
         "optimizer_config": {k: v for k, v in config.items() if k != "name"},
         "learning_rate": rate if isinstance(rate, dict) else float(rate),
+        "loss": keras.saving.serialize_keras_object(self.get_compile_config()["loss"]),
         "class_weight": {int(k): float(v) for k, v in (kwargs.get("class_weight") or {}).items()},
         "callbacks": sorted(
             [type(cb).__name__, cb.monitor, getattr(cb, "patience", None)]
@@ -36,7 +37,7 @@ def recording_fit(self, *args, **kwargs):
     }
     history = _FIT(self, *args, **kwargs)
     phase["first_loss"] = float(history.history["loss"][0])
-    phase["loss"] = float(history.history["loss"][-1])
+    phase["final_loss"] = float(history.history["loss"][-1])
     PHASES.append(phase)
     return history
 

@@ -39,7 +39,7 @@ def same_phases(script: list[dict], session: list[dict]) -> None:
     """The script's fits are the session's: epochs, what trains, optimizer, rate, callbacks, weights."""
     assert len(script) == len(session)
     for mine, theirs in zip(script, session, strict=True):
-        for key in ("epochs", "trainable", "non_trainable", "optimizer", "optimizer_config"):
+        for key in ("epochs", "trainable", "non_trainable", "optimizer", "optimizer_config", "loss"):
             assert mine[key] == theirs[key], key
         assert {str(k): w for k, w in mine["class_weight"].items()} == {
             str(k): w for k, w in theirs["class_weight"].items()
@@ -218,6 +218,20 @@ def test_schedule_class_weight_and_callbacks_run_and_export(ctl, tmp_path):
     assert "CLASS_WEIGHT = {0: 1.0, 1: 2.0, 2: 0.5}" in text and "class_weight=CLASS_WEIGHT" in text
     assert 'keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=2)' in text
     assert 'UNEXPORTED_CALLBACKS = ["Custom"]' in text
+    same_phases(run_script(ctl.export_script(tmp_path / "train.py"))["phases"], session)
+
+
+def test_a_loss_with_arguments_runs_and_exports(tmp_path):
+    keras.utils.clear_session()
+    c = config()
+    c.head.loss_args = {"reduction": "sum", "ignore_class": 2}
+    assert TransferConfig.from_json(c.to_json()) == c
+    ctl = FineTuneController(small_base(), config=c)
+    session = recorded(lambda: ctl.fit(1, block=True))
+    assert session[0]["loss"]["class_name"] == "SparseCategoricalCrossentropy"
+    assert session[0]["loss"]["config"]["reduction"] == "sum"
+    text = ctl.export_code("script")
+    assert 'loss = keras.losses.SparseCategoricalCrossentropy(reduction="sum", ignore_class=2)' in text
     same_phases(run_script(ctl.export_script(tmp_path / "train.py"))["phases"], session)
 
 

@@ -393,11 +393,17 @@ class _Writer:
 
     def compile_model(self) -> str:
         run = self.plan.run
-        body = [
-            '"""Compile with a fresh optimizer, as needed after every change of what trains."""',
+        body = ['"""Compile with a fresh optimizer, as needed after every change of what trains."""']
+        if isinstance(run.loss, dict):  # a keras.losses class with arguments
+            config = run.loss.get("config", {})
+            body += wrapped("loss = ", f"keras.losses.{run.loss['class_name']}", call_parts((), config))
+            loss = "loss"
+        else:
+            loss = lit(run.loss)
+        body += [
             "model.compile(",
             f"{INDENT}optimizer=optimizer,",
-            f"{INDENT}loss={lit(run.loss)},",
+            f"{INDENT}loss={loss},",
             f"{INDENT}metrics={lit(list(run.metrics))},",
             ")",
         ]

@@ -426,7 +426,11 @@ class FineTuneController:
 
     def _compile_args(self) -> dict[str, Any]:
         spec = self._config.head
-        return {"loss": default_loss(spec, self._label_mode), "metrics": default_metrics(spec)}
+        loss = default_loss(spec, self._label_mode)
+        return {
+            "loss": keras.losses.get(loss) if isinstance(loss, dict) else loss,
+            "metrics": default_metrics(spec),
+        }
 
     def _ensure_compiled(
         self, model: keras.Model, learning_rate: float, phase: PhaseRecord | None = None
@@ -444,7 +448,7 @@ class FineTuneController:
         signature = (
             tuple(id(v) for v in model.trainable_weights),
             json.dumps(optimizer, sort_keys=True, default=str),
-            args["loss"],
+            json.dumps(default_loss(self._config.head, self._label_mode), sort_keys=True),
             tuple(args["metrics"]),
         )
         if (
@@ -651,7 +655,7 @@ class FineTuneController:
         if self._initial_base_weights is None:
             self._initial_base_weights = [np.array(w, copy=True) for w in self.base_model.get_weights()]
         t = self._config.training
-        args = self._compile_args()
+        spec = self._config.head
         self.run_records.append(
             RunRecord(
                 run=len(self.runs),
@@ -670,8 +674,8 @@ class FineTuneController:
                 ],
                 batch_size=t.batch_size,
                 seed=t.seed,
-                loss=args["loss"],
-                metrics=list(args["metrics"]),
+                loss=default_loss(spec, self._label_mode),
+                metrics=default_metrics(spec),
                 class_weight=settings["class_weight"],
                 callbacks=settings["callbacks"],
                 unexported_callbacks=settings["unexported_callbacks"],
