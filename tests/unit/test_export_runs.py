@@ -156,6 +156,11 @@ def test_an_optimizer_for_one_run_and_its_rate(ctl):
     assert ctl.config.training.optimizer == "adam"  # one run's argument, not a setting
     with pytest.raises(ConfigError, match="give the rate once"):
         ctl.fit(1, optimizer=keras.optimizers.SGD(0.01), learning_rate=0.1)
+    with pytest.raises(ConfigError, match=r"training.class_weight\['1'\] must be a non-negative number"):
+        ctl.fit(1, class_weight={0: 1.0, 1: "heavy"})
+    with pytest.raises(ConfigError, match=r"training\.optimizer_args are not arguments SGD takes"):
+        ctl.fit(1, optimizer={"class_name": "SGD", "config": {"momentum": 0.9, "bogus": 1}})
+    assert len(ctl.run_records) == 1  # refused before anything ran
 
 
 def test_objects_the_config_cannot_hold_are_refused_with_how_to_say_them(ctl):

@@ -600,6 +600,13 @@ class FineTuneController:
         if learning_rate is None:
             learning_rate = rate if rate is not None else t.learning_rate
         cw = recipe.class_weight_setting(class_weight) if class_weight is not None else t.class_weight
+        trial = self._config.copy()  # the run's own settings, checked as the config's would be
+        trial.training.optimizer, trial.training.optimizer_args, trial.training.class_weight = name, args, cw
+        problems = [
+            p for p in trial.problems() if p.field.startswith(("training.optimizer", "training.class_weight"))
+        ]
+        if problems:
+            raise ConfigError(problems)
         extra = [recipe.callback_settings(cb) for cb in callbacks or []]
         return {
             "learning_rate": learning_rate,
