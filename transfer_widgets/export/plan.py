@@ -48,11 +48,10 @@ class ExperimentSnapshot:
     ``label_mode``: "sparse" or "one_hot", as the training data has them;
     ``preprocessing_layers`` / ``head_layers``: the layers built in front of the
     base and in the head, in order; ``base_model``: the backbone (saved beside an
-    exported script when it lives only in memory); ``phase_names``: the phases
-    run so far ("fit", "head", "fine_tune"); ``runs``: what each fit / fine_tune
-    run ran; ``initial_base_weights``: the base's weights before the first run
-    (None: no run yet, the base is as loaded); ``trained_model``: the model the
-    runs trained (None before any run).
+    exported script when it lives only in memory); ``runs``: what each fit /
+    fine_tune run ran; ``initial_base_weights``: the base's weights before the
+    first run (None: no run yet, the base is as loaded); ``trained_model``: the
+    model the runs trained (None before any run).
     """
 
     config: TransferConfig
@@ -60,7 +59,6 @@ class ExperimentSnapshot:
     preprocessing_layers: list[keras.Layer]
     head_layers: list[keras.Layer]
     base_model: keras.Model
-    phase_names: list[str] = field(default_factory=list)
     runs: list[RunRecord] = field(default_factory=list)
     initial_base_weights: list[np.ndarray] | None = None
     trained_model: keras.Model | None = None

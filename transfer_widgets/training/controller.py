@@ -1042,7 +1042,6 @@ class FineTuneController:
             preprocessing_layers=pre,
             head_layers=list(self.head.layers),
             base_model=self.base_model,
-            phase_names=[p["name"] for p in self.phases],
             runs=copy.deepcopy(self.run_records),
             initial_base_weights=self._initial_base_weights,
             trained_model=self.model if self.run_records else None,
