@@ -102,8 +102,6 @@ def callback_settings(callback: Any) -> dict[str, Any] | None:
     """``{"class_name", "config"}`` that rebuilds ``callback`` exactly (one of
     :data:`~transfer_widgets.config.CALLBACKS`, its constructor arguments read back and
     checked by building it again), or None when it is not one the config can write."""
-    if isinstance(callback, dict):
-        return callback
     name = type(callback).__name__
     if name not in CALLBACKS or type(callback) is not getattr(keras.callbacks, name):
         return None
@@ -131,7 +129,8 @@ def callbacks_settings(callbacks: Any) -> list[dict[str, Any]]:
         raise ConfigError([f"training.callbacks must be a list, got {type(callbacks).__name__}"])
     out = []
     for i, callback in enumerate(callbacks):
-        spec = callback_settings(callback)
+        # the config form as it is (the config check reads it), an object converted
+        spec = callback if isinstance(callback, dict) else callback_settings(callback)
         if spec is None:
             raise ConfigError(
                 [
