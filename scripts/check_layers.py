@@ -36,7 +36,7 @@ LAYERS: list[tuple[str, ...]] = [
 ]
 RANK = {layer: rank for rank, layers in enumerate(LAYERS) for layer in layers}
 #: Top-level modules and what layer each is in (a sub-package is its own layer).
-TOP_LEVEL = {"config": "config", "__init__": "api", "datasets": "api"}
+TOP_LEVEL = {"config": "config", "run_record": "config", "__init__": "api", "datasets": "api"}
 
 
 def module_name(path: Path) -> str:

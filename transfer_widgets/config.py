@@ -69,6 +69,10 @@ PREPROCESS_FAMILIES = (
     "inception_resnet_v2", "xception", "nasnet", "densenet", "efficientnet", "efficientnet_v2", "convnext",
     "regnet",
 )  # fmt: skip
+#: The Keras callbacks ``training.callbacks`` can hold (a test keeps the run record's reader equal).
+CALLBACKS = ("EarlyStopping", "ReduceLROnPlateau", "ModelCheckpoint")
+#: The ``keras.optimizers.schedules`` classes ``training.lr_schedule`` can name (they start from a rate).
+SCHEDULES = ("CosineDecay", "CosineDecayRestarts", "ExponentialDecay", "InverseTimeDecay", "PolynomialDecay")
 #: Offline demo datasets by name (``data/datasets.py`` loads each; a test keeps the two equal).
 DEMO_NAMES = ("digits",)
 
@@ -354,6 +358,9 @@ class HeadSpec(_Spec):
     """How labels are encoded: ``sparse`` class indices, ``one_hot`` rows, or ``auto`` (from the data)."""
     class_names: Annotated[list[Annotated[str, Strict(), MinLen(1)]] | None, _LOOSE] = None
     """Names of the outputs, unique and one per class (two for binary)."""
+    loss_args: Annotated[dict[str, Any], _Rule("must be a dict", got_type=True)] = field(default_factory=dict)
+    """Arguments of the loss (``{"label_smoothing": 0.1}``, ``{"from_logits": true}``, ...): the loss
+    (``loss``, or the task's) is then built from its ``keras.losses`` class with them."""
 
 
 @dataclass
@@ -368,10 +375,12 @@ class FineTuneSpec(_Spec):
     """Epochs of the second phase, the base unfrozen."""
     unfreeze_from: Annotated[_Str | None, _Rule("must be a layer name or None")] = None
     """The first layer to unfreeze in the second phase; None: the whole base."""
-    lr_mult: _PositiveNumber = 0.1
-    """The second phase's learning rate as a multiple of ``training.learning_rate``."""
-    keep_bn_frozen: _Flag = True
-    """BatchNorm layers stay frozen when the base is unfrozen."""
+    lr_mult: _PositiveNumber = 0.01
+    """The second phase's learning rate as a multiple of ``training.learning_rate``: 0.01 turns
+    Adam's 1e-3 into the 1e-5 the Keras transfer-learning guide fine-tunes with."""
+    keep_bn_frozen: _Flag = False
+    """BatchNorm layers stay frozen when the base is unfrozen. False, as in the Keras guide: its
+    γ / β train while the base, called with ``training=False``, keeps BatchNorm in inference mode."""
 
 
 @dataclass
@@ -381,9 +390,9 @@ class TrainingSpec(_Spec):
     ``restore_best`` puts back the weights of the best epoch on ``monitor``."""
 
     optimizer: Annotated[_Str, _LOOSE] = "adam"
-    """A Keras optimizer name (``adam``, ``sgd``, ``rmsprop``, ``adamw``, ...)."""
+    """A Keras optimizer, by name or class name (``adam``, ``SGD``, ``rmsprop``, ``AdamW``, ...)."""
     learning_rate: _PositiveNumber = 1e-3
-    """The optimizer's learning rate."""
+    """The optimizer's learning rate (each phase's starting rate when ``lr_schedule`` is set)."""
     batch_size: _PositiveInt = 32
     """Examples per batch."""
     epochs: _Count = 5
@@ -402,6 +411,23 @@ class TrainingSpec(_Spec):
     """Stop training when the loss becomes NaN or infinite."""
     seed: Annotated[Annotated[int, Strict()] | None, _Rule("must be an integer or None")] = None
     """Random seed for reproducible runs; None: not seeded."""
+    optimizer_args: Annotated[dict[str, Any], _Rule("must be a dict", got_type=True)] = field(
+        default_factory=dict
+    )
+    """More arguments of the optimizer's constructor (``{"momentum": 0.9, "nesterov": true}``,
+    ``weight_decay``, ``clipnorm``, ...); the rate is ``learning_rate``."""
+    lr_schedule: Annotated[dict[str, Any] | None, _Rule("must be a dict or None", got_type=True)] = None
+    """A ``keras.optimizers.schedules`` class that starts from a rate, ``{"class_name": "CosineDecay",
+    "config": {"decay_steps": 1000}}``; each phase fills in ``initial_learning_rate`` with its rate
+    (and scales ``warmup_target`` by ``fine_tune.lr_mult`` in the fine-tuning phase). Warm-up then
+    cosine decay (one-cycle's shape): ``CosineDecay`` with ``warmup_steps`` and ``warmup_target``."""
+    class_weight: Annotated[dict[Any, Any] | None, _Rule("must be a dict or None", got_type=True)] = None
+    """Weights of the classes in the loss, by class index written as text (``{"0": 1.0, "1": 5.0}``)."""
+    callbacks: Annotated[list[dict[str, Any]], _Rule("must be a list of callback dicts", deep=True)] = field(
+        default_factory=list
+    )
+    """Keras callbacks every fit runs, ``{"class_name": "EarlyStopping", "config": {"patience": 3}}``:
+    ``EarlyStopping``, ``ReduceLROnPlateau`` or ``ModelCheckpoint`` with their arguments."""
 
 
 @dataclass
@@ -671,6 +697,58 @@ def _is_number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < float("inf")
 
 
+def optimizer_class(name: object) -> type | None:
+    """The ``keras.optimizers`` class a name (``adam``, ``SGD``) means, or None."""
+    import keras
+
+    if not isinstance(name, str) or not name:
+        return None
+    try:
+        return type(keras.optimizers.get(name))
+    except (ValueError, TypeError):
+        return None
+
+
+#: The loss each task compiles with (sparse labels), to check ``head.loss_args`` against.
+_TASK_LOSSES = {
+    "multiclass": "sparse_categorical_crossentropy",
+    "binary": "binary_crossentropy",
+    "multilabel": "binary_crossentropy",
+    "regression": "mse",
+}
+
+
+def loss_class(name: object) -> type | None:
+    """The ``keras.losses`` class a loss name means (``SparseCategoricalCrossentropy``, or a
+    function name such as ``sparse_categorical_crossentropy`` / ``mse``), or None."""
+    import keras
+
+    if not isinstance(name, str) or not name:
+        return None
+    found = getattr(keras.losses, name, None)
+    if isinstance(found, type) and issubclass(found, keras.losses.Loss):
+        return found
+    try:
+        loss = keras.losses.get(name)
+    except (ValueError, TypeError):
+        return None
+    if isinstance(loss, keras.losses.Loss):
+        return type(loss)
+    camel = "".join(part.capitalize() for part in getattr(loss, "__name__", "").split("_"))
+    found = getattr(keras.losses, camel, None)
+    return found if isinstance(found, type) and issubclass(found, keras.losses.Loss) else None
+
+
+def _construct(cls: Any, kwargs: dict[str, Any]) -> str:
+    """Why ``cls(**kwargs)`` fails ("" when it does not), naming the arguments it takes."""
+    try:
+        cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        takes = [p for p in inspect.signature(cls).parameters if p not in ("self", "kwargs", "name")]
+        return f"{exc} (it takes {', '.join(takes)})"
+    return ""
+
+
 def _items(seq: object, cls: type) -> Iterator[tuple[int, Any]]:
     """The items of a list that are ``cls`` instances, with their index (problems() reports the rest)."""
     if isinstance(seq, (list, tuple)):
@@ -792,6 +870,19 @@ class _Rules:
                 keras.losses.get(h.loss)
             except (ValueError, TypeError):
                 self.add("head.loss", f"must be a Keras loss name, got {h.loss!r}")
+        if isinstance(h.loss_args, dict) and h.loss_args:
+            name = h.loss if h.loss is not None else _TASK_LOSSES.get(h.task)
+            cls = loss_class(name)
+            if cls is None:
+                self.add(
+                    "head.loss",
+                    f"must name a keras.losses class (or a loss function with one) to take head.loss_args, "
+                    f"got {name!r}",
+                )
+            else:
+                problem = _construct(cls, h.loss_args)
+                if problem:
+                    self.add("head.loss_args", f"are not arguments {cls.__name__} takes: {problem}")
         if isinstance(h.metrics, list):
             for i, m in enumerate(h.metrics):
                 if m in ("accuracy", "acc"):
@@ -823,15 +914,100 @@ class _Rules:
             self.add("head.class_names", f"must have {expected} {word} (one per output), got {len(names)}")
 
     def training(self, t: Any) -> None:
-        import keras
-
-        try:
-            keras.optimizers.get(t.optimizer)
-        except (ValueError, TypeError):
+        if isinstance(t.optimizer, str) and optimizer_class(t.optimizer) is not None:
+            self.optimizer_args(t)
+        elif isinstance(t.optimizer, (dict, str)):
+            hint = (
+                " (write its class name there, its other arguments in training.optimizer_args and "
+                "its rate in training.learning_rate; FineTuneController.set('training.optimizer', ...) "
+                "does that for an optimizer object or a serialised optimizer)"
+                if isinstance(t.optimizer, dict)
+                else ""
+            )
             self.add(
                 "training.optimizer",
-                f"must be a Keras optimizer name (adam, sgd, rmsprop, adamw, ...), got {t.optimizer!r}",
+                f"must be a Keras optimizer name (adam, sgd, rmsprop, adamw, ...), got {t.optimizer!r}{hint}",
             )
+        else:
+            self.add(
+                "training.optimizer",
+                f"must be a Keras optimizer name, got a {type(t.optimizer).__name__}: pass the object to "
+                "FineTuneController.set('training.optimizer', optimizer), which records its class and "
+                "arguments, or write its class name here and its arguments in training.optimizer_args",
+            )
+        if isinstance(t.lr_schedule, dict):
+            self.lr_schedule(t.lr_schedule)
+        if isinstance(t.class_weight, dict):
+            for key, weight in t.class_weight.items():
+                if not (isinstance(key, str) and key.isdigit()):
+                    self.add(
+                        "training.class_weight",
+                        f"keys must be class indices written as text ('0', '1', ...), got {key!r}",
+                    )
+                if not _is_number(weight) or weight < 0:
+                    self.add(
+                        f"training.class_weight[{key!r}]", f"must be a non-negative number, got {weight!r}"
+                    )
+        if isinstance(t.callbacks, list):
+            for i, spec in enumerate(t.callbacks):
+                self.callback(f"training.callbacks[{i}]", spec)
+
+    def optimizer_args(self, t: Any) -> None:
+        if not isinstance(t.optimizer_args, dict):
+            return
+        if "learning_rate" in t.optimizer_args:
+            self.add(
+                "training.optimizer_args",
+                "must not hold learning_rate: set training.learning_rate (and training.lr_schedule for a "
+                f"schedule), got learning_rate={t.optimizer_args['learning_rate']!r}",
+            )
+            return
+        cls = optimizer_class(t.optimizer)
+        problem = _construct(cls, {"learning_rate": 1e-3, **t.optimizer_args})
+        if problem and cls is not None:
+            self.add("training.optimizer_args", f"are not arguments {cls.__name__} takes: {problem}")
+
+    def lr_schedule(self, spec: dict[str, Any]) -> None:
+        import keras
+
+        where = "training.lr_schedule"
+        name, args = spec.get("class_name"), spec.get("config", {})
+        cls = getattr(keras.optimizers.schedules, name, None) if isinstance(name, str) else None
+        starts = cls is not None and "initial_learning_rate" in inspect.signature(cls).parameters
+        if set(spec) - {"class_name", "config"} or not isinstance(args, dict):
+            self.add(where, 'must be {"class_name": <schedule class>, "config": {<arguments>}}')
+        elif not starts:
+            self.add(
+                f"{where}.class_name",
+                f"must name a keras.optimizers.schedules class that starts from initial_learning_rate "
+                f"({', '.join(SCHEDULES)}), got {name!r}",
+            )
+        elif "initial_learning_rate" in args:
+            self.add(
+                f"{where}.config",
+                "must not hold initial_learning_rate: each phase starts the schedule at its learning rate "
+                "(training.learning_rate, times fine_tune.lr_mult in the fine-tuning phase)",
+            )
+        else:
+            problem = _construct(cls, {"initial_learning_rate": 1e-3, **args})
+            if problem:
+                self.add(f"{where}.config", f"are not arguments {name} takes: {problem}")
+
+    def callback(self, where: str, spec: Any) -> None:
+        import keras
+
+        if not isinstance(spec, dict) or set(spec) - {"class_name", "config"}:
+            self.add(where, 'must be {"class_name": <callback class>, "config": {<arguments>}}')
+            return
+        name, args = spec.get("class_name"), spec.get("config", {})
+        if name not in CALLBACKS:
+            self.add(f"{where}.class_name", f"must be one of {', '.join(map(repr, CALLBACKS))}, got {name!r}")
+        elif not isinstance(args, dict):
+            self.add(f"{where}.config", f"must be a dict, got {type(args).__name__}")
+        else:
+            problem = _construct(getattr(keras.callbacks, name), args)
+            if problem:
+                self.add(f"{where}.config", f"are not arguments {name} takes: {problem}")
 
     def data(self, d: Any) -> None:
         if d.source == "directory":

@@ -175,3 +175,36 @@ def test_screenshot_light(open_nb, artifacts_dir):
 
 def test_screenshot_dark(open_nb, artifacts_dir):
     _screenshot(open_nb(CELLS, theme="dark"), artifacts_dir, "dark")
+
+
+def test_recipe_settings_show_beside_the_compile_fields(open_nb, artifacts_dir, console_log):
+    """Optimizer arguments, the schedule and the class weights set from Python show as hints
+    under the fields they change; an optimizer that does not take the arguments is refused."""
+    nb = open_nb(
+        [
+            CELLS[0],
+            "controller.set('training.optimizer', keras.optimizers.SGD(0.01, momentum=0.9, nesterov=True))\n"
+            "schedule = {'class_name': 'CosineDecay', 'config': {'decay_steps': 40}}\n"
+            "controller.set('training.lr_schedule', schedule)\n"
+            "controller.set('training.class_weight', {0: 1.0, 1: 2.0, 2: 1.0})\n"
+            "designer = HeadDesigner(controller)\ndesigner",
+        ]
+    )
+    nb.run_all()
+    widget = designer(nb)
+    optimizer = widget.get_by_role("combobox", name="Optimizer")
+    expect(optimizer).to_have_value("SGD")
+    expect(optimizer).to_have_accessible_description("with momentum=0.9, nesterov=True")
+    rate = widget.get_by_role("textbox", name="Learning rate")
+    expect(rate).to_have_accessible_description("start of CosineDecay(decay_steps=40)")
+    loss = widget.get_by_role("combobox", name="Loss")
+    expect(loss).to_have_accessible_description("class weights 0: 1.0, 1: 2.0, 2: 1.0")
+    widget.scroll_into_view_if_needed()
+    widget.screenshot(path=str(artifacts_dir / "head-designer-recipe.png"))
+
+    optimizer.select_option("adam")
+    expect(widget.get_by_role("status")).not_to_have_text("Applied to the model")
+    expect(widget.locator(".tw-hd-error").first).to_contain_text("are not arguments Adam takes")
+    widget.screenshot(path=str(artifacts_dir / "head-designer-recipe-refused.png"))
+    nb.wait_for_python("print(controller.config.training.optimizer)", "SGD")
+    assert console_log.errors == []

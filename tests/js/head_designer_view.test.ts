@@ -73,6 +73,35 @@ describe('head designer view', () => {
     }
   });
 
+  it('shows the recipe settings beside the fields they change, as text', () => {
+    const hostile = '<img src=x onerror=alert(1)>';
+    const v = mount(
+      headState({
+        optimizer: 'SGD',
+        recipe: {
+          optimizer_args: 'momentum=0.9, nesterov=True',
+          lr_schedule: 'CosineDecay(decay_steps=40)',
+          class_weight: `0: 1.0, 1: 2.0`,
+          loss_args: `label_smoothing=0.1, name='${hostile}'`
+        }
+      })
+    );
+    const hint = (label: string) =>
+      must(v.el.querySelector(`#${v.labelled(v.el, label).getAttribute('aria-describedby')?.split(' ')[0]}`))
+        .textContent;
+    expect((v.labelled(v.el, 'Optimizer') as HTMLSelectElement).value).toBe('SGD');
+    expect(hint('Optimizer')).toBe('with momentum=0.9, nesterov=True');
+    expect(hint('Learning rate')).toBe('start of CosineDecay(decay_steps=40)');
+    expect(hint('Loss')).toBe(`with label_smoothing=0.1, name='${hostile}'; class weights 0: 1.0, 1: 2.0`);
+    expect(v.el.querySelector('img')).toBeNull();
+  });
+
+  it('shows no hint where the config has no recipe setting', () => {
+    const v = mount();
+    expect(v.labelled(v.el, 'Optimizer').getAttribute('aria-describedby')).toBeNull();
+    expect(v.labelled(v.el, 'Loss').getAttribute('aria-describedby')).toBeNull();
+  });
+
   it('sends add / remove / move / set intents by row id', () => {
     const v = mount();
     v.button('Add Dense layer').click();

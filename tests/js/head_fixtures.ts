@@ -25,6 +25,7 @@ export function headState(over: Partial<HeadState> = {}): HeadState {
     loss: null,
     metrics: null,
     defaults: { loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] },
+    recipe: { optimizer_args: '', lr_schedule: '', class_weight: '', loss_args: '' },
     output: { units: 3, activation: 'softmax' },
     preview: [
       { name: 'head_0_global_average_pooling', shape: '(None, 6)', params: 0, trainable: 0 },

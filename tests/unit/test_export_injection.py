@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from transfer_widgets import FineTuneController, TransferConfig
 from transfer_widgets.export import plan_from_controller, render
+from transfer_widgets.export.plan import planned_run
 
 HOSTILE = [
     '"); import os; os.system("echo pwned") #',
@@ -110,11 +111,13 @@ def make_plan(values: list[str], base_source: str, data_source: str, freeze_kind
         c.freeze.trainable = [take(), take()]
     else:
         c.freeze.boundary = take()
-    plan.two_phase = two_phase
+    if two_phase:  # the base starts frozen for the head: the plan before it is not in the code
+        del placed[-(2 if freeze_kind == "explicit" else 1) :]
     c.training.fine_tune.unfreeze_from = take()
     if not two_phase:
         placed.pop()  # only the second phase names it
     c.training.restore_best, c.training.monitor = True, take()
+    c.training.callbacks = [{"class_name": "EarlyStopping", "config": {"monitor": take()}}]
     c.head.class_names = [take(), take()]
     c.head.loss, c.head.metrics = take(), [take()]
     c.data.source = data_source
@@ -125,6 +128,9 @@ def make_plan(values: list[str], base_source: str, data_source: str, freeze_kind
     plan.head[0].name = take()
     plan.head[-1].kwargs["activation"] = take()
     plan.preprocessing[0].name = take()
+    plan.run = planned_run(c, plan.label_mode, two_phase=two_phase)
+    plan.run.unexported_callbacks = [take()]
+    plan.build_freeze = plan.run.phases[0].freeze
     return plan, placed
 
 
@@ -184,7 +190,7 @@ def test_hostile_strings_stay_literals(values, base_source, data_source, freeze_
             ns = {"__name__": "exported", "__file__": os.path.join(os.sep, "nowhere", "train.py")}
             exec(compile(tree, "train.py", "exec"), ns)
             assert ns["CLASS_NAMES"] == plan.config.head.class_names
-            if freeze_kind == "explicit":
+            if freeze_kind == "explicit" and not two_phase:
                 assert ns["TRAINABLE_LAYERS"] == plan.config.freeze.trainable
             if data_source == "directory":
                 assert ns["DATA_DIRECTORY"] == plan.config.data.directory

@@ -637,3 +637,32 @@ def test_model_supplied_strings_travel_as_plain_data():
     widget = HeadDesigner(base, num_classes=2)
     assert widget.state["base"]["name"] == "<img src=x onerror=alert(1)>"
     widget.close()
+
+
+# -- recipe settings it shows but does not edit ------------------------------------------------
+
+
+def test_the_recipe_settings_show_beside_the_compile_fields(controller):
+    controller.set("training.optimizer", keras.optimizers.SGD(0.01, momentum=0.9, nesterov=True))
+    controller.set("training.lr_schedule", {"class_name": "CosineDecay", "config": {"decay_steps": 40}})
+    controller.set("training.class_weight", {0: 1.0, 1: 2.0, 2: 1.0})
+    widget = HeadDesigner(controller)
+    ui = Recorder(widget)
+    assert ui.state["optimizer"] == "SGD"
+    assert ui.state["recipe"] == {
+        "optimizer_args": "momentum=0.9, nesterov=True",
+        "lr_schedule": "CosineDecay(decay_steps=40)",
+        "class_weight": "0: 1.0, 1: 2.0, 2: 1.0",
+        "loss_args": "",
+    }
+    # an optimizer that does not take those arguments: the form says so and nothing is applied
+    ui.click(type="field", field="optimizer", value="adam")
+    assert "are not arguments Adam takes" in ui.state["errors"]["training.optimizer_args"]
+    assert not ui.state["applied"]
+    assert controller.config.training.optimizer == "SGD"
+    ui.click(type="field", field="optimizer", value="sgd")
+    assert ui.state["applied"] and controller.config.training.optimizer_args == {
+        "momentum": 0.9,
+        "nesterov": True,
+    }
+    widget.close()

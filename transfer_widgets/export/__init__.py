@@ -26,16 +26,21 @@ from .plan import (
 
 
 def export_code(
-    source: ExperimentSnapshot | SnapshotSource, kind: str = "script", *, two_phase: bool | None = None
+    source: ExperimentSnapshot | SnapshotSource,
+    kind: str = "script",
+    *,
+    two_phase: bool | None = None,
+    run: int | None = None,
 ) -> str:
     """The experiment (a snapshot, or a controller's) as "script", "notebook" (JSON text),
-    "cell" or "json"."""
+    "cell" or "json"; the code trains with the phases of the last run (``run``: another
+    run's number) or, before any run or with ``two_phase``, the config's plan."""
     snapshot = as_snapshot(source)
     if kind == "json":
         return snapshot.config.to_json()
     if kind not in KINDS:
         raise ValueError(f"kind must be one of 'script', 'notebook', 'cell', 'json', got {kind!r}")
-    return render(plan_from_snapshot(snapshot, two_phase=two_phase), kind)
+    return render(plan_from_snapshot(snapshot, two_phase=two_phase, run=run), kind)
 
 
 __all__ = [

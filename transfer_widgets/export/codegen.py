@@ -18,17 +18,18 @@ from __future__ import annotations
 
 import functools
 import inspect
+import textwrap
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-import keras
 import nbformat
 
+from ..config import FreezePlan, optimizer_class
 from ..data.datasets import DEMO_SOURCES
 from ..model import assemble
-from ..model.head import default_loss, default_metrics
+from ..run_record import PhaseRecord
 from . import standalone
 from .plan import ExportPlan, LayerCall
 
@@ -36,6 +37,13 @@ KINDS = ("script", "notebook", "cell")
 OUTPUT_PATH = "fine_tuned.keras"
 INDENT = "    "
 WIDTH = 88  # ruff format's default line length
+
+#: What each kind of phase does, for the comment above it.
+PHASE_NOTES = {
+    "fit": "one fit with the freeze plan above.",
+    "head": "the head trains with the base frozen.",
+    "fine_tune": "the base trains too, at a lower learning rate.",
+}
 
 #: A function or class whose source the code carries.
 Carried: TypeAlias = Callable[..., Any]
@@ -153,39 +161,63 @@ class _Writer:
     # -- pieces ------------------------------------------------------------------------
 
     def constants(self) -> str:
-        c, t = self.c, self.c.training
+        c, run = self.c, self.plan.run
         lines = []
         if c.base.source == "model":
+            lines.append("# The base as it was before the session's first run: training starts from it.")
             if self.kind == "script":
                 self.imports.add("from pathlib import Path")
                 lines += wrapped(
                     "BASE_PATH = ", "Path(__file__).resolve().with_name", [lit(self.plan.base_file)], depth=0
                 )
             else:
-                lines.append("# The base was an in-memory model: controller.export_script() saves it, or")
-                lines.append("# save it yourself first with controller.base_model.save(BASE_PATH).")
+                lines.append("# controller.export_script() saves it; so does running, before any training,")
+                lines.append("# controller.base_model.save(BASE_PATH).")
                 lines += assign("BASE_PATH", lit(self.plan.base_file))
         elif c.base.source == "file":
             lines += assign("BASE_PATH", lit(c.base.path))
+        if self.plan.trained_file is not None:
+            lines.append(
+                "# The model the session trained, saved apart for reference: this code never reads it."
+            )
+            if self.kind == "script":
+                self.imports.add("from pathlib import Path")
+                lines += wrapped(
+                    "SESSION_MODEL_PATH = ",
+                    "Path(__file__).resolve().with_name",
+                    [lit(self.plan.trained_file)],
+                    depth=0,
+                )
+            else:
+                lines += assign("SESSION_MODEL_PATH", lit(self.plan.trained_file))
         if c.base.input_shape is None:  # a controller's snapshot always has it
             raise ValueError("base.input_shape must be set: the exported code builds the model for it")
         lines.append(f"INPUT_SHAPE = {lit(tuple(c.base.input_shape))}")
-        lines.append(f"BATCH_SIZE = {lit(t.batch_size)}")
-        lines.append(f"LEARNING_RATE = {lit(t.learning_rate)}")
-        if self.plan.two_phase:
-            f = t.fine_tune
-            lines.append(f"HEAD_EPOCHS = {lit(f.head_epochs)}")
-            lines.append(f"FINE_TUNE_EPOCHS = {lit(f.epochs)}")
-            lines.append(f"FINE_TUNE_LEARNING_RATE = LEARNING_RATE * {lit(f.lr_mult)}")
-        else:
-            lines.append(f"EPOCHS = {lit(t.epochs)}")
-        if c.freeze.kind == "explicit":
+        lines.append(f"BATCH_SIZE = {lit(run.batch_size)}")
+        for i, phase in enumerate(self.phases()):
+            lines.append(f"# Phase {i + 1}, {phase.name}: {PHASE_NOTES[phase.name]}")
+            lines.append(f"{_prefix(phase)}EPOCHS = {lit(phase.epochs)}")
+            lines.append(f"{_prefix(phase)}LEARNING_RATE = {lit(phase.learning_rate)}")
+            if phase.freeze is not None and phase.freeze.kind == "explicit" and i > 0:
+                lines.append(f"# The base layers that train in phase {i + 1} (every other layer is frozen).")
+                lines.append(f"{_prefix(phase)}TRAINABLE_LAYERS = " + _list_lines(phase.freeze.trainable))
+        if self.plan.build_freeze.kind == "explicit":
             lines.append("# The base layers that train (every other layer is frozen).")
-            lines.append("TRAINABLE_LAYERS = " + _list_lines(c.freeze.trainable))
+            lines.append("TRAINABLE_LAYERS = " + _list_lines(self.plan.build_freeze.trainable))
+        if run.class_weight is not None:
+            weights = {int(k): v for k, v in run.class_weight.items()}
+            lines += assign("CLASS_WEIGHT", lit(weights))
+        if run.unexported_callbacks:
+            lines.append("# The session's run also used these callbacks, which this code cannot rebuild:")
+            lines += assign("UNEXPORTED_CALLBACKS", lit(list(run.unexported_callbacks)))
         if c.head.class_names:
             lines.append("CLASS_NAMES = " + _list_lines(c.head.class_names))
         lines.append(f"OUTPUT_PATH = {lit(OUTPUT_PATH)}")
         return "\n".join(lines)
+
+    def phases(self) -> list[PhaseRecord]:
+        """The phases the code trains: those a run reached (an unreached one has no flags)."""
+        return [p for p in self.plan.run.phases if p.freeze is not None]
 
     def load_data(self) -> str:
         d = self.c.data
@@ -282,8 +314,9 @@ class _Writer:
         )
         return _def("load_base()", [note, "return keras.models.load_model(BASE_PATH, compile=False)"])
 
-    def freeze_lines(self) -> list[str]:
-        f = self.c.freeze
+    def freeze_lines(self, plan: FreezePlan, trainable: str = "TRAINABLE_LAYERS") -> list[str]:
+        """A comment saying what ``plan`` does, then the freeze helper call that does it."""
+        f = plan
         if f.kind == "all_frozen":
             return ["# Freeze plan: the whole base is frozen.", *self.freeze_call("freeze_every_layer")]
         if f.kind == "all_trainable":
@@ -300,8 +333,8 @@ class _Writer:
                 *self.freeze_call("unfreeze_from", lit(f.boundary), f"keep_bn_frozen={f.keep_bn_frozen!r}"),
             ]
         return [
-            "# Freeze plan: exactly the layers in TRAINABLE_LAYERS train.",
-            *self.freeze_call("train_only", "TRAINABLE_LAYERS"),
+            f"# Freeze plan: exactly the layers in {trainable} train.",
+            *self.freeze_call("train_only", trainable),
         ]
 
     def layer(self, spec: LayerCall, prefix: str, suffix: str, depth: int) -> list[str]:
@@ -319,7 +352,7 @@ class _Writer:
             '"""Base, freeze plan, preprocessing and head, wired into one model."""',
             "base = load_base()",
         ]
-        body += self.freeze_lines()
+        body += self.freeze_lines(self.plan.build_freeze)
         body += ["", 'inputs = keras.Input(INPUT_SHAPE, name="image")', "x = inputs"]
         if self.plan.preprocessing:
             if any(p.cls.startswith("Random") for p in self.plan.preprocessing):
@@ -359,33 +392,61 @@ class _Writer:
         return _def("build_model()", body)
 
     def compile_model(self) -> str:
-        spec = self.c.head
-        optimizer = type(keras.optimizers.get(self.c.training.optimizer)).__name__
-        loss = default_loss(spec, self.plan.label_mode)
-        metrics = default_metrics(spec)
-        body = [
-            '"""Compile with a fresh optimizer, as needed after every change of what trains."""',
+        run = self.plan.run
+        body = ['"""Compile with a fresh optimizer, as needed after every change of what trains."""']
+        if isinstance(run.loss, dict):  # a keras.losses class with arguments
+            config = run.loss.get("config", {})
+            body += wrapped("loss = ", f"keras.losses.{run.loss['class_name']}", call_parts((), config))
+            loss = "loss"
+        else:
+            loss = lit(run.loss)
+        body += [
             "model.compile(",
-            f"{INDENT}optimizer=keras.optimizers.{optimizer}(learning_rate=learning_rate),",
-            f"{INDENT}loss={lit(loss)},",
-            f"{INDENT}metrics={lit(list(metrics))},",
+            f"{INDENT}optimizer=optimizer,",
+            f"{INDENT}loss={loss},",
+            f"{INDENT}metrics={lit(list(run.metrics))},",
             ")",
         ]
-        return _def("compile_model(model, learning_rate)", body)
+        return _def("compile_model(model, optimizer)", body)
+
+    def optimizer_lines(self, phase: PhaseRecord) -> list[str]:
+        """``optimizer = keras.optimizers.<Class>(...)``: the phase's optimizer with its
+        arguments, on its schedule (``schedule = ...`` first) or at its constant rate."""
+        cls = optimizer_class(phase.optimizer)
+        if cls is None:  # what TransferConfig.problems() says of it
+            raise ValueError(f"training.optimizer must be a Keras optimizer name, got {phase.optimizer!r}")
+        rate = f"{_prefix(phase)}LEARNING_RATE"
+        lines = []
+        if phase.lr_schedule is not None:
+            config = dict(phase.lr_schedule["config"])
+            config.pop("initial_learning_rate", None)
+            parts = [f"initial_learning_rate={rate}", *call_parts((), config)]
+            lines += wrapped(
+                "schedule = ", f"keras.optimizers.schedules.{phase.lr_schedule['class_name']}", parts
+            )
+            rate = "schedule"
+        parts = [f"learning_rate={rate}", *call_parts((), phase.optimizer_args)]
+        return lines + wrapped("optimizer = ", f"keras.optimizers.{cls.__name__}", parts)
 
     def callbacks(self) -> list[str]:
         """The callback list's lines (comment, then the call), empty when there are none."""
-        t = self.c.training
+        run = self.plan.run
         items = []
-        if t.nan_guard:
+        if run.nan_guard:
             items += ["# Stop on a NaN loss.", "keras.callbacks.TerminateOnNaN(),"]
-        if t.restore_best:
-            epochs = "HEAD_EPOCHS + FINE_TUNE_EPOCHS" if self.plan.two_phase else "EPOCHS"
-            parts = [f"monitor={lit(t.monitor)}", f"patience={epochs}", "restore_best_weights=True"]
+        if run.restore_best:
+            epochs = " + ".join(f"{_prefix(p)}EPOCHS" for p in self.phases()) or "1"
+            parts = [f"monitor={lit(run.monitor)}", f"patience={epochs}", "restore_best_weights=True"]
             items += [
                 "# Put back the best epoch's weights at the end (patience: never stop early).",
                 *wrapped("", "keras.callbacks.EarlyStopping", parts, ",", 2),
             ]
+        if run.callbacks:
+            items.append("# The run's own callbacks.")
+        for spec in run.callbacks:
+            items += wrapped(
+                "", f"keras.callbacks.{spec['class_name']}", call_parts((), spec.get("config", {})), ",", 2
+            )
         return items
 
     def fit_line(self, model: str, epochs: str, features: bool) -> list[str]:
@@ -400,6 +461,8 @@ class _Writer:
             args = ["train_data"]
             val = "validation_data=validation_data"
         args += [f"epochs={epochs}", val] + ([cb] if cb else [])
+        if self.plan.run.class_weight is not None:
+            args.append("class_weight=CLASS_WEIGHT")
         return [f"{model}.fit(", *[f"{INDENT}{a}," for a in args], ")"]
 
     def extract_lines(self) -> list[str]:
@@ -445,52 +508,35 @@ class _Writer:
         return _def("callbacks()", body)
 
     def train(self) -> str:
-        t = self.c.training
         params = (
             "model, base, head, feature_model, train_data, validation_data"
             if self.features
             else "model, base, head, train_data, validation_data"
         )
-        body = ['"""The phases of fit, each compiled with its learning rate."""']
-        if self.features:
+        what = "the run's phases" if self.plan.from_run else "the phases of fit"
+        body = [f'"""{what[:1].upper()}{what[1:]}, each compiled with a fresh optimizer."""']
+        phases = self.phases()
+        if any(p.features for p in phases):
             body += self.extract_lines()
         elif self.arrays:
             body.append("x_train, y_train = train_data")
-        if self.plan.two_phase:
-            f = t.fine_tune
-            if self.features:
-                body += ["", "# Phase 1: train the head on the cached features."]
-                body += ["compile_model(head, LEARNING_RATE)", *self.fit_line("head", "HEAD_EPOCHS", True)]
-            else:
-                body += ["", "# Phase 1: train the head with the base frozen."]
-                body += [*self.freeze_call("freeze_every_layer"), "compile_model(model, LEARNING_RATE)"]
-                body += self.fit_line("model", "HEAD_EPOCHS", False)
-            bn = "BatchNorm layers stay frozen" if f.keep_bn_frozen else "BatchNorm layers train too"
-            keep = f"keep_bn_frozen={f.keep_bn_frozen!r}"
-            if f.unfreeze_from is None:
-                body += [
-                    "",
-                    f"# Phase 2: unfreeze the whole base ({bn})",
-                    "# and train at a lower learning rate.",
-                    *self.freeze_call("unfreeze_every_layer", keep),
-                ]
-            else:
-                body += [
-                    "",
-                    f"# Phase 2: unfreeze the base from this layer on ({bn})",
-                    "# and train at a lower learning rate.",
-                    *self.freeze_call("unfreeze_from", lit(f.unfreeze_from), keep),
-                ]
-            body += ["compile_model(model, FINE_TUNE_LEARNING_RATE)"]
-            body += self.fit_line("model", "FINE_TUNE_EPOCHS", False)
-        elif self.features:
-            body += ["compile_model(head, LEARNING_RATE)", *self.fit_line("head", "EPOCHS", True)]
-        else:
-            body += ["compile_model(model, LEARNING_RATE)", *self.fit_line("model", "EPOCHS", False)]
+        previous = self.plan.build_freeze
+        for i, phase in enumerate(phases):
+            body += ["", f"# Phase {i + 1}, {phase.name}: {PHASE_NOTES[phase.name]}"]
+            if phase.freeze is not None and phase.freeze != previous and not phase.features:
+                body += self.freeze_lines(phase.freeze, f"{_prefix(phase)}TRAINABLE_LAYERS")
+                previous = phase.freeze
+            if phase.epochs <= 0:
+                body.append("# (no epochs: only the flags above)")
+                continue
+            model = "head" if phase.features else "model"
+            body += self.optimizer_lines(phase)
+            body.append(f"compile_model({model}, optimizer)")
+            body += self.fit_line(model, f"{_prefix(phase)}EPOCHS", phase.features)
         return _def(f"train({params})", body)
 
     def run_lines(self) -> list[str]:
-        seed = self.c.training.seed
+        seed = self.plan.run.seed
         parts = "model, base, head, feature_model" if self.features else "model, base, head"
         lines = []
         if seed is not None:
@@ -567,6 +613,11 @@ def carried_source(obj: Carried) -> tuple[int, str]:
     return first, "".join(lines).rstrip("\n")
 
 
+def _prefix(phase: PhaseRecord) -> str:
+    """The settings' prefix of a phase's constants: none for one fit, ``HEAD_`` / ``FINE_TUNE_``."""
+    return "" if phase.name == "fit" else f"{phase.name.upper()}_"
+
+
 def assign(name: str, value: str) -> list[str]:
     """``NAME = value``, in parentheses on its own line when too long (as ruff format does)."""
     if len(f"{name} = {value}") <= WIDTH:
@@ -587,25 +638,45 @@ def _def(signature: str, body: list[str]) -> str:
     return "\n".join(lines)
 
 
-HEADER = '''"""Transfer learning, exported by transfer-widgets from a notebook session.
+HEADER = (
+    "It rebuilds the experiment: the base model, which of its layers train, the "
+    "preprocessing and augmentation, the new head, the compile settings and the "
+    "phases of fit, then saves the trained model. {run} It needs Keras alone: the "
+    "helpers it defines are plain Keras, copied from transfer-widgets."
+)
 
-It rebuilds the experiment: the base model, which of its layers train, the
-preprocessing and augmentation, the new head, the compile settings and the
-phases of fit, then saves the trained model. It needs Keras alone: the helpers
-it defines are plain Keras, copied from transfer-widgets.{note}
-"""'''
+
+def run_note(plan: ExportPlan) -> str:
+    """The docstring's sentence on which phases the script trains, and from what."""
+    if not plan.from_run:
+        return "The phases are those the session's config plans (no run had started when it was exported)."
+    r = plan.run
+    start = (
+        "the base as it was before the session's first run"
+        if plan.config.base.source == "model"
+        else "the base as loaded"
+    )
+    return (
+        f"The phases are those of run {r.run} of the session ({r.kind}), with the settings it ran with, "
+        f"starting from {start}."
+    )
+
+
+def docstring(plan: ExportPlan) -> str:
+    """The script's docstring: what it does, which run it trains, what to fill in."""
+    text = textwrap.fill(HEADER.format(run=run_note(plan)), 79)
+    if plan.config.data.source not in ("directory", "demo"):
+        text += (
+            "\n\nFILL IN load_data() first: the session's data was in memory, so it is not"
+            "\npart of this export."
+        )
+    return f'"""Transfer learning, exported by transfer-widgets from a notebook session.\n\n{text}\n"""'
 
 
 def render_script(plan: ExportPlan) -> str:
     writer = _Writer(plan, "script")
     sections = writer.sections()
-    note = ""
-    if plan.config.data.source not in ("directory", "demo"):
-        note = (
-            "\n\nFILL IN load_data() first: the session's data was in memory, so it is not"
-            "\npart of this export."
-        )
-    head = HEADER.format(note=note) + "\n\n" + sections[0].code + "\n\n" + sections[1].code
+    head = docstring(plan) + "\n\n" + sections[0].code + "\n\n" + sections[1].code
     return head + "\n\n\n" + "\n\n\n".join(s.code for s in sections[2:]) + "\n"
 
 

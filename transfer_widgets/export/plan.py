@@ -11,13 +11,16 @@ re-derives them from the config, and nothing here imports the controller.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import keras
+import numpy as np
 
-from ..config import TransferConfig
+from ..config import FreezePlan, TransferConfig
+from ..model.head import default_loss, default_metrics
 from ..model.inspect import ModelTree
+from ..run_record import PhaseRecord, RunRecord, phase_schedule
 
 #: Per layer class: positional arguments then keyword arguments, by config key,
 #: that the exported constructor call passes (the rest are the class defaults).
@@ -45,8 +48,10 @@ class ExperimentSnapshot:
     ``label_mode``: "sparse" or "one_hot", as the training data has them;
     ``preprocessing_layers`` / ``head_layers``: the layers built in front of the
     base and in the head, in order; ``base_model``: the backbone (saved beside an
-    exported script when it lives only in memory); ``phase_names``: the phases
-    run so far ("fit", "head", "fine_tune").
+    exported script when it lives only in memory); ``runs``: what each fit /
+    fine_tune run ran; ``initial_base_weights``: the base's weights before the
+    first run (None: no run yet, the base is as loaded); ``trained_model``: the
+    model the runs trained (None before any run).
     """
 
     config: TransferConfig
@@ -54,7 +59,9 @@ class ExperimentSnapshot:
     preprocessing_layers: list[keras.Layer]
     head_layers: list[keras.Layer]
     base_model: keras.Model
-    phase_names: list[str] = field(default_factory=list)
+    runs: list[RunRecord] = field(default_factory=list)
+    initial_base_weights: list[np.ndarray] | None = None
+    trained_model: keras.Model | None = None
 
 
 class SnapshotSource(Protocol):
@@ -82,16 +89,27 @@ class LayerCall:
 
 @dataclass
 class ExportPlan:
-    """Everything codegen renders. ``two_phase``: fit as head-then-fine-tune
-    (``training.fine_tune``) rather than one ``fit`` of ``training.epochs``.
-    ``base_file``: the ``.keras`` file an in-memory base is saved to."""
+    """Everything codegen renders. ``run``: the phases and run-wide settings the
+    code trains with, either a run's record (``from_run``: True) or the config's
+    plan before any run; ``build_freeze``: the freeze plan ``build_model()``
+    applies (the first phase's). ``base_file``: the ``.keras`` file an in-memory
+    base is saved to; ``trained_file``: the one the session's trained model is
+    saved to (never read by the code)."""
 
     config: TransferConfig
     preprocessing: list[LayerCall]
     head: list[LayerCall]
+    run: RunRecord
+    build_freeze: FreezePlan
     label_mode: str = "sparse"
-    two_phase: bool = False
+    from_run: bool = False
     base_file: str | None = None
+    trained_file: str | None = None
+
+    @property
+    def two_phase(self) -> bool:
+        """Whether the code trains the head first and then fine-tunes."""
+        return [p.name for p in self.run.phases] == ["head", "fine_tune"]
 
 
 def layer_call(layer: keras.Layer) -> LayerCall:
@@ -140,26 +158,108 @@ def plan_from_snapshot(
     *,
     two_phase: bool | None = None,
     base_file: str | None = None,
+    trained_file: str | None = None,
+    run: int | None = None,
 ) -> ExportPlan:
-    """The plan for a snapshot (or for what a controller hands over). ``two_phase=None``:
-    two-phase when the last phase run was ``fine_tune``."""
+    """The plan for a snapshot (or for what a controller hands over): the phases of the
+    last run (``run``: the run with that number); before any run, or with ``two_phase``
+    True / False, the phases the config plans (head then fine-tune, or one fit)."""
     snapshot = as_snapshot(source)
     config = snapshot.config.copy()
-    if two_phase is None:
-        two_phase = "fine_tune" in snapshot.phase_names
     fine_tune = config.training.fine_tune
     if fine_tune.unfreeze_from is not None:
         fine_tune.unfreeze_from = first_layer_path(snapshot.base_model, fine_tune.unfreeze_from)
+    if run is not None and two_phase is not None:
+        raise ValueError("pass run= (a run's phases) or two_phase= (the config's plan), not both")
+    if run is not None:
+        found = [r for r in snapshot.runs if r.run == run]
+        if not found:
+            known = ", ".join(str(r.run) for r in snapshot.runs) or "none yet"
+            raise ValueError(f"run must be the number of a fit / fine_tune run (known: {known}), got {run!r}")
+        record = found[0]
+    elif two_phase is None and snapshot.runs:
+        record = snapshot.runs[-1]
+    else:
+        record = planned_run(config, snapshot.label_mode, two_phase=bool(two_phase))
+    from_run = any(record is r for r in snapshot.runs)
+    if from_run:
+        record = _with_paths(record, snapshot.base_model)
+    first = next((p.freeze for p in record.phases if p.freeze is not None), None)
     if config.base.source == "model" and base_file is None:
         base_file = "base_model.keras"
+    if from_run and trained_file is None:
+        trained_file = "trained_model.keras"
     return ExportPlan(
         config=config,
         preprocessing=[layer_call(layer) for layer in snapshot.preprocessing_layers],
         head=[layer_call(layer) for layer in snapshot.head_layers],
+        run=record,
+        build_freeze=first if first is not None else config.freeze,
         label_mode=snapshot.label_mode,
-        two_phase=bool(two_phase),
+        from_run=from_run,
         base_file=base_file if config.base.source == "model" else None,
+        trained_file=trained_file if from_run else None,
     )
+
+
+def planned_run(config: TransferConfig, label_mode: str, *, two_phase: bool) -> RunRecord:
+    """The run the config plans, as a record: one fit of ``training.epochs`` with the base's
+    current flags, or the head with the base frozen and then ``training.fine_tune``.
+    ``config.training.fine_tune.unfreeze_from`` must be a layer path already."""
+    t, f = config.training, config.training.fine_tune
+    features = config.mode == "feature_extraction"
+
+    def phase(
+        name: str, epochs: int, rate: float, freeze: FreezePlan, scale: float, feat: bool
+    ) -> PhaseRecord:
+        return PhaseRecord(
+            name=name,
+            epochs=epochs,
+            learning_rate=rate,
+            optimizer=t.optimizer,
+            optimizer_args=dict(t.optimizer_args),
+            lr_schedule=phase_schedule(t.lr_schedule, rate, scale),
+            freeze=freeze,
+            features=feat,
+        )
+
+    if two_phase:
+        if f.unfreeze_from is None:
+            unfrozen = FreezePlan("all_trainable", keep_bn_frozen=f.keep_bn_frozen)
+        else:
+            unfrozen = FreezePlan("boundary", boundary=f.unfreeze_from, keep_bn_frozen=f.keep_bn_frozen)
+        rate = t.learning_rate * f.lr_mult
+        phases = [
+            phase("head", f.head_epochs, t.learning_rate, FreezePlan("all_frozen"), 1.0, features),
+            phase("fine_tune", f.epochs, rate, unfrozen, f.lr_mult, False),
+        ]
+    else:
+        phases = [phase("fit", t.epochs, t.learning_rate, config.freeze, 1.0, features)]
+    return RunRecord(
+        run=0,
+        kind="fine_tune" if two_phase else "fit",
+        phases=phases,
+        batch_size=t.batch_size,
+        seed=t.seed,
+        loss=default_loss(config.head, label_mode),
+        metrics=default_metrics(config.head),
+        class_weight=None if t.class_weight is None else dict(t.class_weight),
+        callbacks=list(t.callbacks),
+        restore_best=t.restore_best,
+        monitor=t.monitor,
+        nan_guard=t.nan_guard,
+    )
+
+
+def _with_paths(record: RunRecord, base: keras.Model) -> RunRecord:
+    """``record`` with each phase's boundary written as the path the exported helpers take."""
+    phases = []
+    for p in record.phases:
+        freeze = p.freeze
+        if freeze is not None and freeze.kind == "boundary" and freeze.boundary is not None:
+            freeze = replace(freeze, boundary=first_layer_path(base, freeze.boundary))
+        phases.append(replace(p, freeze=freeze))
+    return replace(record, phases=phases)
 
 
 #: The name this had when it took the controller itself; a controller is a snapshot source.

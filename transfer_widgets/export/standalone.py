@@ -69,7 +69,8 @@ def freeze_every_layer(model: keras.Model) -> None:
 
 def unfreeze_every_layer(model: keras.Model, keep_bn_frozen: bool = True) -> None:
     """Let every layer train. keep_bn_frozen: BatchNormalization layers stay frozen
-    (their statistics fit the pretrained data; the Keras guide's advice)."""
+    (their gamma / beta keep the pretrained values; the base's training=False keeps
+    their moving statistics either way)."""
     flags = [
         not (keep_bn_frozen and is_batch_norm(layer)) for _, layer in base_layers(model)
     ]

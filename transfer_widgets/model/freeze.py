@@ -5,9 +5,11 @@ Every operation works on leaves (the layers) and then makes each container's own
 ``base_model.trainable`` keeps meaning what users expect.
 
 BatchNorm policy: when a bulk operation unfreezes layers, BatchNormalization
-layers stay frozen unless ``keep_bn_frozen=False`` (the Keras transfer-learning
-guide's advice: their statistics are tuned to the pretrained data). A BatchNorm
-layer named on its own is set as asked.
+layers stay frozen unless ``keep_bn_frozen=False``: their γ / β keep the
+pretrained values. (The Keras transfer-learning guide does not freeze them: it keeps
+BatchNorm in inference mode by calling the base with ``training=False``, which the
+assembled model always does, and trains γ / β; ``fine_tune()`` follows it by default.)
+A BatchNorm layer named on its own is set as asked.
 """
 
 from __future__ import annotations

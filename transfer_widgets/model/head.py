@@ -18,7 +18,7 @@ from typing import Any, Final, TypedDict
 
 import keras
 
-from ..config import ConfigError, HeadLayerSpec, HeadSpec, Problem
+from ..config import ConfigError, HeadLayerSpec, HeadSpec, Problem, loss_class
 
 OUTPUT_LAYER_NAME: Final = "predictions"
 #: Head layers that reduce a 4-D feature map (batch, h, w, c) to a vector.
@@ -73,9 +73,18 @@ def task_loss(task: str, label_mode: str = "sparse") -> str:
     return "mse" if task == "regression" else "binary_crossentropy"
 
 
-def default_loss(spec: HeadSpec, label_mode: str = "sparse") -> str:
-    """The head's loss, or the task's (:func:`task_loss`) when it names none."""
-    return spec.loss if spec.loss is not None else task_loss(spec.task, label_mode)
+def default_loss(spec: HeadSpec, label_mode: str = "sparse") -> str | dict[str, Any]:
+    """The head's loss, or the task's (:func:`task_loss`) when it names none: a name, or with
+    ``loss_args`` the ``{"class_name", "config"}`` of its ``keras.losses`` class."""
+    name = spec.loss if spec.loss is not None else task_loss(spec.task, label_mode)
+    if not spec.loss_args:
+        return name
+    cls = loss_class(name)
+    if cls is None:  # what TransferConfig.problems() says of it
+        raise ConfigError(
+            [Problem("head.loss", f"must name a keras.losses class to take head.loss_args, got {name!r}")]
+        )
+    return {"class_name": cls.__name__, "config": dict(spec.loss_args)}
 
 
 def default_metrics(spec: HeadSpec) -> list[str]:

@@ -89,6 +89,7 @@ OWN_FIELDS: Final[tuple[str, ...]] = (
     "head",
     "preprocessing.augmentation",
     "training.optimizer",
+    "training.optimizer_args",  # checked against the optimizer the form picks
     "training.learning_rate",
 )
 
@@ -135,6 +136,21 @@ class OutputLayer(TypedDict):
 class CompileDefaults(TypedDict):
     loss: str | None
     metrics: list[str]
+
+
+class RecipeNotes(TypedDict):
+    """The config's settings the form does not edit but shows beside the fields they change,
+    as text ("" when unset): the optimizer's other arguments, the learning-rate schedule,
+    the class weights and the loss's arguments."""
+
+    optimizer_args: str
+    lr_schedule: str
+    class_weight: str
+    loss_args: str
+
+
+def _arguments(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in values.items())
 
 
 @dataclass(frozen=True)
@@ -302,6 +318,21 @@ class HeadDraft:
             return CompileDefaults(loss=task_loss(task), metrics=list(TASK_METRICS[task]))
         except (KeyError, TypeError):
             return CompileDefaults(loss=None, metrics=[])
+
+    def recipe(self) -> RecipeNotes:
+        """The recipe settings around the form's compile fields, as :class:`RecipeNotes`."""
+        t, h = self._config.training, self._config.head
+        schedule = t.lr_schedule if isinstance(t.lr_schedule, dict) else None
+        weights = t.class_weight if isinstance(t.class_weight, dict) else {}
+        shown = ""
+        if schedule:
+            shown = f"{schedule.get('class_name')}({_arguments(schedule.get('config') or {})})"
+        return RecipeNotes(
+            optimizer_args=_arguments(t.optimizer_args) if isinstance(t.optimizer_args, dict) else "",
+            lr_schedule=shown,
+            class_weight=", ".join(f"{k}: {v!r}" for k, v in weights.items()),
+            loss_args=_arguments(h.loss_args) if isinstance(h.loss_args, dict) else "",
+        )
 
     # -- edits ---------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ refused with :class:`ControllerBusyError`.
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import json
 import math
@@ -43,6 +44,8 @@ from ..model.assemble import assemble, base_input_shape, load_base, preprocessin
 from ..model.freeze_plan import apply_freeze_plan, freeze_plan_from_model
 from ..model.head import build_head, default_loss, default_metrics
 from ..model.inspect import LayerNode, ModelTree, check_model
+from ..run_record import PhaseRecord, RunRecord, phase_schedule
+from . import recipe
 from .callbacks import BestWeights, LRSweep, RunCallback, RunControl
 from .events import ACTIVE, Event, EventStream, RunKind, RunState, Stage
 from .features import CachedFeatures, FeatureCache, disk_batches
@@ -65,6 +68,7 @@ class _Phase:
     learning_rate: float
     before: Callable[[], None] | None = None  # e.g. unfreeze the base; runs on the training thread
     features: bool = False  # train the head on cached features
+    schedule_scale: float = 1.0  # the schedule's warm-up target scales with the phase's rate
 
 
 class FineTuneController:
@@ -148,6 +152,11 @@ class FineTuneController:
         #: What the active run is doing (a ``stage`` event's ``stage``); None between runs.
         self.stage: Stage | None = None
         self._current_run: dict[str, Any] | None = None  # the run in progress
+        #: What each fit / fine_tune run ran, phase by phase (:class:`RunRecord`), in run order:
+        #: what an export renders.
+        self.run_records: list[RunRecord] = []
+        # The base's weights before the first run: an export starts from them, not the trained ones.
+        self._initial_base_weights: list[np.ndarray] | None = None
         self.error: str | None = None
         self.error_traceback: str | None = None
         self.stop_reason: str | None = None
@@ -354,7 +363,8 @@ class FineTuneController:
             obj = getattr(obj, part)
         if not hasattr(obj, last):
             raise ConfigError([f"{field_path} is not a known field"])
-        setattr(obj, last, value)
+        if not _set_recipe(trial, field_path, value):
+            setattr(obj, last, value)
         trial.check()
         self._config = trial
         self._config_changed()
@@ -410,27 +420,46 @@ class FineTuneController:
     # -- compile -------------------------------------------------------------------
 
     def _optimizer(self, learning_rate: float) -> keras.optimizers.Optimizer:
-        cls = type(keras.optimizers.get(self._config.training.optimizer))
-        return cls(learning_rate=learning_rate)
+        """The config's optimizer with its arguments at a constant rate (the LR finder's)."""
+        t = self._config.training
+        return recipe.build_optimizer(t.optimizer, t.optimizer_args, learning_rate, None)
 
     def _compile_args(self) -> dict[str, Any]:
         spec = self._config.head
-        return {"loss": default_loss(spec, self._label_mode), "metrics": default_metrics(spec)}
+        loss = default_loss(spec, self._label_mode)
+        return {
+            "loss": keras.losses.get(loss) if isinstance(loss, dict) else loss,
+            "metrics": default_metrics(spec),
+        }
 
-    def _ensure_compiled(self, model: keras.Model, learning_rate: float) -> bool:
-        """Compile ``model`` with a fresh optimizer if its trainable set or compile
-        settings changed since the last compile; else just set the learning rate.
-        Returns True when it compiled."""
+    def _ensure_compiled(
+        self, model: keras.Model, learning_rate: float, phase: PhaseRecord | None = None
+    ) -> bool:
+        """Compile ``model`` with a fresh optimizer (``phase``'s, else the config's) if its
+        trainable set or compile settings changed since the last compile; else just set
+        the learning rate. Returns True when it compiled."""
         args = self._compile_args()
+        t = self._config.training
+        optimizer = (
+            (t.optimizer, t.optimizer_args, None)
+            if phase is None
+            else (phase.optimizer, phase.optimizer_args, phase.lr_schedule)
+        )
         signature = (
             tuple(id(v) for v in model.trainable_weights),
-            self._config.training.optimizer,
-            args["loss"],
+            json.dumps(optimizer, sort_keys=True, default=str),
+            json.dumps(default_loss(self._config.head, self._label_mode), sort_keys=True),
             tuple(args["metrics"]),
         )
-        if self._compiled.get(id(model)) != signature or getattr(model, "optimizer", None) is None:
+        if (
+            self._compiled.get(id(model)) != signature
+            or getattr(model, "optimizer", None) is None
+            or optimizer[2] is not None  # a schedule restarts with each phase
+        ):
             with self._scope():
-                model.compile(optimizer=self._optimizer(learning_rate), **args)
+                model.compile(
+                    optimizer=recipe.build_optimizer(*optimizer[:2], learning_rate, optimizer[2]), **args
+                )
             self._compiled[id(model)] = signature
             self.compile_count += 1
             return True
@@ -482,15 +511,22 @@ class FineTuneController:
         *,
         block: bool = False,
         callbacks: list[keras.callbacks.Callback] | None = None,
+        optimizer: Any = None,
+        class_weight: dict[Any, float] | None = None,
     ) -> None:
         """Train for ``epochs`` more epochs in a background thread; returns at once
-        (``block=True`` waits and raises :class:`TrainingError` if the run failed)."""
+        (``block=True`` waits and raises :class:`TrainingError` if the run failed).
+
+        ``optimizer`` (a name, a ``keras.optimizers`` object or its serialised dict) and
+        ``class_weight`` apply to this run only, like ``epochs`` and ``learning_rate``;
+        every setting the run used is kept in :attr:`run_records`."""
         t = self._config.training
         epochs = t.epochs if epochs is None else epochs
-        lr = t.learning_rate if learning_rate is None else learning_rate
+        settings = self._run_settings(optimizer, class_weight, callbacks, learning_rate)
+        lr = settings["learning_rate"]
         _check_run_args(epochs=epochs, learning_rate=lr)
         features = self._config.mode == "feature_extraction"
-        self._start("fit", [_Phase("fit", epochs, lr, features=features)], callbacks, block)
+        self._start("fit", [_Phase("fit", epochs, lr, features=features)], callbacks, block, settings)
 
     def fine_tune(
         self,
@@ -503,15 +539,22 @@ class FineTuneController:
         keep_bn_frozen: bool | None = None,
         block: bool = False,
         callbacks: list[keras.callbacks.Callback] | None = None,
+        optimizer: Any = None,
+        class_weight: dict[Any, float] | None = None,
     ) -> None:
         """Two phases in one history: the head with the base frozen, then the base
-        unfrozen from ``unfreeze_from`` (all of it when None; BatchNorm kept frozen
-        by default) at ``learning_rate * lr_mult``."""
+        unfrozen from ``unfreeze_from`` (all of it when None) at ``learning_rate * lr_mult``.
+
+        Defaults (``training.fine_tune``) follow the Keras transfer-learning guide: the
+        base keeps BatchNorm in inference mode (called with ``training=False``) while
+        its γ / β train (``keep_bn_frozen=False``), at a hundredth of the rate (Adam
+        1e-3 -> 1e-5). ``optimizer`` / ``class_weight`` as in :meth:`fit`."""
         f = self._config.training.fine_tune
         head_epochs = f.head_epochs if head_epochs is None else head_epochs
         epochs = f.epochs if epochs is None else epochs
         unfreeze_from = f.unfreeze_from if unfreeze_from is None else unfreeze_from
-        lr = self._config.training.learning_rate if learning_rate is None else learning_rate
+        settings = self._run_settings(optimizer, class_weight, callbacks, learning_rate)
+        lr = settings["learning_rate"]
         lr_mult = f.lr_mult if lr_mult is None else lr_mult
         keep_bn = f.keep_bn_frozen if keep_bn_frozen is None else keep_bn_frozen
         _check_run_args(epochs=epochs, head_epochs=head_epochs, learning_rate=lr, lr_mult=lr_mult)
@@ -533,9 +576,48 @@ class FineTuneController:
                 before=lambda: freezing.freeze_all(self.base_model),
                 features=features,
             ),
-            _Phase("fine_tune", epochs, lr * lr_mult, before=unfreeze),
+            _Phase("fine_tune", epochs, lr * lr_mult, before=unfreeze, schedule_scale=lr_mult),
         ]
-        self._start("fine_tune", phases, callbacks, block)
+        self._start("fine_tune", phases, callbacks, block, settings)
+
+    def _run_settings(
+        self, optimizer: Any, class_weight: Any, callbacks: Any, learning_rate: float | None
+    ) -> dict[str, Any]:
+        """The run-wide settings of a fit / fine_tune call, its arguments over the config's,
+        checked before anything runs. An optimizer object's rate is the run's rate unless
+        ``learning_rate`` says otherwise (two different rates are refused)."""
+        t = self._config.training
+        name, args, rate = t.optimizer, dict(t.optimizer_args), None
+        if optimizer is not None:
+            name, args, rate = recipe.optimizer_settings(optimizer)
+            if rate is not None and learning_rate is not None and not math.isclose(rate, learning_rate):
+                raise ConfigError(
+                    [
+                        f"optimizer has learning_rate={rate!r} but learning_rate={learning_rate!r} was "
+                        "passed too: give the rate once"
+                    ]
+                )
+        if learning_rate is None:
+            learning_rate = rate if rate is not None else t.learning_rate
+        cw = recipe.class_weight_setting(class_weight) if class_weight is not None else t.class_weight
+        trial = self._config.copy()  # the run's own settings, checked as the config's would be
+        trial.training.optimizer, trial.training.optimizer_args, trial.training.class_weight = name, args, cw
+        problems = [
+            p for p in trial.problems() if p.field.startswith(("training.optimizer", "training.class_weight"))
+        ]
+        if problems:
+            raise ConfigError(problems)
+        extra = [recipe.callback_settings(cb) for cb in callbacks or []]
+        return {
+            "learning_rate": learning_rate,
+            "optimizer": name,
+            "optimizer_args": args,
+            "class_weight": None if cw is None else dict(cw),
+            "callbacks": [*t.callbacks, *(s for s in extra if s is not None)],
+            "unexported_callbacks": [
+                type(cb).__name__ for cb, s in zip(callbacks or [], extra, strict=True) if s is None
+            ],
+        }
 
     def _start(
         self,
@@ -543,6 +625,7 @@ class FineTuneController:
         phases: list[_Phase],
         callbacks: list[keras.callbacks.Callback] | None,
         block: bool,
+        settings: dict[str, Any],
     ) -> None:
         with self._lock:
             self._refuse_if_running("start another run")
@@ -554,12 +637,16 @@ class FineTuneController:
             self._control = RunControl()
             self.error = self.error_traceback = self.stop_reason = None
             self._open_run(kind, [p.name for p in phases if p.epochs > 0], sum(p.epochs for p in phases))
+            self._record_run(kind, phases, settings)
             self._set_state("running", task=kind)
             self._set_stage("preparing")  # a view shows this at once: building, compiling and
             # the first (tracing) step take seconds before any batch is reported
             self._thread = threading.Thread(
                 target=self._run,
-                args=(phases, list(callbacks or [])),
+                args=(
+                    phases,
+                    list(callbacks or []) + recipe.build_callbacks(self._config.training.callbacks),
+                ),
                 name="transfer-widgets-fit",
                 daemon=True,
             )
@@ -569,13 +656,51 @@ class FineTuneController:
             if self._state == "failed":
                 raise TrainingError(self.error)
 
+    def _record_run(self, kind: RunKind, phases: list[_Phase], settings: dict[str, Any]) -> None:
+        """Keep what this run will run (:attr:`run_records`) and, at the first run, the
+        base's weights as loaded."""
+        if self._initial_base_weights is None:
+            self._initial_base_weights = [np.array(w, copy=True) for w in self.base_model.get_weights()]
+        t = self._config.training
+        spec = self._config.head
+        self.run_records.append(
+            RunRecord(
+                run=len(self.runs),
+                kind=kind,
+                phases=[
+                    PhaseRecord(
+                        name=p.name,
+                        epochs=p.epochs,
+                        learning_rate=p.learning_rate,
+                        optimizer=settings["optimizer"],
+                        optimizer_args=dict(settings["optimizer_args"]),
+                        lr_schedule=phase_schedule(t.lr_schedule, p.learning_rate, p.schedule_scale),
+                        features=p.features,
+                    )
+                    for p in phases
+                ],
+                batch_size=t.batch_size,
+                seed=t.seed,
+                loss=default_loss(spec, self._label_mode),
+                metrics=default_metrics(spec),
+                class_weight=settings["class_weight"],
+                callbacks=settings["callbacks"],
+                unexported_callbacks=settings["unexported_callbacks"],
+                restore_best=t.restore_best,
+                monitor=t.monitor,
+                nan_guard=t.nan_guard,
+            )
+        )
+
     def _run(self, phases: list[_Phase], callbacks: list[keras.callbacks.Callback]) -> None:
+        record = self.run_records[-1]
         try:
-            for phase in phases:
+            for phase, phase_record in zip(phases, record.phases, strict=True):
                 if self._control.stop_requested:
                     break
                 if phase.before is not None:
                     phase.before()
+                phase_record.freeze = freeze_plan_from_model(self.base_model)
                 if phase.epochs <= 0:
                     continue
                 start = self._completed_epochs()
@@ -596,8 +721,9 @@ class FineTuneController:
                     start_epoch=start,
                     learning_rate=phase.learning_rate,
                 )
-                run = self._fit_phase(phase, start, callbacks)
+                run = self._fit_phase(phase, start, callbacks, phase_record, record)
                 self.phases[-1]["end_epoch"] = self._completed_epochs()
+                phase_record.epochs_run = self._completed_epochs() - start
                 if run.nan is not None:
                     self._compiled.clear()  # the optimizer's slots may hold NaN: start fresh next time
                     n = run.nan
@@ -620,7 +746,14 @@ class FineTuneController:
         finally:
             self.events.flush()
 
-    def _fit_phase(self, phase: _Phase, start: int, callbacks: list[keras.callbacks.Callback]) -> RunCallback:
+    def _fit_phase(
+        self,
+        phase: _Phase,
+        start: int,
+        callbacks: list[keras.callbacks.Callback],
+        settings: PhaseRecord,
+        record: RunRecord,
+    ) -> RunCallback:
         t = self._config.training
         if phase.features:
             model = self.head
@@ -637,7 +770,9 @@ class FineTuneController:
                 v = self.validation_data
                 fit_kwargs["validation_data"] = tuple(v) if kind_of(v) == "arrays" else v
         self._set_stage("compiling", phase.name)
-        self._ensure_compiled(model, phase.learning_rate)
+        self._ensure_compiled(model, phase.learning_rate, settings)
+        if record.class_weight is not None:
+            fit_kwargs["class_weight"] = recipe.fit_class_weight(record.class_weight)
         current = self._current_run or {}
         run_start = current.get("start_epoch", start)
         run = RunCallback(
@@ -871,6 +1006,8 @@ class FineTuneController:
                 "history",
                 "phases",
                 "runs",
+                "run_records",
+                "_initial_base_weights",
                 "partial_epochs",
                 "error",
                 "error_traceback",
@@ -885,7 +1022,8 @@ class FineTuneController:
     def export_snapshot(self) -> ExperimentSnapshot:
         """What the exporter renders, read from this controller without changing it: the
         config (flags read from the model), the label mode the data has, the layers built
-        in front of the base and in the head, the base, and the phases run so far."""
+        in front of the base and in the head, the base (and its weights before the first
+        run), the trained model, and the record of every run."""
         config = self._config.copy()
         config.freeze = freeze_plan_from_model(self.base_model)
         label_mode = self._label_mode
@@ -904,17 +1042,25 @@ class FineTuneController:
             preprocessing_layers=pre,
             head_layers=list(self.head.layers),
             base_model=self.base_model,
-            phase_names=[p["name"] for p in self.phases],
+            runs=copy.deepcopy(self.run_records),
+            initial_base_weights=self._initial_base_weights,
+            trained_model=self.model if self.run_records else None,
         )
 
-    def export_code(self, kind: str = "script", *, two_phase: bool | None = None) -> str:
+    def export_code(
+        self, kind: str = "script", *, two_phase: bool | None = None, run: int | None = None
+    ) -> str:
         """The experiment as code: ``"script"``, ``"notebook"`` (ipynb JSON), ``"cell"`` or
-        ``"json"``. ``two_phase``: write head-then-fine-tune phases (default: as the last run did)."""
-        return export_code(self.export_snapshot(), kind, two_phase=two_phase)
+        ``"json"``. The phases are those the last fit / fine_tune run ran (``run``: another
+        run's number, from :attr:`run_records`); before any run, or with ``two_phase``
+        True / False, those the config plans (head-then-fine-tune, or one fit)."""
+        return export_code(self.export_snapshot(), kind, two_phase=two_phase, run=run)
 
-    def export_script(self, path: Any, *, two_phase: bool | None = None) -> Any:
-        """Write the script to ``path`` (an in-memory base is saved beside it); returns the path."""
-        return export_script(self.export_snapshot(), path, two_phase=two_phase)
+    def export_script(self, path: Any, *, two_phase: bool | None = None, run: int | None = None) -> Any:
+        """Write the script to ``path`` (phases as :meth:`export_code`); an in-memory base is
+        saved beside it as it was before the first run, and the trained model apart from it.
+        Returns the path."""
+        return export_script(self.export_snapshot(), path, two_phase=two_phase, run=run)
 
     def __repr__(self) -> str:
         epochs = self._completed_epochs()
@@ -956,6 +1102,28 @@ class ReadOnlyConfig:
 
     def __repr__(self) -> str:
         return f"<read-only while running: {self._target!r}>"
+
+
+def _set_recipe(config: TransferConfig, field_path: str, value: Any) -> bool:
+    """Set a training setting that may arrive as a Keras object (an optimizer, a schedule,
+    callbacks) or in Keras's own form (class weights keyed by int) in the config's plain
+    form, without loss; False when ``field_path`` is not one of them."""
+    t = config.training
+    if field_path == "training.optimizer" and not isinstance(value, str):
+        t.optimizer, t.optimizer_args, rate = recipe.optimizer_settings(value)
+        if rate is not None:
+            t.learning_rate = rate
+    elif field_path == "training.lr_schedule" and value is not None:
+        t.lr_schedule, rate = recipe.schedule_settings(value)
+        if rate is not None:
+            t.learning_rate = rate
+    elif field_path == "training.callbacks":
+        t.callbacks = recipe.callbacks_settings(value)
+    elif field_path == "training.class_weight":
+        t.class_weight = recipe.class_weight_setting(value)
+    else:
+        return False
+    return True
 
 
 def _holds(model: keras.Model, other: Any) -> bool:

@@ -306,6 +306,7 @@ class HeadDesigner(BundledWidget):
             },
             **d.as_dict(),
             "defaults": d.default_compile(),
+            "recipe": d.recipe(),
             "output": d.output(),
             "preview": rows,
             "head_totals": head_totals,

@@ -2,8 +2,9 @@
 
 It rebuilds the experiment: the base model, which of its layers train, the
 preprocessing and augmentation, the new head, the compile settings and the
-phases of fit, then saves the trained model. It needs Keras alone: the helpers
-it defines are plain Keras, copied from transfer-widgets.
+phases of fit, then saves the trained model. The phases are those the session's
+config plans (no run had started when it was exported). It needs Keras alone:
+the helpers it defines are plain Keras, copied from transfer-widgets.
 """
 
 import keras
@@ -11,10 +12,12 @@ from keras import layers
 
 INPUT_SHAPE = (224, 224, 3)
 BATCH_SIZE = 32
-LEARNING_RATE = 0.001
+# Phase 1, head: the head trains with the base frozen.
 HEAD_EPOCHS = 10
+HEAD_LEARNING_RATE = 0.001
+# Phase 2, fine_tune: the base trains too, at a lower learning rate.
 FINE_TUNE_EPOCHS = 10
-FINE_TUNE_LEARNING_RATE = LEARNING_RATE * 0.1
+FINE_TUNE_LEARNING_RATE = 1e-05
 CLASS_NAMES = [
     "daisy",
     "dandelion",
@@ -205,10 +208,10 @@ def build_model():
     return model, base, head
 
 
-def compile_model(model, learning_rate):
+def compile_model(model, optimizer):
     """Compile with a fresh optimizer, as needed after every change of what trains."""
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        optimizer=optimizer,
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -229,11 +232,11 @@ def callbacks():
 
 
 def train(model, base, head, train_data, validation_data):
-    """The phases of fit, each compiled with its learning rate."""
+    """The phases of fit, each compiled with a fresh optimizer."""
 
-    # Phase 1: train the head with the base frozen.
-    freeze_every_layer(base)
-    compile_model(model, LEARNING_RATE)
+    # Phase 1, head: the head trains with the base frozen.
+    optimizer = keras.optimizers.Adam(learning_rate=HEAD_LEARNING_RATE)
+    compile_model(model, optimizer)
     model.fit(
         train_data,
         epochs=HEAD_EPOCHS,
@@ -241,10 +244,12 @@ def train(model, base, head, train_data, validation_data):
         callbacks=callbacks(),
     )
 
-    # Phase 2: unfreeze the base from this layer on (BatchNorm layers stay frozen)
-    # and train at a lower learning rate.
-    unfreeze_from(base, "block_13_expand", keep_bn_frozen=True)
-    compile_model(model, FINE_TUNE_LEARNING_RATE)
+    # Phase 2, fine_tune: the base trains too, at a lower learning rate.
+    # Freeze plan: the layers before this one frozen, the rest trainable
+    # (BatchNorm layers included).
+    unfreeze_from(base, "block_13_expand", keep_bn_frozen=False)
+    optimizer = keras.optimizers.Adam(learning_rate=FINE_TUNE_LEARNING_RATE)
+    compile_model(model, optimizer)
     model.fit(
         train_data,
         epochs=FINE_TUNE_EPOCHS,

@@ -134,3 +134,11 @@ export function totalsText(state: HeadState): string {
   const m = state.model_totals;
   return `Head: ${plural(h.total, 'param')} · Model: ${plural(m.total, 'param')}, ${formatInt(m.trainable)} trainable`;
 }
+
+/** The hint under the loss: its arguments and the class weights, when the config has them. */
+export function lossHint(recipe: HeadState['recipe']): string | undefined {
+  const parts: string[] = [];
+  if (recipe.loss_args) parts.push(`with ${recipe.loss_args}`);
+  if (recipe.class_weight) parts.push(`class weights ${recipe.class_weight}`);
+  return parts.length ? parts.join('; ') : undefined;
+}

@@ -46,6 +46,8 @@ export interface HeadState {
   loss: string | null;
   metrics: string[] | string | null;
   defaults: { loss: string | null; metrics: string[] };
+  /** Recipe settings the form shows beside the fields they change ('' when unset). */
+  recipe: { optimizer_args: string; lr_schedule: string; class_weight: string; loss_args: string };
   output: { units: number; activation: string } | null;
   preview: PreviewRow[] | null;
   head_totals: Totals | null;

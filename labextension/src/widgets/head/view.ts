@@ -11,6 +11,7 @@ import {
   fieldsOf,
   formatInt,
   layerLabel,
+  lossHint,
   outputText,
   parseList,
   parseNumber,
@@ -390,7 +391,9 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
           state.optimizer,
           v => send({ type: 'field', field: 'optimizer', value: v })
         ),
-        state.errors['training.optimizer']
+        [state.errors['training.optimizer'], state.errors['training.optimizer_args']].filter(Boolean).join('; ') ||
+          undefined,
+        state.recipe.optimizer_args ? `with ${state.recipe.optimizer_args}` : undefined
       )
     );
     // Shown with its exponent, rounded to 3 digits; committing the shown text unchanged
@@ -407,7 +410,8 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
           },
           { inputmode: 'decimal' }
         ),
-        state.errors['training.learning_rate']
+        state.errors['training.learning_rate'],
+        state.recipe.lr_schedule ? `start of ${state.recipe.lr_schedule}` : undefined
       )
     );
     const lossOpts: [string, string][] = [
@@ -419,7 +423,8 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
         'Loss',
         'head.loss',
         select(lossOpts, state.loss ?? '', v => send({ type: 'field', field: 'loss', value: v === '' ? null : v })),
-        state.errors['head.loss']
+        state.errors['head.loss'],
+        lossHint(state.recipe)
       )
     );
     const metricErrors = Object.entries(state.errors)
