@@ -25,7 +25,12 @@ export function renderDataView({ model, el }: { model: WidgetModel; el: HTMLElem
   const warnings = h('ul', 'tw-dv-warnings', undefined, { 'aria-label': 'Warnings about the data' });
   const counts = h('table', 'tw-dv-counts');
   const splitBar = h('div', 'tw-dv-splits', undefined, { role: 'group', 'aria-label': 'Show thumbnails of' });
-  const classes = h('div', 'tw-dv-classes');
+  // Focusable so a keyboard can scroll it (classes whose page has not come have nothing to focus).
+  const classes = h('div', 'tw-dv-classes', undefined, {
+    role: 'region',
+    tabindex: '0',
+    'aria-label': 'Images per class'
+  });
   const checks = h('section', 'tw-dv-checks', undefined, { 'aria-label': 'Data checks' });
   const errorLine = h('div', 'tw-dv-error', undefined, { role: 'alert' });
   errorLine.hidden = true;

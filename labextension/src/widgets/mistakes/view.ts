@@ -74,12 +74,18 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
   csvBtn.hidden = true;
   const issuesText = h('span', 'tw-mi-muted');
   issuesHead.append(h('h4', 'tw-mi-heading', 'Likely label errors'), issuesBtn, csvBtn, issuesText);
-  const issues = h('div', 'tw-mi-issues', undefined, { role: 'list', 'aria-label': 'Likely label errors' });
+  // Focusable so a keyboard can scroll it: its cards hold nothing else to focus.
+  const issues = h('div', 'tw-mi-issues', undefined, {
+    role: 'list',
+    'aria-label': 'Likely label errors',
+    tabindex: '0'
+  });
 
   const galleryBox = h('div', 'tw-mi-results');
   galleryBox.append(top, galleryHead, gallery, moreBtn, issuesHead, issues);
   root.append(header, message, errorLine, galleryBox);
 
+  const matrixFocus = { t: 0, p: 0 }; // the matrix's one Tab stop; arrow keys move it
   const state = () => (model.get('state') ?? {}) as Partial<MistakesState>;
   const names = () => state().classes ?? [];
   const nameOf = (i: number) => names()[i] ?? String(i);
@@ -122,7 +128,7 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
       const toggle = h('button', 'tw-button tw-mi-heat', 'Heat map', {
         type: 'button',
         'aria-pressed': 'false',
-        'aria-label': `Heat map of ${where}`
+        'aria-label': `Heat map for image ${where}`
       });
       heat.set(item.index, { img, plain: url, heat: null, button: toggle });
       toggle.addEventListener('click', () => toggleHeat(item.index));
@@ -222,7 +228,9 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
     fillOptions(predSel, names(), 'All');
     trueSel.value = filter.true === null ? '' : String(filter.true);
     predSel.value = filter.predicted === null ? '' : String(filter.predicted);
-    renderMatrix(matrix, matrixRows, names(), setFilter);
+    const focused = matrix.contains(el.ownerDocument.activeElement);
+    renderMatrix(matrix, matrixRows, names(), setFilter, matrixFocus);
+    if (focused) matrix.querySelector<HTMLButtonElement>('button[tabindex="0"]')?.focus(); // kept across updates
     confused.replaceChildren(h('caption', 'tw-mi-caption-title', 'Most confused'));
     const head = h('tr');
     for (const t of ['True', 'Predicted', 'Count']) head.append(h('th', undefined, t, { scope: 'col' }));
@@ -301,14 +309,24 @@ export function titleFor(
   return `Top losses${parts.length ? ` — ${parts.join(', ')}` : ''} (${msg.total} images)`;
 }
 
+/**
+ * The confusion matrix as a table of cell buttons. One cell is in the Tab order (``focus``,
+ * kept across re-renders); arrow keys, Home and End move between cells; Enter or Space
+ * shows the cell's images.
+ */
 function renderMatrix(
   table: HTMLTableElement,
   rows: number[][],
   names: string[],
-  onCell: (t: number, p: number) => void
+  onCell: (t: number, p: number) => void,
+  focus: { t: number; p: number }
 ): void {
   table.replaceChildren(h('caption', 'tw-mi-caption-title', 'Confusion matrix (rows: true, columns: predicted)'));
   if (rows.length === 0) return;
+  const k = rows.length;
+  focus.t = Math.min(focus.t, k - 1);
+  focus.p = Math.min(focus.p, k - 1);
+  const buttons: HTMLButtonElement[][] = [];
   const head = h('tr');
   head.append(h('th', 'tw-mi-corner', ''));
   for (const name of names) head.append(h('th', 'tw-mi-col', name, { scope: 'col', title: `predicted ${name}` }));
@@ -320,17 +338,51 @@ function renderMatrix(
       1,
       row.reduce((a, b) => a + b, 0)
     );
+    buttons.push([]);
     row.forEach((count, p) => {
       const td = h('td', t === p ? 'tw-mi-cell tw-mi-diag' : 'tw-mi-cell');
       const b = h('button', 'tw-mi-cell-btn', String(count), {
         type: 'button',
+        tabindex: t === focus.t && p === focus.p ? '0' : '-1',
         'aria-label': `true ${names[t] ?? t}, predicted ${names[p] ?? p}: ${count} images`
       });
       b.style.setProperty('--tw-mi-share', String(count / total));
       b.addEventListener('click', () => onCell(t, p));
+      b.addEventListener('keydown', event => {
+        const next = matrixMove(event.key, t, p, k);
+        if (!next) return;
+        event.preventDefault();
+        const target = buttons[next[0]]?.[next[1]];
+        if (!target) return;
+        b.tabIndex = -1;
+        target.tabIndex = 0;
+        [focus.t, focus.p] = next;
+        target.focus();
+      });
+      buttons[t]?.push(b);
       td.append(b);
       tr.append(td);
     });
     table.append(tr);
   });
+}
+
+/** Where a key moves the focus in a k x k matrix from cell (t, p); null for other keys. */
+export function matrixMove(key: string, t: number, p: number, k: number): [number, number] | null {
+  switch (key) {
+    case 'ArrowUp':
+      return [Math.max(0, t - 1), p];
+    case 'ArrowDown':
+      return [Math.min(k - 1, t + 1), p];
+    case 'ArrowLeft':
+      return [t, Math.max(0, p - 1)];
+    case 'ArrowRight':
+      return [t, Math.min(k - 1, p + 1)];
+    case 'Home':
+      return [t, 0];
+    case 'End':
+      return [t, k - 1];
+    default:
+      return null;
+  }
 }
