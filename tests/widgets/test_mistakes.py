@@ -94,7 +94,7 @@ def test_heat_map_is_drawn_over_the_image_and_gradcam_stays_raw(trained) -> None
     plain = display_image(panel.interpretation.samples.images([3])[0], panel._data_range()).astype(int)
     plain = np.repeat(plain, 3, axis=-1) if plain.shape[-1] == 1 else plain
     change = np.abs(blended - plain).max(axis=-1)
-    assert np.all(change <= 255 * HEAT_OPACITY * heat + 1)  # no heat, no change: the image shows
+    assert np.all(change <= 255 * HEAT_OPACITY * heat**2 + 1)  # no heat, no change: the image shows
     red, green, blue = blended[np.unravel_index(np.argmax(heat), heat.shape)]
     assert red > green and red > blue  # the plain image is grey: red marks where the model looked
     np.testing.assert_array_equal(panel.interpretation.gradcam(3), heat)
@@ -109,7 +109,7 @@ def test_blend_heat_fades_with_the_heat() -> None:
     assert out[0, 0].tolist() == [100, 100, 100]
     change = [np.abs(out[i, j] - 100).sum() for i, j in [(0, 1), (1, 0), (1, 1)]]
     assert change == sorted(change) and change[0] > 0
-    assert out[1, 1, 0] > 200 and out[1, 1, 2] < 100  # hot: red over the grey, still not opaque
+    assert out[1, 1, 0] > 180 and out[1, 1, 2] < 100  # hot: red over the grey, still not opaque
     assert out[1, 1, 0] < 255 * HEAT_OPACITY + 100 * (1 - HEAT_OPACITY) + 1
 
 

@@ -236,20 +236,20 @@ def _class_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-#: Opacity of the heat map where it is hottest; it fades to none where the heat is 0.
-HEAT_OPACITY = 0.7
+#: Opacity of the heat map where it is hottest; it fades (as heat squared) to none at 0.
+HEAT_OPACITY = 0.6
 
 
 def blend_heat(shown: np.ndarray, heat: np.ndarray) -> np.ndarray:
     """A display image (h, w, 1 | 3 | 4, uint8) with a heat map (h, w) in [0, 1] drawn
     over it: each pixel's colour blue (cool) to red (hot), its opacity
-    :data:`HEAT_OPACITY` x heat, so the image stays visible where the model did not
-    look and the colour marks where it did. Returns (h, w, 3) uint8."""
+    :data:`HEAT_OPACITY` x heat², so the image stays visible where the model looked
+    little and the colour marks where it looked most. Returns (h, w, 3) uint8."""
     rgb = shown.astype(np.float32)
     if rgb.shape[-1] == 1:
         rgb = np.repeat(rgb, 3, axis=-1)
     v = np.clip(np.nan_to_num(heat), 0.0, 1.0)[..., None]
-    alpha = HEAT_OPACITY * v
+    alpha = HEAT_OPACITY * v**2
     blended = (1.0 - alpha) * rgb[..., :3] + alpha * 255.0 * _colormap(v)
     return np.clip(np.rint(blended), 0, 255).astype(np.uint8)
 
