@@ -124,8 +124,13 @@ describe('mistakes panel', () => {
     expect(card.textContent).toContain('true: a');
     expect(card.textContent).toContain('pred: b');
     const toggle = must(card.querySelector<HTMLButtonElement>('.tw-mi-heat'));
+    toggle.focus();
     toggle.click();
     expect(model.last()).toEqual({ type: 'heatmap', index: 7 });
+    toggle.click(); // busy: asked once, and still focused (a disabled button would lose the focus)
+    expect(model.sent.filter(m => (m as { type: string }).type === 'heatmap')).toHaveLength(1);
+    expect(toggle.disabled).toBe(false);
+    expect(document.activeElement).toBe(toggle);
     const img = must(card.querySelector('img'));
     const plain = img.getAttribute('src');
     model.emit('msg:custom', { type: 'heatmap', index: 7, error: null }, [new ArrayBuffer(4)]);

@@ -6,6 +6,7 @@
  */
 import type { DataChecks, DataKernelMessage, DataSummary, DataViewMessage, ThumbsMessage } from '../shared/contract';
 import { asMessage, h, type WidgetModel } from '../shared/dom';
+import { keepControlKeys } from '../shared/keys';
 import { ImageUrls, pairBuffers, thumbFigure, whenVisible } from './thumbs';
 
 type Split = 'train' | 'validation';
@@ -14,6 +15,7 @@ export function renderDataView({ model, el }: { model: WidgetModel; el: HTMLElem
   const send = (msg: DataViewMessage) => model.send(msg);
   const root = h('div', 'tw-widget tw-data-view');
   el.append(root);
+  keepControlKeys(root);
   const urls = new ImageUrls();
   let split: Split = 'train';
   // per split and class: the next page to ask for, and the grid it goes to
@@ -68,12 +70,15 @@ export function renderDataView({ model, el }: { model: WidgetModel; el: HTMLElem
     for (const which of val ? (['train', 'validation'] as Split[]) : (['train'] as Split[])) {
       const b = h('button', 'tw-button tw-dv-split', which === 'train' ? 'Training images' : 'Validation images', {
         type: 'button',
-        'aria-pressed': String(which === split)
+        'aria-pressed': String(which === split),
+        'data-split': which
       });
       b.addEventListener('click', () => {
+        const focused = b === el.ownerDocument.activeElement;
         split = which;
         renderCounts();
         renderClasses();
+        if (focused) splitBar.querySelector<HTMLButtonElement>(`[data-split="${which}"]`)?.focus(); // re-rendered
       });
       splitBar.append(b);
     }
@@ -88,7 +93,7 @@ export function renderDataView({ model, el }: { model: WidgetModel; el: HTMLElem
     const entry = grids.get(key);
     if (!entry || entry.waiting) return;
     entry.waiting = true;
-    entry.more.disabled = true;
+    entry.more.setAttribute('aria-busy', 'true'); // not disabled: that would drop its keyboard focus
     const [which, cls] = key.split(':');
     send({ type: 'thumbs', split: which as Split, cls: Number(cls), page: entry.next });
   };
@@ -132,7 +137,7 @@ export function renderDataView({ model, el }: { model: WidgetModel; el: HTMLElem
     entry.next += 1;
     entry.waiting = false;
     entry.more.hidden = !msg.has_more;
-    entry.more.disabled = false;
+    entry.more.removeAttribute('aria-busy');
   };
 
   const renderChecks = () => {

@@ -16,6 +16,7 @@ import type {
   MistakesViewMessage
 } from '../shared/contract';
 import { asMessage, h, type WidgetModel } from '../shared/dom';
+import { keepControlKeys } from '../shared/keys';
 
 type Buffers = ReadonlyArray<ArrayBuffer | ArrayBufferView>;
 
@@ -23,13 +24,14 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
   const send = (msg: MistakesViewMessage) => model.send(msg);
   const root = h('div', 'tw-widget tw-mistakes');
   el.append(root);
+  keepControlKeys(root);
   const urls = new ImageUrls();
   let filter: { true: number | null; predicted: number | null } = { true: null, predicted: null };
   let page = 0;
   let issuesCsv = '';
   const heat = new Map<
     number,
-    { img: HTMLImageElement; plain: string; heat: string | null; button: HTMLButtonElement }
+    { img: HTMLImageElement; plain: string; heat: string | null; button: HTMLButtonElement; failed: boolean }
   >();
 
   // ---- structure -------------------------------------------------------------------------
@@ -97,7 +99,7 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
       gallery.replaceChildren();
       heat.clear();
     }
-    moreBtn.disabled = true;
+    moreBtn.setAttribute('aria-busy', 'true'); // not disabled: that would drop its keyboard focus
     send({ type: 'gallery', true: filter.true, predicted: filter.predicted, page });
   };
   const setFilter = (t: number | null, p: number | null) => {
@@ -109,7 +111,9 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
   trueSel.addEventListener('change', () => setFilter(optional(trueSel.value), filter.predicted));
   predSel.addEventListener('change', () => setFilter(filter.true, optional(predSel.value)));
   clearBtn.addEventListener('click', () => setFilter(null, null));
-  moreBtn.addEventListener('click', () => askGallery(false));
+  moreBtn.addEventListener('click', () => {
+    if (moreBtn.getAttribute('aria-busy') !== 'true') askGallery(false);
+  });
 
   const onGallery = (msg: GalleryMessage, buffers: Buffers) => {
     if (msg.true !== filter.true || msg.predicted !== filter.predicted || msg.page !== page) return;
@@ -130,7 +134,7 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
         'aria-pressed': 'false',
         'aria-label': `Heat map for image ${where}`
       });
-      heat.set(item.index, { img, plain: url, heat: null, button: toggle });
+      heat.set(item.index, { img, plain: url, heat: null, button: toggle, failed: false });
       toggle.addEventListener('click', () => toggleHeat(item.index));
       const caption = h('figcaption', 'tw-mi-caption');
       caption.append(
@@ -145,15 +149,17 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
     if (msg.items.length === 0 && msg.page === 0) gallery.append(h('p', 'tw-mi-muted', 'No images here.'));
     page += 1;
     moreBtn.hidden = !msg.has_more;
-    moreBtn.disabled = false;
+    moreBtn.removeAttribute('aria-busy');
   };
 
   const toggleHeat = (index: number) => {
     const entry = heat.get(index);
     if (!entry) return;
+    // Busy or failed buttons stay enabled (aria-disabled): disabling one drops its keyboard focus.
+    if (entry.failed || entry.button.getAttribute('aria-busy') === 'true') return;
     const on = entry.button.getAttribute('aria-pressed') !== 'true';
     if (on && entry.heat === null) {
-      entry.button.disabled = true;
+      entry.button.setAttribute('aria-busy', 'true');
       send({ type: 'heatmap', index });
       return;
     }
@@ -168,9 +174,10 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
   const onHeatmap = (msg: HeatmapMessage, buffers: Buffers) => {
     const entry = heat.get(msg.index);
     if (!entry) return;
-    entry.button.disabled = false;
+    entry.button.removeAttribute('aria-busy');
     if (msg.error !== null || !buffers[0]) {
-      entry.button.disabled = true;
+      entry.failed = true;
+      entry.button.setAttribute('aria-disabled', 'true');
       entry.button.title = msg.error ?? 'No heat map';
       entry.img.parentElement?.append(h('span', 'tw-mi-line tw-mi-error', msg.error ?? 'No heat map'));
       return;
@@ -261,7 +268,7 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
       errorLine.textContent = msg.message;
       errorLine.hidden = false;
       issuesBtn.disabled = Boolean(state().running);
-      moreBtn.disabled = false;
+      moreBtn.removeAttribute('aria-busy');
     }
   };
 
