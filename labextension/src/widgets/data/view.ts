@@ -6,7 +6,6 @@
  */
 import type { DataChecks, DataKernelMessage, DataSummary, DataViewMessage, ThumbsMessage } from '../shared/contract';
 import { asMessage, h, type WidgetModel } from '../shared/dom';
-import { keepControlKeys } from '../shared/keys';
 import { ImageUrls, pairBuffers, thumbFigure, whenVisible } from './thumbs';
 
 type Split = 'train' | 'validation';
@@ -15,7 +14,6 @@ export function renderDataView({ model, el }: { model: WidgetModel; el: HTMLElem
   const send = (msg: DataViewMessage) => model.send(msg);
   const root = h('div', 'tw-widget tw-data-view');
   el.append(root);
-  keepControlKeys(root);
   const urls = new ImageUrls();
   let split: Split = 'train';
   // per split and class: the next page to ask for, and the grid it goes to

@@ -16,7 +16,6 @@ import type {
   MistakesViewMessage
 } from '../shared/contract';
 import { asMessage, h, type WidgetModel } from '../shared/dom';
-import { keepControlKeys } from '../shared/keys';
 
 type Buffers = ReadonlyArray<ArrayBuffer | ArrayBufferView>;
 
@@ -24,7 +23,6 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
   const send = (msg: MistakesViewMessage) => model.send(msg);
   const root = h('div', 'tw-widget tw-mistakes');
   el.append(root);
-  keepControlKeys(root);
   const urls = new ImageUrls();
   let filter: { true: number | null; predicted: number | null } = { true: null, predicted: null };
   let page = 0;
