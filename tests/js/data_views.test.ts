@@ -198,6 +198,21 @@ describe('mistakes panel', () => {
     expect(el.querySelector('.tw-mi-gallery img[src="x"]')).toBeNull();
   });
 
+  it('keeps the focus on "Find likely label errors" while it works, and asks once', () => {
+    const model = new FakeModel(undefined, { state: STATE });
+    const el = mount(mistakes, model);
+    const find = must(el.querySelector<HTMLButtonElement>('.tw-mi-find'));
+    find.focus();
+    find.click();
+    find.click();
+    expect(model.sent.filter(m => (m as { type: string }).type === 'label_issues')).toHaveLength(1);
+    expect(document.activeElement).toBe(find);
+    expect(find.getAttribute('aria-busy')).toBe('true');
+    model.emit('msg:custom', { type: 'label_issues', items: [], count: 0, examples: 10, csv: 'index\n' }, []);
+    expect(find.getAttribute('aria-busy')).toBeNull();
+    expect(el.querySelector('.tw-mi-issues-head')?.textContent).toContain('0 of 10 training labels doubted');
+  });
+
   it('titles the gallery by its filter', () => {
     expect(titleFor({ true: 0, predicted: null, total: 3 }, i => `c${i}`)).toBe('Top losses — true c0 (3 images)');
   });

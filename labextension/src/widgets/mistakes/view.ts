@@ -186,13 +186,14 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
 
   // ---- label issues ---------------------------------------------------------------------
   issuesBtn.addEventListener('click', () => {
-    issuesBtn.disabled = true;
+    if (issuesBtn.getAttribute('aria-busy') === 'true') return; // not disabled: it keeps the focus
+    issuesBtn.setAttribute('aria-busy', 'true');
     issuesText.textContent = 'Cross-validating the head on the training data…';
     send({ type: 'label_issues' });
   });
   csvBtn.addEventListener('click', () => downloadText(issuesCsv, 'label_issues.csv', 'text/csv', el.ownerDocument));
   const onIssues = (msg: IssuesMessage, buffers: Buffers) => {
-    issuesBtn.disabled = Boolean(state().running);
+    issuesBtn.removeAttribute('aria-busy');
     issuesCsv = msg.csv;
     csvBtn.hidden = msg.count === 0;
     issuesText.textContent = `${msg.count} of ${msg.examples} training labels doubted${msg.count > msg.items.length ? ` (first ${msg.items.length} shown; the CSV has all)` : ''}`;
@@ -265,7 +266,7 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
     else if (msg?.type === 'error') {
       errorLine.textContent = msg.message;
       errorLine.hidden = false;
-      issuesBtn.disabled = Boolean(state().running);
+      issuesBtn.removeAttribute('aria-busy');
       moreBtn.removeAttribute('aria-busy');
     }
   };
