@@ -9,6 +9,8 @@ import re
 
 from playwright.sync_api import expect
 
+from .test_training_monitor import no_horizontal_scroll
+
 DIGITS = (
     "import numpy as np\n"
     "from transfer_widgets import DataView, FineTuneController, Mistakes, TransferConfig, datasets\n"
@@ -146,4 +148,95 @@ def test_a_monitor_cell_click_shows_its_images(open_nb, artifacts_dir, console_l
     )
     expect(panel.get_by_role("list", name="Top losses").get_by_role("listitem")).to_have_count(min(n, 12))
     nb.page.screenshot(path=str(artifacts_dir / "mistakes-from-monitor-light.png"))
+    assert console_log.errors == []
+
+
+TRAINED = [
+    DIGITS + "\nctl.fit(2, block=True)",
+    "view = DataView(ctl, page_size=6)\nview",
+    "panel = Mistakes(ctl)\npanel",
+]
+
+
+def test_both_panels_light_and_dark_at_900_and_1400_px(open_nb, artifacts_dir, console_log):
+    nb = open_nb(TRAINED)
+    nb.run_all()
+    view = nb.cell_output(1).locator(".tw-data-view")
+    panel = nb.cell_output(2).locator(".tw-mistakes")
+    expect(view.locator(".tw-dv-class-row").first.locator("img")).to_have_count(6)
+    cards = panel.get_by_role("list", name="Top losses").get_by_role("listitem")
+    expect(cards).to_have_count(12)
+    for i in range(2):  # two heat maps on, so the screenshots show them over their images
+        toggle = cards.nth(i).get_by_role("button", name=re.compile("^Heat map for image"))
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-pressed", "true")
+    nb.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+    for theme in ("light", "dark"):
+        nb.set_theme(theme)
+        for width in (900, 1400):
+            nb.page.set_viewport_size({"width": width, "height": 1400})
+            nb.page.wait_for_timeout(800)
+            for name, widget in (("data-view", view), ("mistakes", panel)):
+                assert no_horizontal_scroll(widget), f"{name}: horizontal scroll at {width} px, {theme}"
+                widget.scroll_into_view_if_needed()
+                widget.screenshot(path=str(artifacts_dir / f"{name}-{theme}-{width}.png"))
+    assert console_log.errors == []
+
+
+def test_both_panels_by_keyboard_alone(open_nb, artifacts_dir, console_log):
+    nb = open_nb(TRAINED)
+    nb.run_all()
+    page = nb.page
+    view = nb.cell_output(1).locator(".tw-data-view")
+    panel = nb.cell_output(2).locator(".tw-mistakes")
+    expect(panel.get_by_role("list", name="Top losses").get_by_role("listitem")).to_have_count(12)
+
+    # Data view: from its first control, Tab reaches the validation images and Enter shows them.
+    view.get_by_role("button", name="Training images").focus()
+    page.keyboard.press("Tab")
+    expect(view.get_by_role("button", name="Validation images")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(view.get_by_role("button", name="Validation images")).to_have_attribute("aria-pressed", "true")
+    expect(view.get_by_role("button", name="Validation images")).to_be_focused()  # kept through the re-render
+    more = view.get_by_role("button", name="More images of digit 0")
+    expect(more).to_be_visible()  # the first validation page came
+    page.keyboard.press("Tab")
+    expect(view.get_by_role("region", name="Images per class")).to_be_focused()
+    page.keyboard.press("Tab")  # the first class's "More" button
+    expect(more).to_be_focused()
+    page.keyboard.press("Space")
+    expect(view.locator(".tw-dv-class-row").first.locator("img")).to_have_count(12)
+
+    # Mistakes: Tab from Refresh lands on the matrix (one stop); arrows pick the most confused cell.
+    t, p, n = (int(v) for v in nb.python("print(*panel.interpretation.most_confused()[0])").split())
+    panel.get_by_role("button", name="Refresh").focus()
+    page.keyboard.press("Tab")
+    expect(panel.get_by_role("button", name="true digit 0, predicted digit 0", exact=False)).to_be_focused()
+    for _ in range(t):
+        page.keyboard.press("ArrowDown")
+    for _ in range(p):
+        page.keyboard.press("ArrowRight")
+    cell = panel.get_by_role("button", name=f"true digit {t}, predicted digit {p}: {n} images")
+    expect(cell).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(panel.locator(".tw-mi-heading").first).to_have_text(
+        f"Top losses — true digit {t}, predicted digit {p} ({n} images)"
+    )
+    expect(page.locator(".jp-Notebook.jp-mod-editMode")).to_have_count(0)  # Enter was the cell's, not Lab's
+
+    # Tab on to the first image's heat-map toggle; Space shows it, Enter hides it again.
+    first = panel.get_by_role("list", name="Top losses").get_by_role("listitem").first
+    index = int(nb.python(f"print(panel.interpretation.top_losses(1, true={t}, predicted={p})[0].index)"))
+    toggle = first.get_by_role("button", name=f"Heat map for image #{index}")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if toggle.evaluate("(el) => el === document.activeElement"):
+            break
+    expect(toggle).to_be_focused()
+    page.keyboard.press("Space")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    toggle.scroll_into_view_if_needed()
+    panel.screenshot(path=str(artifacts_dir / "mistakes-keyboard-light.png"))
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
     assert console_log.errors == []

@@ -2,7 +2,7 @@
 
 import dataView from '@tw/widgets/data_view';
 import mistakes from '@tw/widgets/mistakes';
-import { titleFor } from '@tw/widgets/mistakes/view';
+import { matrixMove, titleFor } from '@tw/widgets/mistakes/view';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeModel, must } from './fixtures';
 
@@ -124,8 +124,13 @@ describe('mistakes panel', () => {
     expect(card.textContent).toContain('true: a');
     expect(card.textContent).toContain('pred: b');
     const toggle = must(card.querySelector<HTMLButtonElement>('.tw-mi-heat'));
+    toggle.focus();
     toggle.click();
     expect(model.last()).toEqual({ type: 'heatmap', index: 7 });
+    toggle.click(); // busy: asked once, and still focused (a disabled button would lose the focus)
+    expect(model.sent.filter(m => (m as { type: string }).type === 'heatmap')).toHaveLength(1);
+    expect(toggle.disabled).toBe(false);
+    expect(document.activeElement).toBe(toggle);
     const img = must(card.querySelector('img'));
     const plain = img.getAttribute('src');
     model.emit('msg:custom', { type: 'heatmap', index: 7, error: null }, [new ArrayBuffer(4)]);
@@ -144,6 +149,68 @@ describe('mistakes panel', () => {
     expect(el.querySelector('.tw-mi-message')?.textContent).toBe('Train for an epoch');
     expect(must(el.querySelector<HTMLButtonElement>('.tw-mi-find')).disabled).toBe(true);
     expect(model.sent).toEqual([]);
+  });
+
+  it('keeps one matrix cell in the Tab order and moves it with the arrow keys', () => {
+    const model = new FakeModel(undefined, { state: STATE });
+    const el = mount(mistakes, model);
+    const cells = [...el.querySelectorAll<HTMLButtonElement>('.tw-mi-cell-btn')];
+    expect(cells.map(c => c.tabIndex)).toEqual([0, -1, -1, -1]);
+    cells[0]?.focus();
+    must(cells[0]).dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
+    expect(document.activeElement).toBe(cells[1]);
+    must(cells[1]).dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }));
+    expect(document.activeElement).toBe(cells[3]);
+    expect(cells.map(c => c.tabIndex)).toEqual([-1, -1, -1, 0]);
+    model.set('state', { ...STATE, total: 13 }); // a re-render keeps the Tab stop and the focus
+    const again = [...el.querySelectorAll<HTMLButtonElement>('.tw-mi-cell-btn')];
+    expect(again.map(c => c.tabIndex)).toEqual([-1, -1, -1, 0]);
+    expect(document.activeElement).toBe(again[3]);
+    expect(matrixMove('Home', 1, 1, 2)).toEqual([1, 0]);
+    expect(matrixMove('ArrowUp', 0, 1, 2)).toEqual([0, 1]);
+    expect(matrixMove('a', 0, 0, 2)).toBeNull();
+  });
+
+  it('names each heat-map toggle after its image', () => {
+    const model = new FakeModel(undefined, { state: STATE });
+    const el = mount(mistakes, model);
+    model.emit(
+      'msg:custom',
+      {
+        type: 'gallery',
+        true: null,
+        predicted: null,
+        page: 0,
+        items: [
+          { index: 12, label: 0, predicted: 1, probability: 0.9, loss: 2.3, path: null },
+          { index: 3, label: 1, predicted: 0, probability: 0.8, loss: 1.6, path: `/d/${HOSTILE}.png` }
+        ],
+        total: 2,
+        has_more: false
+      },
+      [new ArrayBuffer(4), new ArrayBuffer(4)]
+    );
+    const toggles = [...el.querySelectorAll('.tw-mi-heat')];
+    expect(toggles.map(t => t.getAttribute('aria-label'))).toEqual([
+      'Heat map for image #12',
+      `Heat map for image /d/${HOSTILE}.png`
+    ]);
+    expect(el.querySelector('.tw-mi-gallery img[src="x"]')).toBeNull();
+  });
+
+  it('keeps the focus on "Find likely label errors" while it works, and asks once', () => {
+    const model = new FakeModel(undefined, { state: STATE });
+    const el = mount(mistakes, model);
+    const find = must(el.querySelector<HTMLButtonElement>('.tw-mi-find'));
+    find.focus();
+    find.click();
+    find.click();
+    expect(model.sent.filter(m => (m as { type: string }).type === 'label_issues')).toHaveLength(1);
+    expect(document.activeElement).toBe(find);
+    expect(find.getAttribute('aria-busy')).toBe('true');
+    model.emit('msg:custom', { type: 'label_issues', items: [], count: 0, examples: 10, csv: 'index\n' }, []);
+    expect(find.getAttribute('aria-busy')).toBeNull();
+    expect(el.querySelector('.tw-mi-issues-head')?.textContent).toContain('0 of 10 training labels doubted');
   });
 
   it('titles the gallery by its filter', () => {

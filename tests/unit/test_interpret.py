@@ -17,6 +17,7 @@ from transfer_widgets.analysis import (
     NoFeatureMapError,
     find_label_issues,
     label_issues_csv,
+    rank_label_issues,
 )
 from transfer_widgets.data.datasets import load_digits, small_cnn, write_image_folder
 from transfer_widgets.data.samples import samples_of
@@ -40,7 +41,11 @@ def _digits_controller(y: np.ndarray, x: np.ndarray, epochs: int) -> FineTuneCon
 
 
 def test_planted_label_noise_is_found() -> None:
-    """Flip 10% of the digits' training labels (seed 0): the flipped ones lead the ranking."""
+    """Flip 10% of the digits' training labels (seed 0): the flipped ones lead the ranking.
+
+    Scored on the full ranking at k = number flipped (``label_issues(k=...)``), where
+    precision and recall are the same figure; the flagged set's own precision and
+    recall are printed beside it."""
     x, y = load_digits(image_size=(16, 16))
     rng = np.random.default_rng(0)
     n_flip = round(0.1 * len(y))
@@ -48,18 +53,27 @@ def test_planted_label_noise_is_found() -> None:
     noisy = y.copy()
     noisy[flipped] = (y[flipped] + rng.integers(1, 10, n_flip)) % 10  # always another class
     ctl = _digits_controller(noisy, x, epochs=8)
+    interp = Interpretation(ctl, "train")
 
-    issues = Interpretation(ctl, "train").label_issues(folds=5, epochs=20)
+    issues = interp.label_issues(folds=5, epochs=20)
+    ranked = interp.label_issues(folds=5, epochs=20, k=n_flip)
 
-    top_k = {i.index for i in issues[:n_flip]}
     truth = set(flipped.tolist())
-    precision = len(top_k & truth) / n_flip  # k = number flipped; unflagged slots count as misses
-    recall = len({i.index for i in issues} & truth) / n_flip
+    top_k = {i.index for i in ranked}
+    flagged = {i.index for i in issues}
+    precision = len(top_k & truth) / len(ranked)
+    recall = len(top_k & truth) / len(truth)
     print(
-        f"planted noise: {n_flip} flipped, {len(issues)} flagged, "
-        f"precision@k {precision:.3f}, recall {recall:.3f}"
+        f"planted noise: {n_flip} flipped; top-k ranking (k = {len(ranked)}): precision {precision:.3f}, "
+        f"recall {recall:.3f}; flagged {len(flagged)}: precision {len(flagged & truth) / len(flagged):.3f}, "
+        f"recall {len(flagged & truth) / len(truth):.3f}"
     )
-    assert precision >= 0.6
+    assert len(ranked) == n_flip and len(flagged) < n_flip  # the ranking reaches past the flagged set
+    assert precision >= 0.6 and recall >= 0.6
+    margins = [i.margin for i in ranked]
+    assert margins == sorted(margins)
+    assert {i.index for i in ranked if i.flagged} == top_k & flagged  # one score, both lists
+    assert [i.index for i in issues if i.index in top_k] == [i.index for i in ranked if i.flagged]
     flipped_issue = next(i for i in issues if i.index in truth)
     assert flipped_issue.label == noisy[flipped_issue.index]
     assert flipped_issue.suggested != flipped_issue.label
@@ -209,6 +223,16 @@ def test_confident_learning_on_known_probabilities() -> None:
     with pytest.raises(ValueError, match=r"labels must be in 0\.\.2"):
         find_label_issues(np.array([0, 3]), probs[:2])
 
+    ranked = rank_label_issues(labels, probs, k=3)
+    assert ranked.indices.tolist() == [2, 5, 7]  # margins -0.75, -0.1, 0.3: beyond the flagged one
+    assert ranked.flagged.tolist() == [True, False, False]
+    assert ranked.suggested.tolist() == [1, 0, 0]  # unflagged: the most probable other class
+    assert rank_label_issues(labels, probs).indices.tolist()[:3] == [2, 5, 7]
+    assert len(rank_label_issues(labels, probs).indices) == len(labels)
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="k must be a positive integer"):
+            rank_label_issues(labels, probs, k=bad)  # type: ignore[arg-type]
+
 
 def test_label_issue_csv_lists_indices_paths_and_names() -> None:
     from transfer_widgets.analysis import LabelIssue
@@ -217,8 +241,8 @@ def test_label_issue_csv_lists_indices_paths_and_names() -> None:
         [LabelIssue(7, 0, 2, -0.5, 0.2, "/data/cat/x,1.png")], class_names=["cat", "dog", "fox"]
     )
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["index", "path", "label", "suggested", "margin", "self_confidence"]
-    assert rows[1] == ["7", "/data/cat/x,1.png", "cat", "fox", "-0.500000", "0.200000"]
+    assert rows[0] == ["index", "path", "label", "suggested", "margin", "self_confidence", "flagged"]
+    assert rows[1] == ["7", "/data/cat/x,1.png", "cat", "fox", "-0.500000", "0.200000", "1"]
 
 
 def test_image_folder_samples_keep_paths_and_labels(tmp_path) -> None:

@@ -11,7 +11,8 @@ import pytest
 
 from transfer_widgets import FineTuneController, TransferConfig
 from transfer_widgets.data.datasets import load_digits, small_cnn
-from transfer_widgets.widgets.mistakes import PAGE_SIZE, Mistakes
+from transfer_widgets.data.overview import display_image
+from transfer_widgets.widgets.mistakes import HEAT_OPACITY, PAGE_SIZE, Mistakes, blend_heat
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -77,6 +78,39 @@ def test_heatmap_and_label_issues(trained) -> None:
     assert len(buffers) == len(msg["items"]) <= msg["count"]
     rows = list(csv.reader(io.StringIO(msg["csv"])))
     assert rows[0][:4] == ["index", "path", "label", "suggested"] and len(rows) == msg["count"] + 1
+
+
+def test_heat_map_is_drawn_over_the_image_and_gradcam_stays_raw(trained) -> None:
+    """Each pixel changes at most as much as its heat allows; the hottest is tinted red;
+    :meth:`Interpretation.gradcam` keeps returning the raw map in [0, 1]."""
+    import tensorflow as tf
+
+    _, panel = trained
+    heat = panel.interpretation.gradcam(3)
+    assert heat.shape == (16, 16) and np.issubdtype(heat.dtype, np.floating)
+    assert heat.min() >= 0.0 and heat.max() == pytest.approx(1.0)
+    _, buffers = _ask(panel, type="heatmap", index=3)
+    blended = tf.io.decode_png(buffers[0]).numpy().astype(int)
+    plain = display_image(panel.interpretation.samples.images([3])[0], panel._data_range()).astype(int)
+    plain = np.repeat(plain, 3, axis=-1) if plain.shape[-1] == 1 else plain
+    change = np.abs(blended - plain).max(axis=-1)
+    assert np.all(change <= 255 * HEAT_OPACITY * heat**2 + 1)  # no heat, no change: the image shows
+    red, green, blue = blended[np.unravel_index(np.argmax(heat), heat.shape)]
+    assert red > green and red > blue  # the plain image is grey: red marks where the model looked
+    np.testing.assert_array_equal(panel.interpretation.gradcam(3), heat)
+
+
+def test_blend_heat_fades_with_the_heat() -> None:
+    grey = np.full((2, 2, 1), 100, np.uint8)
+    heat = np.array([[0.0, 0.25], [0.5, 1.0]])
+    out = blend_heat(grey, heat)
+    assert out.shape == (2, 2, 3) and out.dtype == np.uint8
+    out = out.astype(int)
+    assert out[0, 0].tolist() == [100, 100, 100]
+    change = [np.abs(out[i, j] - 100).sum() for i, j in [(0, 1), (1, 0), (1, 1)]]
+    assert change == sorted(change) and change[0] > 0
+    assert out[1, 1, 0] > 180 and out[1, 1, 2] < 100  # hot: red over the grey, still not opaque
+    assert out[1, 1, 0] < 255 * HEAT_OPACITY + 100 * (1 - HEAT_OPACITY) + 1
 
 
 def test_needs_a_controller() -> None:

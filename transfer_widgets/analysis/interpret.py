@@ -25,7 +25,7 @@ from ..data.samples import Samples, samples_of
 from ..model.gradcam import GradCAM
 from ..training.controller import FineTuneController
 from ..training.features import weights_fingerprint
-from .confident import find_label_issues
+from .confident import find_label_issues, rank_label_issues
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ class Prediction:
 class LabelIssue:
     """A training example whose given ``label`` the model doubts: ``suggested`` is the
     class it counts it as, ``margin`` = p(label) - max p(other) (lower: more doubted),
-    ``self_confidence`` = p(label), all from out-of-sample predictions."""
+    ``self_confidence`` = p(label), all from out-of-sample predictions; ``flagged``:
+    confident learning counts it as another class (False only in a top-k ranking)."""
 
     index: int
     label: int
@@ -54,6 +55,7 @@ class LabelIssue:
     margin: float
     self_confidence: float
     path: str | None = None
+    flagged: bool = True
 
 
 @dataclass
@@ -329,12 +331,23 @@ class Interpretation:
         self._out_of_sample = {key: probs}
         return probs
 
-    def label_issues(self, folds: int = 5, epochs: int = 10, seed: int = 0) -> list[LabelIssue]:
-        """Training examples whose given label is likely wrong, most doubted first:
-        confident learning (:mod:`.confident`) on :meth:`out_of_sample_probabilities`."""
-        probs = self.out_of_sample_probabilities(folds, epochs, seed)
+    def label_issues(
+        self, folds: int = 5, epochs: int = 10, seed: int = 0, k: int | None = None
+    ) -> list[LabelIssue]:
+        """Training examples whose given label is likely wrong, most doubted first
+        (lowest ``p(label) - max p(other)``): confident learning (:mod:`.confident`) on
+        :meth:`out_of_sample_probabilities`. ``k=None``: the examples it flags; ``k=N``:
+        the N most doubted by the same score, flagged or not (a fixed review budget)."""
         samples = self.train_samples
-        doubts = find_label_issues(samples.labels, probs)
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+            raise ValueError(
+                f"k must be a positive integer (how many to list) or None for the flagged ones, got {k!r}"
+            )
+        probs = self.out_of_sample_probabilities(folds, epochs, seed)
+        if k is None:
+            doubts = find_label_issues(samples.labels, probs)
+        else:
+            doubts = rank_label_issues(samples.labels, probs, k)
         paths = samples.paths
         return [
             LabelIssue(
@@ -344,18 +357,25 @@ class Interpretation:
                 float(m),
                 float(c),
                 None if paths is None else paths[i],
+                bool(f),
             )
-            for i, s, m, c in zip(
-                doubts.indices, doubts.suggested, doubts.margin, doubts.self_confidence, strict=True
+            for i, s, m, c, f in zip(
+                doubts.indices,
+                doubts.suggested,
+                doubts.margin,
+                doubts.self_confidence,
+                doubts.flagged,
+                strict=True,
             )
         ]
 
 
 def label_issues_csv(issues: Sequence[LabelIssue], class_names: Sequence[str] | None = None) -> str:
-    """The issues as CSV text: index, path, label, suggested (names when given), margin, self_confidence."""
+    """The issues as CSV text: index, path, label, suggested (names when given), margin,
+    self_confidence, flagged (0 / 1)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["index", "path", "label", "suggested", "margin", "self_confidence"])
+    writer.writerow(["index", "path", "label", "suggested", "margin", "self_confidence", "flagged"])
     for issue in issues:
         row = asdict(issue)
         name = (lambda c: class_names[c]) if class_names else (lambda c: c)
@@ -367,6 +387,7 @@ def label_issues_csv(issues: Sequence[LabelIssue], class_names: Sequence[str] | 
                 name(row["suggested"]),
                 f"{row['margin']:.6f}",
                 f"{row['self_confidence']:.6f}",
+                int(row["flagged"]),
             ]
         )
     return out.getvalue()

@@ -146,11 +146,7 @@ class Mistakes(BundledWidget):
         """Example ``index`` with its Grad-CAM heat map (for the predicted class) blended over it."""
         image = self.interpretation.samples.images([index])[0]
         heat = self.interpretation.gradcam(index, layer)
-        shown = display_image(image, self._data_range()).astype(np.float32)
-        if shown.shape[-1] == 1:
-            shown = np.repeat(shown, 3, axis=-1)
-        blended = 0.45 * shown[..., :3] + 0.55 * 255.0 * _colormap(heat)
-        return png_bytes(blended, (0.0, 255.0))
+        return png_bytes(blend_heat(display_image(image, self._data_range()), heat), (0.0, 255.0))
 
     def label_issues(self) -> tuple[IssuesMessage, list[bytes]]:
         """Likely label errors of the training data, the first :data:`ISSUES_SHOWN` with thumbnails."""
@@ -240,11 +236,28 @@ def _class_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def _colormap(heat: np.ndarray) -> np.ndarray:
-    """A blue-to-red ("jet") colour per value in [0, 1]: (h, w) -> (h, w, 3) in [0, 1]."""
-    v = np.clip(heat, 0.0, 1.0)[..., None]
+#: Opacity of the heat map where it is hottest; it fades (as heat squared) to none at 0.
+HEAT_OPACITY = 0.6
+
+
+def blend_heat(shown: np.ndarray, heat: np.ndarray) -> np.ndarray:
+    """A display image (h, w, 1 | 3 | 4, uint8) with a heat map (h, w) in [0, 1] drawn
+    over it: each pixel's colour blue (cool) to red (hot), its opacity
+    :data:`HEAT_OPACITY` x heat², so the image stays visible where the model looked
+    little and the colour marks where it looked most. Returns (h, w, 3) uint8."""
+    rgb = shown.astype(np.float32)
+    if rgb.shape[-1] == 1:
+        rgb = np.repeat(rgb, 3, axis=-1)
+    v = np.clip(np.nan_to_num(heat), 0.0, 1.0)[..., None]
+    alpha = HEAT_OPACITY * v**2
+    blended = (1.0 - alpha) * rgb[..., :3] + alpha * 255.0 * _colormap(v)
+    return np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+
+
+def _colormap(v: np.ndarray) -> np.ndarray:
+    """A bright blue-to-red ("jet" without its dark ends) colour per value in [0, 1]."""
     centres = np.array([3.0, 2.0, 1.0])  # red, green, blue
-    return np.clip(1.5 - np.abs(4.0 * v - centres), 0.0, 1.0)
+    return np.clip(1.5 - np.abs(4.0 * (0.125 + 0.75 * v) - centres), 0.0, 1.0)
 
 
 def _first_line(exc: BaseException) -> str:

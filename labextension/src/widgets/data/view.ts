@@ -25,7 +25,12 @@ export function renderDataView({ model, el }: { model: WidgetModel; el: HTMLElem
   const warnings = h('ul', 'tw-dv-warnings', undefined, { 'aria-label': 'Warnings about the data' });
   const counts = h('table', 'tw-dv-counts');
   const splitBar = h('div', 'tw-dv-splits', undefined, { role: 'group', 'aria-label': 'Show thumbnails of' });
-  const classes = h('div', 'tw-dv-classes');
+  // Focusable so a keyboard can scroll it (classes whose page has not come have nothing to focus).
+  const classes = h('div', 'tw-dv-classes', undefined, {
+    role: 'region',
+    tabindex: '0',
+    'aria-label': 'Images per class'
+  });
   const checks = h('section', 'tw-dv-checks', undefined, { 'aria-label': 'Data checks' });
   const errorLine = h('div', 'tw-dv-error', undefined, { role: 'alert' });
   errorLine.hidden = true;
@@ -63,12 +68,15 @@ export function renderDataView({ model, el }: { model: WidgetModel; el: HTMLElem
     for (const which of val ? (['train', 'validation'] as Split[]) : (['train'] as Split[])) {
       const b = h('button', 'tw-button tw-dv-split', which === 'train' ? 'Training images' : 'Validation images', {
         type: 'button',
-        'aria-pressed': String(which === split)
+        'aria-pressed': String(which === split),
+        'data-split': which
       });
       b.addEventListener('click', () => {
+        const focused = b === el.ownerDocument.activeElement;
         split = which;
         renderCounts();
         renderClasses();
+        if (focused) splitBar.querySelector<HTMLButtonElement>(`[data-split="${which}"]`)?.focus(); // re-rendered
       });
       splitBar.append(b);
     }
@@ -83,7 +91,7 @@ export function renderDataView({ model, el }: { model: WidgetModel; el: HTMLElem
     const entry = grids.get(key);
     if (!entry || entry.waiting) return;
     entry.waiting = true;
-    entry.more.disabled = true;
+    entry.more.setAttribute('aria-busy', 'true'); // not disabled: that would drop its keyboard focus
     const [which, cls] = key.split(':');
     send({ type: 'thumbs', split: which as Split, cls: Number(cls), page: entry.next });
   };
@@ -127,7 +135,7 @@ export function renderDataView({ model, el }: { model: WidgetModel; el: HTMLElem
     entry.next += 1;
     entry.waiting = false;
     entry.more.hidden = !msg.has_more;
-    entry.more.disabled = false;
+    entry.more.removeAttribute('aria-busy');
   };
 
   const renderChecks = () => {

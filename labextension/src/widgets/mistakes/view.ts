@@ -29,7 +29,7 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
   let issuesCsv = '';
   const heat = new Map<
     number,
-    { img: HTMLImageElement; plain: string; heat: string | null; button: HTMLButtonElement }
+    { img: HTMLImageElement; plain: string; heat: string | null; button: HTMLButtonElement; failed: boolean }
   >();
 
   // ---- structure -------------------------------------------------------------------------
@@ -74,12 +74,18 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
   csvBtn.hidden = true;
   const issuesText = h('span', 'tw-mi-muted');
   issuesHead.append(h('h4', 'tw-mi-heading', 'Likely label errors'), issuesBtn, csvBtn, issuesText);
-  const issues = h('div', 'tw-mi-issues', undefined, { role: 'list', 'aria-label': 'Likely label errors' });
+  // Focusable so a keyboard can scroll it: its cards hold nothing else to focus.
+  const issues = h('div', 'tw-mi-issues', undefined, {
+    role: 'list',
+    'aria-label': 'Likely label errors',
+    tabindex: '0'
+  });
 
   const galleryBox = h('div', 'tw-mi-results');
   galleryBox.append(top, galleryHead, gallery, moreBtn, issuesHead, issues);
   root.append(header, message, errorLine, galleryBox);
 
+  const matrixFocus = { t: 0, p: 0 }; // the matrix's one Tab stop; arrow keys move it
   const state = () => (model.get('state') ?? {}) as Partial<MistakesState>;
   const names = () => state().classes ?? [];
   const nameOf = (i: number) => names()[i] ?? String(i);
@@ -91,7 +97,7 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
       gallery.replaceChildren();
       heat.clear();
     }
-    moreBtn.disabled = true;
+    moreBtn.setAttribute('aria-busy', 'true'); // not disabled: that would drop its keyboard focus
     send({ type: 'gallery', true: filter.true, predicted: filter.predicted, page });
   };
   const setFilter = (t: number | null, p: number | null) => {
@@ -103,7 +109,9 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
   trueSel.addEventListener('change', () => setFilter(optional(trueSel.value), filter.predicted));
   predSel.addEventListener('change', () => setFilter(filter.true, optional(predSel.value)));
   clearBtn.addEventListener('click', () => setFilter(null, null));
-  moreBtn.addEventListener('click', () => askGallery(false));
+  moreBtn.addEventListener('click', () => {
+    if (moreBtn.getAttribute('aria-busy') !== 'true') askGallery(false);
+  });
 
   const onGallery = (msg: GalleryMessage, buffers: Buffers) => {
     if (msg.true !== filter.true || msg.predicted !== filter.predicted || msg.page !== page) return;
@@ -122,9 +130,9 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
       const toggle = h('button', 'tw-button tw-mi-heat', 'Heat map', {
         type: 'button',
         'aria-pressed': 'false',
-        'aria-label': `Heat map of ${where}`
+        'aria-label': `Heat map for image ${where}`
       });
-      heat.set(item.index, { img, plain: url, heat: null, button: toggle });
+      heat.set(item.index, { img, plain: url, heat: null, button: toggle, failed: false });
       toggle.addEventListener('click', () => toggleHeat(item.index));
       const caption = h('figcaption', 'tw-mi-caption');
       caption.append(
@@ -139,15 +147,17 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
     if (msg.items.length === 0 && msg.page === 0) gallery.append(h('p', 'tw-mi-muted', 'No images here.'));
     page += 1;
     moreBtn.hidden = !msg.has_more;
-    moreBtn.disabled = false;
+    moreBtn.removeAttribute('aria-busy');
   };
 
   const toggleHeat = (index: number) => {
     const entry = heat.get(index);
     if (!entry) return;
+    // Busy or failed buttons stay enabled (aria-disabled): disabling one drops its keyboard focus.
+    if (entry.failed || entry.button.getAttribute('aria-busy') === 'true') return;
     const on = entry.button.getAttribute('aria-pressed') !== 'true';
     if (on && entry.heat === null) {
-      entry.button.disabled = true;
+      entry.button.setAttribute('aria-busy', 'true');
       send({ type: 'heatmap', index });
       return;
     }
@@ -162,9 +172,10 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
   const onHeatmap = (msg: HeatmapMessage, buffers: Buffers) => {
     const entry = heat.get(msg.index);
     if (!entry) return;
-    entry.button.disabled = false;
+    entry.button.removeAttribute('aria-busy');
     if (msg.error !== null || !buffers[0]) {
-      entry.button.disabled = true;
+      entry.failed = true;
+      entry.button.setAttribute('aria-disabled', 'true');
       entry.button.title = msg.error ?? 'No heat map';
       entry.img.parentElement?.append(h('span', 'tw-mi-line tw-mi-error', msg.error ?? 'No heat map'));
       return;
@@ -175,13 +186,14 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
 
   // ---- label issues ---------------------------------------------------------------------
   issuesBtn.addEventListener('click', () => {
-    issuesBtn.disabled = true;
+    if (issuesBtn.getAttribute('aria-busy') === 'true') return; // not disabled: it keeps the focus
+    issuesBtn.setAttribute('aria-busy', 'true');
     issuesText.textContent = 'Cross-validating the head on the training data…';
     send({ type: 'label_issues' });
   });
   csvBtn.addEventListener('click', () => downloadText(issuesCsv, 'label_issues.csv', 'text/csv', el.ownerDocument));
   const onIssues = (msg: IssuesMessage, buffers: Buffers) => {
-    issuesBtn.disabled = Boolean(state().running);
+    issuesBtn.removeAttribute('aria-busy');
     issuesCsv = msg.csv;
     csvBtn.hidden = msg.count === 0;
     issuesText.textContent = `${msg.count} of ${msg.examples} training labels doubted${msg.count > msg.items.length ? ` (first ${msg.items.length} shown; the CSV has all)` : ''}`;
@@ -222,7 +234,9 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
     fillOptions(predSel, names(), 'All');
     trueSel.value = filter.true === null ? '' : String(filter.true);
     predSel.value = filter.predicted === null ? '' : String(filter.predicted);
-    renderMatrix(matrix, matrixRows, names(), setFilter);
+    const focused = matrix.contains(el.ownerDocument.activeElement);
+    renderMatrix(matrix, matrixRows, names(), setFilter, matrixFocus);
+    if (focused) matrix.querySelector<HTMLButtonElement>('button[tabindex="0"]')?.focus(); // kept across updates
     confused.replaceChildren(h('caption', 'tw-mi-caption-title', 'Most confused'));
     const head = h('tr');
     for (const t of ['True', 'Predicted', 'Count']) head.append(h('th', undefined, t, { scope: 'col' }));
@@ -252,8 +266,8 @@ export function renderMistakes({ model, el }: { model: WidgetModel; el: HTMLElem
     else if (msg?.type === 'error') {
       errorLine.textContent = msg.message;
       errorLine.hidden = false;
-      issuesBtn.disabled = Boolean(state().running);
-      moreBtn.disabled = false;
+      issuesBtn.removeAttribute('aria-busy');
+      moreBtn.removeAttribute('aria-busy');
     }
   };
 
@@ -301,14 +315,24 @@ export function titleFor(
   return `Top losses${parts.length ? ` — ${parts.join(', ')}` : ''} (${msg.total} images)`;
 }
 
+/**
+ * The confusion matrix as a table of cell buttons. One cell is in the Tab order (``focus``,
+ * kept across re-renders); arrow keys, Home and End move between cells; Enter or Space
+ * shows the cell's images.
+ */
 function renderMatrix(
   table: HTMLTableElement,
   rows: number[][],
   names: string[],
-  onCell: (t: number, p: number) => void
+  onCell: (t: number, p: number) => void,
+  focus: { t: number; p: number }
 ): void {
   table.replaceChildren(h('caption', 'tw-mi-caption-title', 'Confusion matrix (rows: true, columns: predicted)'));
   if (rows.length === 0) return;
+  const k = rows.length;
+  focus.t = Math.min(focus.t, k - 1);
+  focus.p = Math.min(focus.p, k - 1);
+  const buttons: HTMLButtonElement[][] = [];
   const head = h('tr');
   head.append(h('th', 'tw-mi-corner', ''));
   for (const name of names) head.append(h('th', 'tw-mi-col', name, { scope: 'col', title: `predicted ${name}` }));
@@ -320,17 +344,51 @@ function renderMatrix(
       1,
       row.reduce((a, b) => a + b, 0)
     );
+    buttons.push([]);
     row.forEach((count, p) => {
       const td = h('td', t === p ? 'tw-mi-cell tw-mi-diag' : 'tw-mi-cell');
       const b = h('button', 'tw-mi-cell-btn', String(count), {
         type: 'button',
+        tabindex: t === focus.t && p === focus.p ? '0' : '-1',
         'aria-label': `true ${names[t] ?? t}, predicted ${names[p] ?? p}: ${count} images`
       });
       b.style.setProperty('--tw-mi-share', String(count / total));
       b.addEventListener('click', () => onCell(t, p));
+      b.addEventListener('keydown', event => {
+        const next = matrixMove(event.key, t, p, k);
+        if (!next) return;
+        event.preventDefault();
+        const target = buttons[next[0]]?.[next[1]];
+        if (!target) return;
+        b.tabIndex = -1;
+        target.tabIndex = 0;
+        [focus.t, focus.p] = next;
+        target.focus();
+      });
+      buttons[t]?.push(b);
       td.append(b);
       tr.append(td);
     });
     table.append(tr);
   });
+}
+
+/** Where a key moves the focus in a k x k matrix from cell (t, p); null for other keys. */
+export function matrixMove(key: string, t: number, p: number, k: number): [number, number] | null {
+  switch (key) {
+    case 'ArrowUp':
+      return [Math.max(0, t - 1), p];
+    case 'ArrowDown':
+      return [Math.min(k - 1, t + 1), p];
+    case 'ArrowLeft':
+      return [t, Math.max(0, p - 1)];
+    case 'ArrowRight':
+      return [t, Math.min(k - 1, p + 1)];
+    case 'Home':
+      return [t, 0];
+    case 'End':
+      return [t, k - 1];
+    default:
+      return null;
+  }
 }
