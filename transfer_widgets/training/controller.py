@@ -7,9 +7,11 @@ optimizer built for one set of variables cannot take another), and runs ``fit``
 in a background thread so the notebook stays responsive and Stop works.
 
 States: ``idle`` -> ``running`` <-> ``paused``; ``stopping`` after :meth:`stop`;
-then ``finished`` or ``failed`` (an exception, or a NaN loss). A failed run keeps
-the kernel alive and the controller reusable; edits while a run is active are
-refused with :class:`ControllerBusyError`.
+then ``finished`` or ``failed`` (an exception, or a NaN loss). Every way a run ends
+(stop, Ctrl-C, an exception or ``BaseException`` from a callback, the controller
+dropped, interpreter exit) leaves the controller reusable with the weights of a
+known good point: :mod:`.run_control` is that state machine. Edits while a run is
+active are refused with :class:`ControllerBusyError`.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import contextlib
 import dataclasses
 import json
 import math
-import threading
 import time
 import traceback
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -43,11 +45,12 @@ from ..model.assemble import assemble, base_input_shape, load_base, preprocessin
 from ..model.freeze_plan import apply_freeze_plan, freeze_plan_from_model
 from ..model.head import build_head, default_loss, default_metrics
 from ..model.inspect import LayerNode, ModelTree, check_model
-from .callbacks import BestWeights, LRSweep, RunCallback, RunControl
-from .events import ACTIVE, Event, EventStream, RunKind, RunState, Stage
+from .callbacks import BestWeights, LRSweep, RunCallback
+from .events import Event, EventStream, RunKind, RunState, Stage
 from .features import CachedFeatures, FeatureCache, disk_batches
 from .lr_finder import LRFindResult, suggest_learning_rate
 from .preflight import check_data
+from .run_control import Lifecycle, RunControl, exit_of
 
 
 class ControllerBusyError(RuntimeError):
@@ -65,6 +68,21 @@ class _Phase:
     learning_rate: float
     before: Callable[[], None] | None = None  # e.g. unfreeze the base; runs on the training thread
     features: bool = False  # train the head on cached features
+
+
+@dataclass
+class _FitJob:
+    """One phase's ``fit``, prepared by the controller and run by the training thread
+    without holding the controller (so a dropped controller can be collected)."""
+
+    model: keras.Model
+    kwargs: dict[str, Any]
+    run: RunCallback
+    best: BestWeights | None
+
+
+class _NanLoss(Exception):
+    """The NaN guard ended the run (its message says where and what was restored)."""
 
 
 class FineTuneController:
@@ -139,8 +157,10 @@ class FineTuneController:
         self.history: dict[str, list] = {}
         self.phases: list[dict[str, Any]] = []
         #: One record per fit / fine_tune / lr_find call: run (1, 2, ...), kind, phases,
-        #: started / ended (time.time()), reason (completed / stopped / failed; None while
-        #: running), start_epoch, planned_epochs, epochs (complete ones), partial (or None).
+        #: started / ended (time.time()), reason (completed / stopped / interrupted / exited /
+        #: failed, see :mod:`.run_control`; None while running), start_epoch, planned_epochs,
+        #: epochs (complete ones), partial (or None), weights (the good point the model's
+        #: weights were left at: "start of run 2", "end of epoch 3", "best epoch 2 (val_loss)").
         self.runs: list[dict[str, Any]] = []
         #: Epochs cut short by a stop: run, phase, epoch, run_epoch, batches, steps, logs.
         #: They are never in ``history``.
@@ -154,10 +174,9 @@ class FineTuneController:
         # Keras callbacks every fit run adds (views such as the training monitor put theirs here).
         self.run_callbacks: list[keras.callbacks.Callback] = []
         self.compile_count = 0
-        self._state: RunState = "idle"
-        self._lock = threading.RLock()
-        self._thread: threading.Thread | None = None
-        self._control = RunControl()
+        self._life = Lifecycle()
+        # A controller dropped (or replaced by re-running its cell) stops its run.
+        weakref.finalize(self, self._life.abandon)
         self._label_mode = "sparse" if c.head.labels == "auto" else c.head.labels
         self._compiled: dict[int, tuple] = {}  # id(model) -> signature it was compiled for
         self._features = FeatureCache(c.feature_cache, c.cache_dir)
@@ -200,19 +219,31 @@ class FineTuneController:
 
     @property
     def state(self) -> RunState:
-        return self._state
+        return self._life.state
+
+    @property
+    def _lock(self) -> Any:
+        return self._life.lock
+
+    @property
+    def _control(self) -> RunControl:
+        return self._life.control
 
     def _set_state(self, state: RunState, **extra: Any) -> None:
         with self._lock:  # stop() / pause() and the run's own end never interleave
-            self._state = state
-            if state == "running" and self._current_run is None:
-                self._open_run(extra.get("task", "fit"), [], None)  # lr_find opens its run here
+            self._life.move(state)
             run = self._current_run
             if run is not None:
                 extra["run"] = run["run"]
                 if state in ("finished", "failed"):
-                    self._close_run(run, state)
+                    self._close_run(run, "failed" if state == "failed" else extra.get("reason", "completed"))
         self.events.emit("state", state=state, **extra)
+
+    def _begin_run(self, kind: RunKind, phases: list[str], planned: int | None) -> None:
+        """Open the run's record, give it a fresh control and good point, announce it."""
+        run = self._open_run(kind, phases, planned)
+        self._life.begin(run["run"])
+        self._set_state("running", task=kind)
 
     def _open_run(self, kind: RunKind, phases: list[str], planned: int | None) -> dict[str, Any]:
         run = {
@@ -226,17 +257,16 @@ class FineTuneController:
             "planned_epochs": planned,
             "epochs": 0,
             "partial": None,
+            "weights": None,
         }
         self.runs.append(run)
         self._current_run = run
         return run
 
-    def _close_run(self, run: dict[str, Any], state: RunState) -> None:
+    def _close_run(self, run: dict[str, Any], reason: str) -> None:
         run["ended"] = time.time()
-        if state == "failed":
-            run["reason"] = "failed"
-        else:
-            run["reason"] = "stopped" if self._control.stop_requested else "completed"
+        run["reason"] = reason if reason != "lr_find" else "completed"
+        run["weights"] = self._life.good.label  # the good point the model's weights are at
         if run["kind"] != "lr_find":
             run["epochs"] = self._completed_epochs() - run["start_epoch"]
         self._current_run = None
@@ -251,7 +281,7 @@ class FineTuneController:
 
     @property
     def running(self) -> bool:
-        return self._state in ACTIVE
+        return self._life.active
 
     @property
     def config(self) -> TransferConfig | ReadOnlyConfig:
@@ -268,7 +298,7 @@ class FineTuneController:
     def _refuse_if_running(self, what: str) -> None:
         if self.running:
             raise ControllerBusyError(
-                f"Cannot {what} while a run is {self._state}: call controller.stop() and controller.wait(), "
+                f"Cannot {what} while a run is {self.state}: call controller.stop() and controller.wait(), "
                 "or wait for the run to finish, then try again."
             )
 
@@ -517,12 +547,13 @@ class FineTuneController:
         _check_run_args(epochs=epochs, head_epochs=head_epochs, learning_rate=lr, lr_mult=lr_mult)
         if unfreeze_from is not None:
             ModelTree(self.base_model).find(unfreeze_from)  # unknown names fail now, not mid-run
+        base = self.base_model  # the phases hold the base, not the controller (see _train)
 
         def unfreeze() -> None:
             if unfreeze_from is None:
-                freezing.unfreeze_all(self.base_model, keep_bn_frozen=keep_bn)
+                freezing.unfreeze_all(base, keep_bn_frozen=keep_bn)
             else:
-                freezing.freeze_up_to(self.base_model, unfreeze_from, keep_bn_frozen=keep_bn)
+                freezing.freeze_up_to(base, unfreeze_from, keep_bn_frozen=keep_bn)
 
         features = self._config.mode == "feature_extraction"
         phases = [
@@ -530,7 +561,7 @@ class FineTuneController:
                 "head",
                 head_epochs,
                 lr,
-                before=lambda: freezing.freeze_all(self.base_model),
+                before=lambda: freezing.freeze_all(base),
                 features=features,
             ),
             _Phase("fine_tune", epochs, lr * lr_mult, before=unfreeze),
@@ -551,76 +582,37 @@ class FineTuneController:
                 raise ConfigError(
                     ["mode 'feature_extraction' needs a base without augmentation in front of it"]
                 )
-            self._control = RunControl()
             self.error = self.error_traceback = self.stop_reason = None
-            self._open_run(kind, [p.name for p in phases if p.epochs > 0], sum(p.epochs for p in phases))
-            self._set_state("running", task=kind)
+            self._begin_run(kind, [p.name for p in phases if p.epochs > 0], sum(p.epochs for p in phases))
             self._set_stage("preparing")  # a view shows this at once: building, compiling and
             # the first (tracing) step take seconds before any batch is reported
-            self._thread = threading.Thread(
-                target=self._run,
-                args=(phases, list(callbacks or [])),
-                name="transfer-widgets-fit",
-                daemon=True,
-            )
-            self._thread.start()
+            self._life.start(_train, weakref.ref(self), self._life, phases, list(callbacks or []))
         if block:
             self.wait()
-            if self._state == "failed":
+            if self.state == "failed":
                 raise TrainingError(self.error)
 
-    def _run(self, phases: list[_Phase], callbacks: list[keras.callbacks.Callback]) -> None:
-        try:
-            for phase in phases:
-                if self._control.stop_requested:
-                    break
-                if phase.before is not None:
-                    phase.before()
-                if phase.epochs <= 0:
-                    continue
-                start = self._completed_epochs()
-                run_number = self._current_run["run"] if self._current_run is not None else None
-                self.phases.append(
-                    {
-                        "name": phase.name,
-                        "run": run_number,
-                        "start_epoch": start,
-                        "end_epoch": start,  # complete epochs only: a partial one is not counted
-                        "learning_rate": phase.learning_rate,
-                    }
-                )
-                self.events.emit(
-                    "phase",
-                    phase=phase.name,
-                    run=run_number,
-                    start_epoch=start,
-                    learning_rate=phase.learning_rate,
-                )
-                run = self._fit_phase(phase, start, callbacks)
-                self.phases[-1]["end_epoch"] = self._completed_epochs()
-                if run.nan is not None:
-                    self._compiled.clear()  # the optimizer's slots may hold NaN: start fresh next time
-                    n = run.nan
-                    self.error = (
-                        f"Loss became {n['loss']} at epoch {n['epoch'] + 1}, batch {n['batch'] + 1}: "
-                        f"the run stopped and the weights from {n.get('restored_from', 'before')} were "
-                        "restored. Lower training.learning_rate or check the data for bad values."
-                    )
-                    self._set_state("failed", message=self.error)
-                    self.events.emit("error", message=self.error, traceback=None, kind="nan")
-                    return
-            self.stop_reason = "stopped" if self._control.stop_requested else "completed"
-            self._set_state("finished", reason=self.stop_reason)
-        except Exception as exc:  # noqa: BLE001 - every failure is surfaced, never kills the kernel
-            self._compiled.clear()
-            self.error = f"{type(exc).__name__}: {exc}"
-            self.error_traceback = traceback.format_exc()
-            self._set_state("failed", message=self.error)
-            self.events.emit("error", message=self.error, traceback=self.error_traceback, kind="exception")
-        finally:
-            self.events.flush()
-
-    def _fit_phase(self, phase: _Phase, start: int, callbacks: list[keras.callbacks.Callback]) -> RunCallback:
+    def _prepare_phase(self, phase: _Phase, callbacks: list[keras.callbacks.Callback]) -> _FitJob | None:
+        """Everything a phase needs before its ``fit`` (None: a phase with no epochs).
+        Feature caching ends early on a stop (:class:`.run_control.RunStopped`)."""
+        if phase.before is not None:
+            phase.before()
+        if phase.epochs <= 0:
+            return None
+        start = self._completed_epochs()
+        run_number = self._current_run["run"] if self._current_run is not None else None
+        self.phases.append(
+            {
+                "name": phase.name,
+                "run": run_number,
+                "start_epoch": start,
+                "end_epoch": start,  # complete epochs only: a partial one is not counted
+                "learning_rate": phase.learning_rate,
+            }
+        )
+        self.events.emit(
+            "phase", phase=phase.name, run=run_number, start_epoch=start, learning_rate=phase.learning_rate
+        )
         t = self._config.training
         if phase.features:
             model = self.head
@@ -639,33 +631,78 @@ class FineTuneController:
         self._set_stage("compiling", phase.name)
         self._ensure_compiled(model, phase.learning_rate)
         current = self._current_run or {}
-        run_start = current.get("start_epoch", start)
         run = RunCallback(
             self.events,
-            self._record,
+            _weakly(self._record),
             phase=phase.name,
             control=self._control,
             nan_guard=t.nan_guard,
             run=current.get("run", 0),
-            run_start=run_start,
+            run_start=current.get("start_epoch", start),
             run_epochs=current.get("planned_epochs"),
-            record_partial=self._record_partial,
-            stage=self._set_stage,
+            record_partial=_weakly(self._record_partial),
+            stage=_weakly(self._set_stage),
+            good=self._life.good,
         )
-        extra = [BestWeights(t.monitor, self.events, run=run)] if t.restore_best else []
+        best = BestWeights(t.monitor, self.events, run=run) if t.restore_best else None
         self._set_stage("first_batch", phase.name)
-        model.fit(
-            **fit_kwargs,
+        fit_kwargs.update(
             initial_epoch=start,
             epochs=start + phase.epochs,
             verbose=0,
-            callbacks=[run, *extra, *self.run_callbacks, *callbacks],
+            callbacks=[run, *([best] if best else []), *self.run_callbacks, *callbacks],
         )
-        return run
+        return _FitJob(model, fit_kwargs, run, best)
+
+    def _phase_done(self, job: _FitJob) -> None:
+        """Record where the phase ended; raise :class:`_NanLoss` when the NaN guard ended it."""
+        self.phases[-1]["end_epoch"] = self._completed_epochs()
+        best = job.best
+        if best is not None and best.restored and best.best_epoch is not None:
+            label = f"best epoch {best.best_epoch + 1} ({best.monitor})"
+            self._life.good.capture(job.model, label, best.best_epoch)
+        if job.run.nan is not None:
+            n = job.run.nan
+            raise _NanLoss(
+                f"Loss became {n['loss']} at epoch {n['epoch'] + 1}, batch {n['batch'] + 1}: "
+                f"the run stopped and the weights from {n.get('restored_from', 'before')} were "
+                "restored. Lower training.learning_rate or check the data for bad values."
+            )
+
+    def _end_run(self, exc: BaseException | None) -> None:
+        """Close the run however it ended (see :func:`.run_control.exit_of`); the training
+        thread has already put the good point's weights back."""
+        state, reason = exit_of(exc, self._control)
+        run = self._current_run
+        if run is not None and self.phases and self.phases[-1]["run"] == run["run"]:
+            self.phases[-1]["end_epoch"] = self._completed_epochs()
+        if state == "finished":
+            self.stop_reason = reason
+            self._set_state("finished", reason=reason)
+        else:
+            self._compiled.clear()  # the optimizer's slots may hold NaN or half an update: start fresh
+            nan = isinstance(exc, _NanLoss)
+            if nan:
+                self.error, self.error_traceback = str(exc), None
+            else:
+                aside = "" if isinstance(exc, Exception) else " (raised during the run; the kernel lives on)"
+                self.error = f"{type(exc).__name__}: {exc}{aside}"
+                self.error_traceback = "".join(traceback.format_exception(exc))
+            self._set_state("failed", message=self.error)
+            self.events.emit(
+                "error",
+                message=self.error,
+                traceback=self.error_traceback,
+                kind="nan" if nan else "exception",
+            )
+        self.events.flush()
 
     def _feature_data(self, data: Any) -> CachedFeatures:
-        """The cached base outputs for ``data`` (computed on first use)."""
-        return self._features.get(self._feature_model, data, self._config.training.batch_size)
+        """The cached base outputs for ``data`` (computed on first use; a stop ends the
+        computation at the next batch)."""
+        return self._features.get(
+            self._feature_model, data, self._config.training.batch_size, cancel=self._control.raise_if_stopped
+        )
 
     @staticmethod
     def _feature_fit_arguments(entry: CachedFeatures, batch_size: int) -> dict[str, Any]:
@@ -696,31 +733,31 @@ class FineTuneController:
             self._current_run["partial"] = info
 
     def wait(self, timeout: float | None = None) -> RunState:
-        """Block until the run ends (or ``timeout`` seconds pass); returns the state."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-        return self._state
+        """Block until the run ends (or ``timeout`` seconds pass); returns the state.
+        Ctrl-C while waiting stops the run at the end of its batch, waits for it to
+        end (state ``finished``, reason ``interrupted``) and is raised again."""
+        self._life.join(timeout)
+        return self.state
 
     def stop(self) -> None:
         """Stop at the end of the current batch. An epoch cut short this way is not in
         :attr:`history` (complete epochs only): it goes to :attr:`partial_epochs` and the
         run's record (``runs[-1]["partial"]``)."""
         with self._lock:
-            if self._state in ("running", "paused"):
+            if self.state in ("running", "paused"):
                 self._control.stop()
                 self._set_state("stopping")
 
     def pause(self) -> None:
         """Hold training between batches until :meth:`resume`."""
         with self._lock:
-            if self._state == "running":
+            if self.state == "running":
                 self._control.pause()
                 self._set_state("paused")
 
     def resume(self) -> None:
         with self._lock:
-            if self._state == "paused":
+            if self.state == "paused":
                 self._control.resume()
                 self._set_state("running")
 
@@ -737,7 +774,9 @@ class FineTuneController:
         When the loss never falls meaningfully (flat, or rising from the start)
         ``suggested`` is None and ``message`` says why and what to try; the
         ``lr_find`` event carries ``suggested``, and ``message`` when there is no
-        suggestion. Runs in the calling thread.
+        suggestion. Runs in the calling thread; Ctrl-C (or ``stop()`` from another
+        thread) ends it within a batch with the model put back, and a Ctrl-C is then
+        raised again (state ``finished``, reason ``interrupted``).
         """
         if not (isinstance(start, (int, float)) and isinstance(end, (int, float)) and 0 < start < end):
             raise ValueError(f"lr_find needs 0 < start < end, got start={start!r}, end={end!r}")
@@ -746,15 +785,14 @@ class FineTuneController:
         with self._lock:
             self._refuse_if_running("run the learning-rate finder")
             self.preflight()
-            # A Stop from an earlier run must not end the sweep at its first step.
-            self._control = RunControl()
-            self._set_state("running", task="lr_find")
+            self._begin_run("lr_find", [], None)  # a fresh control: an earlier Stop does not end it
         features = self._config.mode == "feature_extraction"
         model = self.head if features else self.model
         saved_weights = model.get_weights()
         saved_optimizer = getattr(model, "optimizer", None) if id(model) in self._compiled else None
         saved_signature = self._compiled.pop(id(model), None)
         sweep = LRSweep(start, end, steps, control=self._control)
+        failure: BaseException | None = None
         try:
             t = self._config.training
             if features:
@@ -769,18 +807,24 @@ class FineTuneController:
             model.fit(
                 **kwargs, epochs=max(1, math.ceil(steps / max(1, n_batches))), verbose=0, callbacks=[sweep]
             )
-        except Exception as exc:
-            self.error = f"{type(exc).__name__}: {exc}"
-            self.error_traceback = traceback.format_exc()
-            self._set_state("failed", message=self.error)
-            raise
-        finally:
-            model.set_weights(saved_weights)
-            # Both or neither: the optimizer is saved only for a model compiled here (in _compiled).
-            if saved_optimizer is not None and saved_signature is not None:
-                with self._scope():
-                    model.compile(optimizer=saved_optimizer, **self._compile_args())
-                self._compiled[id(model)] = saved_signature
+        except BaseException as exc:  # noqa: BLE001 - every way out puts the model back, then re-raises
+            failure = exc
+        model.set_weights(saved_weights)
+        # Both or neither: the optimizer is saved only for a model compiled here (in _compiled).
+        if saved_optimizer is not None and saved_signature is not None:
+            with self._scope():
+                model.compile(optimizer=saved_optimizer, **self._compile_args())
+            self._compiled[id(model)] = saved_signature
+        if failure is not None:
+            state, reason = exit_of(failure, self._control)
+            if state == "failed":
+                self.error = f"{type(failure).__name__}: {failure}"
+                self.error_traceback = "".join(traceback.format_exception(failure))
+                self._set_state("failed", message=self.error)
+            else:
+                self.stop_reason = reason
+                self._set_state("finished", reason=reason)
+            raise failure
         result = _suggest(sweep.lrs, sweep.losses)
         # ``message`` only when there is no suggestion (Event.message is a str).
         why = {} if result.message is None else {"message": result.message}
@@ -919,9 +963,66 @@ class FineTuneController:
     def __repr__(self) -> str:
         epochs = self._completed_epochs()
         return (
-            f"<FineTuneController {self.model.name!r} base={self.base_model.name!r} state={self._state!r} "
+            f"<FineTuneController {self.model.name!r} base={self.base_model.name!r} state={self.state!r} "
             f"epochs={epochs} mode={self._config.mode!r}>"
         )
+
+
+# -- the training thread -----------------------------------------------------------------
+
+
+def _train(
+    owner: weakref.ref[FineTuneController],
+    life: Lifecycle,
+    phases: list[_Phase],
+    callbacks: list[keras.callbacks.Callback],
+) -> None:
+    """A run's thread. It holds the controller only between phases (``fit`` runs with
+    none), so a controller dropped mid-run is collected and its run stops; however
+    the run ends, the good point's weights are put back and the state leaves
+    ``running`` (``BaseException`` included: nothing leaves the controller stuck)."""
+    failure: BaseException | None = None
+    job: _FitJob | None = None
+    try:
+        for phase in phases:
+            ctl = owner()
+            if ctl is None or life.control.stop_requested:
+                break
+            job = ctl._prepare_phase(phase, callbacks)
+            del ctl
+            if job is None:
+                continue
+            life.control.raise_if_stopped()  # a stop during caching or compiling
+            job.model.fit(**job.kwargs)
+            ctl = owner()
+            if ctl is None:
+                break
+            ctl._phase_done(job)
+            del ctl
+    except BaseException as exc:  # noqa: BLE001 - every way out of a run is handled in _end_run
+        failure = exc
+        if job is not None:
+            job.run.epoch_failed()
+    try:
+        life.good.restore()
+        ctl = owner()
+        if ctl is not None:
+            ctl._end_run(failure)
+    finally:
+        with life.lock:
+            if life.active:  # the controller was dropped (or closing the run itself failed)
+                life.move("finished" if ctl is None else "failed")
+
+
+def _weakly(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` held weakly: a no-op once its object is gone."""
+    ref = weakref.WeakMethod(method)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        bound = ref()
+        return None if bound is None else bound(*args, **kwargs)
+
+    return call
 
 
 # -- helpers ---------------------------------------------------------------------------
