@@ -171,6 +171,10 @@ class Lifecycle:
         self.control = RunControl()
         self.good = GoodPoint("start of the run")
         self.thread: threading.Thread | None = None
+        # Set when the thread's work is over. Waiting on it, not on Thread.join: a
+        # KeyboardInterrupt inside join() (Python 3.11) marks a running thread as ended.
+        self.done = threading.Event()
+        self.done.set()
         self.run: int | None = None  # the number of the active run
 
     @property
@@ -200,21 +204,29 @@ class Lifecycle:
         install_interrupt_handler()
 
     def start(self, target: Callable[..., None], *args: Any) -> None:
-        self.thread = threading.Thread(target=target, args=args, name="transfer-widgets-fit", daemon=True)
+        """Run ``target(*args)`` on the run's thread; :attr:`done` is set when it returns."""
+
+        def work() -> None:
+            try:
+                target(*args)
+            finally:
+                self.done.set()
+
+        self.done.clear()
+        self.thread = threading.Thread(target=work, name="transfer-widgets-fit", daemon=True)
         self.thread.start()
 
     def join(self, timeout: float | None = None) -> None:
-        """Wait for the thread; a Ctrl-C while waiting stops the run, waits for it to
-        end, then is raised again."""
-        thread = self.thread
-        if thread is None or thread is threading.current_thread():
+        """Wait for the thread's work to end; a Ctrl-C while waiting stops the run,
+        waits for it to end, then is raised again."""
+        if self.thread is threading.current_thread():
             return
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            _join(thread, deadline)
+            _wait(self.done, deadline)
         except KeyboardInterrupt:
             self.control.stop("interrupted")
-            _join(thread, None if deadline is None else max(deadline, time.monotonic() + EXIT_JOIN_S))
+            _wait(self.done, None if deadline is None else max(deadline, time.monotonic() + EXIT_JOIN_S))
             raise
 
     def abandon(self) -> None:
@@ -223,13 +235,13 @@ class Lifecycle:
             self.control.stop("abandoned")
 
 
-def _join(thread: threading.Thread, deadline: float | None) -> None:
-    # Short joins, so a pending SIGINT (or _thread.interrupt_main) is handled at once.
-    while thread.is_alive():
+def _wait(done: threading.Event, deadline: float | None) -> None:
+    # Short waits, so a pending SIGINT (or _thread.interrupt_main) is handled at once.
+    while not done.is_set():
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
             return
-        thread.join(0.1 if left is None else min(0.1, left))
+        done.wait(0.05 if left is None else min(0.05, left))
 
 
 #: Lifecycles with an active run (what a SIGINT or interpreter exit stops).
@@ -298,12 +310,11 @@ def _ipykernel() -> tuple[Any, Any]:
 def _stop_all_at_exit() -> None:
     """Stop active runs and wait for their threads, so TensorFlow is not torn down
     under a running step (that aborted the process), and say so on stderr."""
-    lives = [life for life in list(_ACTIVE) if life.thread is not None and life.thread.is_alive()]
+    lives = [life for life in list(_ACTIVE) if not life.done.is_set()]
     for life in lives:
         life.control.stop("exited")
     for life in lives:
-        if life.thread is not None:
-            _join(life.thread, time.monotonic() + EXIT_JOIN_S)
+        _wait(life.done, time.monotonic() + EXIT_JOIN_S)
         print(
             f"transfer_widgets: the interpreter exited during run {life.run}; the run was stopped "
             f"with the weights of the {life.good.label}. Call controller.wait() (or fit(block=True)) "
