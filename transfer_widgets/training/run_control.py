@@ -41,10 +41,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .events import ACTIVE, RunState
+from .events import ACTIVE, EndReason, RunState
 
-#: Why a run ended (``runs[i]["reason"]`` and the ``finished`` / ``failed`` state event's ``reason``).
-Reason = Literal["completed", "stopped", "interrupted", "exited", "abandoned", "failed"]
 #: Why a stop was asked for.
 StopReason = Literal["stopped", "interrupted", "exited", "abandoned"]
 
@@ -150,7 +148,7 @@ class GoodPoint:
         return True
 
 
-def exit_of(exc: BaseException | None, control: RunControl) -> tuple[RunState, Reason]:
+def exit_of(exc: BaseException | None, control: RunControl) -> tuple[RunState, EndReason]:
     """The state and reason a run ends with, from what ended it (None: ``fit`` returned)."""
     if exc is None or isinstance(exc, RunStopped):
         return "finished", control.stop_reason or "completed"
