@@ -224,6 +224,15 @@ class RunCallback(keras.callbacks.Callback):
         if self.nan is not None:
             self.nan["restored_from"] = f"the {self.good.label}"
 
+    def position(self) -> str | None:
+        """Where the fit is: the phase, epoch and batch under way (for errors that only
+        show up in a batch, such as a bad label deep in a dataset)."""
+        if not self._in_epoch:
+            return None
+        if self._stage == "validating":
+            return f"phase {self.phase!r}, the validation after epoch {self._epoch + 1} (validation_data)"
+        return f"phase {self.phase!r}, epoch {self._epoch + 1}, batch {self._batches + 1} of train_data"
+
     def epoch_failed(self) -> None:
         """The fit raised: keep the epoch under way (if any batch of it ran) as a
         partial one; the caller puts the good point's weights back."""

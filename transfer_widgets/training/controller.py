@@ -20,6 +20,8 @@ import contextlib
 import dataclasses
 import json
 import math
+import os
+import tempfile
 import time
 import traceback
 import warnings
@@ -38,7 +40,8 @@ from ..config import (
     HeadSpec,
     TransferConfig,
 )
-from ..data.adapters import DataInfo, describe, fit_arguments, from_spec, kind_of
+from ..data.adapters import DataInfo, DataKind, describe, fit_arguments, from_spec, kind_of
+from ..data.folders import check_image_folder
 from ..export import ExperimentSnapshot, export_code, export_script
 from ..model import freeze as freezing
 from ..model.assemble import assemble, base_input_shape, load_base, preprocessing_layers
@@ -49,7 +52,7 @@ from .callbacks import BestWeights, LRSweep, RunCallback
 from .events import Event, EventStream, RunKind, RunState, Stage
 from .features import CachedFeatures, FeatureCache, disk_batches
 from .lr_finder import LRFindResult, suggest_learning_rate
-from .preflight import check_data
+from .preflight import check_data, check_loss_and_metrics
 from .run_control import Lifecycle, RunControl, exit_of
 
 
@@ -112,8 +115,10 @@ class FineTuneController:
         mode: str | None = None,
         strategy: Any = None,
     ):
-        self._config = config.copy() if config is not None else TransferConfig()
+        # A dict, JSON text or a path is loaded as from_config() does; anything else is refused.
+        self._config = TransferConfig.load(config) if config is not None else TransferConfig()
         c = self._config
+        _check_strategy(strategy)
         in_memory = None
         if isinstance(base_model, str):
             if base_model.endswith((".keras", ".h5")):
@@ -121,7 +126,10 @@ class FineTuneController:
             else:
                 c.base.source, c.base.name = "application", base_model
         elif base_model is not None:
-            in_memory = check_model(base_model)
+            try:
+                in_memory = check_model(base_model)
+            except TypeError as exc:
+                raise TypeError(f"base_model: {exc}") from None
             c.base.source, c.base.name = "model", in_memory.name
         if head is not None:
             c.head.layers = _head_layers(head)
@@ -132,15 +140,26 @@ class FineTuneController:
         if mode is not None:
             c.mode = mode
         if train_data is None and c.data.source in ("directory", "demo"):
+            if c.data.source == "directory":
+                check_image_folder(c.data.directory, c.head.num_classes)
             train_data, spec_val = from_spec(c.data, c.training.batch_size)
             validation_data = validation_data if validation_data is not None else spec_val
         elif train_data is not None:
-            c.data.source = kind_of(train_data)
+            c.data.source = _data_kind(train_data, "train_data")
+            if c.data.validation_split is not None:
+                raise ConfigError(
+                    [
+                        f"data.validation_split ({c.data.validation_split}) applies to an image folder or a "
+                        "demo dataset: with in-memory data pass validation_data=(x_val, y_val) instead"
+                    ]
+                )
+        if validation_data is not None:
+            _data_kind(validation_data, "validation_data")
         self.train_data = train_data
         self.validation_data = validation_data
         info = describe(train_data) if train_data is not None else None
         if c.head.num_classes is None and info is not None and c.head.task in ("multiclass", "multilabel"):
-            c.head.num_classes = _infer_num_classes(info)
+            c.head.num_classes = _infer_num_classes(info, "train_data")
         if (
             c.base.input_shape is None
             and c.base.source == "application"
@@ -181,6 +200,7 @@ class FineTuneController:
         self._compiled: dict[int, tuple] = {}  # id(model) -> signature it was compiled for
         self._features = FeatureCache(c.feature_cache, c.cache_dir)
         self._build(in_memory)
+        self._built_for = _defining(c)  # what a later write to controller.config must not change
         # Flag changes made anywhere (a layer tree, `freeze_all(model)` in a cell) reach views as
         # "flags" events on self.events, the one stream a view subscribes to.
         self._unsubscribe_flags = freezing.subscribe(self._flags_changed)
@@ -196,6 +216,8 @@ class FineTuneController:
             keras.utils.set_random_seed(c.training.seed)
         with self._scope():
             base = load_base(c.base, in_memory)
+            if in_memory is not None and c.base.input_shape is not None:
+                _check_input_shape(base, c.base.input_shape)
             if self.strategy is not None and in_memory is not None:
                 base = _clone_into_scope(base)
             if c.base.source != "model":
@@ -369,6 +391,10 @@ class FineTuneController:
         Only ``training.*`` settings can change on a built controller; the others
         define the model: make a new controller from ``controller.config`` instead.
         """
+        if not isinstance(field_path, str):
+            raise ConfigError(
+                [f"field_path must be a dotted name such as 'training.learning_rate', got {field_path!r}"]
+            )
         self._refuse_if_running(f"change {field_path}")
         if not field_path.startswith("training."):
             raise ConfigError(
@@ -387,6 +413,8 @@ class FineTuneController:
         setattr(obj, last, value)
         trial.check()
         self._config = trial
+        if field_path == "training.seed" and value is not None:
+            keras.utils.set_random_seed(value)  # the next run's shuffling, dropout and augmentation
         self._config_changed()
 
     def apply_head(self, head: HeadSpec, augmentation: list[AugmentationSpec] | None = None) -> None:
@@ -412,6 +440,7 @@ class FineTuneController:
                 base, new_head, pre, input_shape=self.input_shape, base_training=trial.training.base_training
             )
         self._config = trial
+        self._built_for = _defining(trial)
         self.model, self.head, self._feature_model = parts.model, parts.head, parts.features
         self._compiled = {}
         self._label_mode = "sparse" if trial.head.labels == "auto" else trial.head.labels
@@ -470,11 +499,38 @@ class FineTuneController:
     # -- preflight -----------------------------------------------------------------------
 
     def preflight(self, features: bool = False) -> None:
-        """Check the data against the model and the task; raise before any training.
-        Settles whether labels are sparse or one-hot, which picks the loss."""
+        """Check the settings and the data against the model and the task; raise before
+        any training. Settles whether labels are sparse or one-hot, which picks the loss."""
+        self._check_settings()
         mode = self._checked_label_mode()
         if mode is not None:
             self._label_mode = mode
+        spec = self._config.head
+        check_loss_and_metrics(spec.task, spec.loss, spec.metrics, self._label_mode)
+
+    def _check_settings(self) -> None:
+        """A config changed by writing to ``controller.config`` is checked like one passed
+        in; a change to what defines the model (which a built model would ignore) is refused."""
+        c = self._config
+        c.check()
+        if c.training.batch_size > 2**31 - 1:
+            raise ConfigError(
+                [f"training.batch_size must be at most {2**31 - 1}, got {c.training.batch_size}"]
+            )
+        if c.cache_dir is not None and not isinstance(c.cache_dir, (str, os.PathLike)):
+            raise ConfigError([f"cache_dir must be a folder path or None, got {c.cache_dir!r}"])
+        changed = [k for k, v in _defining(c).items() if self._built_for.get(k) != v]
+        if changed:
+            raise ConfigError(
+                [
+                    f"{name} was changed on controller.config after the model was built, so it would be "
+                    "ignored: pass the config to controller.load_config(config) to rebuild the model "
+                    "(or apply_head() for the head)"
+                    for name in changed
+                ]
+            )
+        if c.mode == "feature_extraction" and c.cache_dir is not None and c.feature_cache != "memory":
+            _check_writable(c.cache_dir)
 
     def _checked_label_mode(self) -> str | None:
         """Check the data (raising as :meth:`preflight` does) and return the label mode
@@ -491,6 +547,7 @@ class FineTuneController:
         for name, data in (("train_data", self.train_data), ("validation_data", self.validation_data)):
             if data is None:
                 continue
+            _check_dataset(data, name, len(self.input_shape))
             mode = check_data(
                 describe(data, name),
                 name,
@@ -516,9 +573,14 @@ class FineTuneController:
         """Train for ``epochs`` more epochs in a background thread; returns at once
         (``block=True`` waits and raises :class:`TrainingError` if the run failed)."""
         t = self._config.training
+        epochs_arg = epochs
         epochs = t.epochs if epochs is None else epochs
         lr = t.learning_rate if learning_rate is None else learning_rate
-        _check_run_args(epochs=epochs, learning_rate=lr)
+        _check_run_args(
+            **{"epochs" if epochs_arg is not None else "training.epochs": epochs},
+            **{"learning_rate" if learning_rate is not None else "training.learning_rate": lr},
+        )
+        _check_callbacks(callbacks)
         features = self._config.mode == "feature_extraction"
         self._start("fit", [_Phase("fit", epochs, lr, features=features)], callbacks, block)
 
@@ -545,6 +607,7 @@ class FineTuneController:
         lr_mult = f.lr_mult if lr_mult is None else lr_mult
         keep_bn = f.keep_bn_frozen if keep_bn_frozen is None else keep_bn_frozen
         _check_run_args(epochs=epochs, head_epochs=head_epochs, learning_rate=lr, lr_mult=lr_mult)
+        _check_callbacks(callbacks)
         if unfreeze_from is not None:
             ModelTree(self.base_model).find(unfreeze_from)  # unknown names fail now, not mid-run
         base = self.base_model  # the phases hold the base, not the controller (see _train)
@@ -669,7 +732,7 @@ class FineTuneController:
                 "restored. Lower training.learning_rate or check the data for bad values."
             )
 
-    def _end_run(self, exc: BaseException | None) -> None:
+    def _end_run(self, exc: BaseException | None, where: str | None = None) -> None:
         """Close the run however it ended (see :func:`.run_control.exit_of`); the training
         thread has already put the good point's weights back."""
         state, reason = exit_of(exc, self._control)
@@ -686,7 +749,8 @@ class FineTuneController:
                 self.error, self.error_traceback = str(exc), None
             else:
                 aside = "" if isinstance(exc, Exception) else " (raised during the run; the kernel lives on)"
-                self.error = f"{type(exc).__name__}: {exc}{aside}"
+                at = f" [during {where}]" if where else ""
+                self.error = f"{type(exc).__name__}{at}: {exc}{aside}"
                 self.error_traceback = "".join(traceback.format_exception(exc))
             self._set_state("failed", message=self.error)
             self.events.emit(
@@ -897,7 +961,7 @@ class FineTuneController:
             strategy=self.strategy,
         )
         fresh._unsubscribe_flags()
-        settings = ("_config", "train_data", "validation_data", "_label_mode", "_features")
+        settings = ("_config", "train_data", "validation_data", "_label_mode", "_features", "_built_for")
         if _same_model(self, fresh):
             apply_freeze_plan(fresh._config.freeze, self.base_model)  # same layers: cannot fail
             for name in settings:
@@ -956,9 +1020,10 @@ class FineTuneController:
         ``"json"``. ``two_phase``: write head-then-fine-tune phases (default: as the last run did)."""
         return export_code(self.export_snapshot(), kind, two_phase=two_phase)
 
-    def export_script(self, path: Any, *, two_phase: bool | None = None) -> Any:
-        """Write the script to ``path`` (an in-memory base is saved beside it); returns the path."""
-        return export_script(self.export_snapshot(), path, two_phase=two_phase)
+    def export_script(self, path: Any, *, two_phase: bool | None = None, overwrite: bool = False) -> Any:
+        """Write the script to ``path`` (an in-memory base is saved beside it); returns the path.
+        An existing file is replaced only with ``overwrite=True`` (else :class:`FileExistsError`)."""
+        return export_script(self.export_snapshot(), path, two_phase=two_phase, overwrite=overwrite)
 
     def __repr__(self) -> str:
         epochs = self._completed_epochs()
@@ -983,6 +1048,7 @@ def _train(
     ``running`` (``BaseException`` included: nothing leaves the controller stuck)."""
     failure: BaseException | None = None
     job: _FitJob | None = None
+    where: str | None = None  # the batch a failure came from
     try:
         for phase in phases:
             ctl = owner()
@@ -1002,12 +1068,13 @@ def _train(
     except BaseException as exc:  # noqa: BLE001 - every way out of a run is handled in _end_run
         failure = exc
         if job is not None:
+            where = job.run.position()
             job.run.epoch_failed()
     try:
         life.good.restore()
         ctl = owner()
         if ctl is not None:
-            ctl._end_run(failure)
+            ctl._end_run(failure, where)
     finally:
         with life.lock:
             if life.active:  # the controller was dropped (or closing the run itself failed)
@@ -1073,22 +1140,119 @@ def _holds(model: keras.Model, other: Any) -> bool:
     return False
 
 
+#: Head settings that do not change the model's structure (a rename keeps the trained weights).
+_HEAD_SETTINGS = ("class_names", "loss", "metrics", "labels")
+
+
+def _defining(config: TransferConfig) -> dict[str, str]:
+    """The settings a built model is made from, by dotted name, as JSON (tuples and lists alike)."""
+    d = config.to_dict()
+    head = {k: v for k, v in d["head"].items() if k not in _HEAD_SETTINGS}
+    parts = {f"base.{k}": v for k, v in d["base"].items()}
+    parts.update({f"preprocessing.{k}": v for k, v in d["preprocessing"].items()})
+    parts.update({f"head.{k}": v for k, v in head.items()})
+    parts["training.base_training"] = d["training"]["base_training"]
+    return {k: json.dumps(v, sort_keys=True) for k, v in parts.items()}
+
+
 def _same_model(current: FineTuneController, fresh: FineTuneController) -> bool:
     """Whether ``fresh`` assembles the same model as ``current`` (same base object or
-    base spec, preprocessing, head and base training mode), so ``current``'s trained
-    model can stand for it."""
-
-    def defining(config: TransferConfig) -> str:
-        d = config.to_dict()
-        return json.dumps([d["base"], d["preprocessing"], d["head"], d["training"]["base_training"]])
-
-    same_specs = defining(current._config) == defining(fresh._config)  # as JSON: tuples read back as lists
+    base spec, preprocessing, head structure and base training mode), so ``current``'s
+    trained model can stand for it: class names, loss, learning rate, epochs and other
+    settings that do not touch the structure may differ."""
+    mine, theirs = _defining(current._config), _defining(fresh._config)
+    same_specs = mine == theirs
     return same_specs and (fresh._config.base.source != "model" or fresh.base_model is current.base_model)
+
+
+def _check_strategy(strategy: Any) -> None:
+    if strategy is not None and not callable(getattr(strategy, "scope", None)):
+        raise ConfigError(
+            [
+                f"strategy must be a tf.distribute.Strategy object (e.g. tf.distribute.MirroredStrategy()), "
+                f"got {type(strategy).__name__} {strategy!r}"[:200]
+            ]
+        )
+
+
+def _data_kind(data: Any, name: str) -> DataKind:
+    """The data's kind, refusing what would fail deep inside Keras (x as nested lists, ...)."""
+    try:
+        kind = kind_of(data)
+    except TypeError as exc:
+        raise ConfigError(
+            [f"{name} must be (x, y) arrays, a batched tf.data.Dataset or a PyDataset: {exc}"]
+        ) from None
+    if kind == "arrays":
+        for part, value in zip(("x", "y"), data, strict=True):
+            if value is not None and not hasattr(value, "shape"):
+                raise ConfigError(
+                    [
+                        f"{name}.{part} is a {type(value).__name__}, not an array: pass a numpy array "
+                        f"(np.asarray({part}, dtype='float32'))"
+                    ]
+                )
+    return kind
+
+
+def _check_dataset(data: Any, name: str, sample_rank: int) -> None:
+    """A tf.data dataset that is not batched, or repeats forever, says so before a run."""
+    if kind_of(data) != "tf.data":
+        return
+    import tensorflow as tf
+
+    spec = data.element_spec
+    x_spec = spec[0] if isinstance(spec, (tuple, list)) else spec
+    rank = getattr(x_spec, "shape", None)
+    if rank is not None and rank.rank is not None and rank.rank == sample_rank:
+        raise ConfigError(
+            [f"{name} is a tf.data.Dataset of single samples (not batched): call .batch(batch_size) on it"]
+        )
+    if int(data.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
+        raise ConfigError(
+            [
+                f"{name} repeats forever (.repeat() without a count): an epoch would never end; "
+                "drop .repeat() or limit it with .take(n)"
+            ]
+        )
+
+
+def _check_input_shape(base: keras.Model, wanted: Any) -> None:
+    have = tuple(base.input_shape[1:]) if hasattr(base, "input_shape") else None
+    if have is not None and tuple(wanted) != have and any(d is not None for d in have):
+        raise ConfigError(
+            [
+                f"base.input_shape is {tuple(wanted)} but the in-memory base takes {have}: an in-memory "
+                "model keeps its own input shape; leave base.input_shape unset or rebuild the base"
+            ]
+        )
+
+
+def _check_writable(folder: str) -> None:
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            [
+                f"cache_dir {folder!r} cannot hold the feature cache ({exc.strerror or exc}): "
+                "pick a writable folder"
+            ]
+        ) from None
 
 
 def _head_layers(head: Any) -> list[HeadLayerSpec]:
     if isinstance(head, HeadSpec):
         return list(head.layers)
+    if isinstance(head, (str, dict)) or not isinstance(head, (list, tuple)):
+        hint = f": did you mean head=[{head!r}]?" if isinstance(head, (str, dict)) else ""
+        raise ConfigError(
+            [
+                "head must be a list of layers (HeadLayerSpec, dicts or layer type names) or a HeadSpec, "
+                f"got {type(head).__name__}{hint}"
+            ]
+        )
     out: list[HeadLayerSpec] = []
     for i, item in enumerate(head):
         if isinstance(item, HeadLayerSpec):
@@ -1110,15 +1274,41 @@ def _head_layers(head: Any) -> list[HeadLayerSpec]:
     return out
 
 
-def _infer_num_classes(info: DataInfo) -> int | None:
+def _infer_num_classes(info: DataInfo, name: str) -> int | None:
+    """Classes from the labels: one-hot width, or the largest index + 1 unless that is far
+    more than the labels that occur (one stray label would make a huge head)."""
     y = info.y
     if y is None or not hasattr(y, "ndim") or y.size == 0:
         return None
     if y.ndim == 2 and y.shape[1] > 1:
         return int(y.shape[1])
     if info.complete and np.issubdtype(y.dtype, np.integer):
-        return max(2, int(y.max()) + 1)
+        n = max(2, int(y.max()) + 1)
+        distinct = len(np.unique(y))
+        if n > 4 * distinct + 10:
+            raise ConfigError(
+                [
+                    f"head.num_classes: the largest label in {name}.y is {int(y.max())}, which would make "
+                    f"{n} classes, but only {distinct} distinct labels occur: pass num_classes= or fix "
+                    "the labels"
+                ]
+            )
+        return n
     return None
+
+
+def _check_callbacks(callbacks: Any) -> None:
+    if callbacks is None:
+        return
+    if not isinstance(callbacks, (list, tuple)):
+        raise ConfigError(
+            [f"callbacks must be a list of keras.callbacks.Callback, got {type(callbacks).__name__}"]
+        )
+    for i, cb in enumerate(callbacks):
+        if not isinstance(cb, keras.callbacks.Callback):
+            raise ConfigError(
+                [f"callbacks[{i}] must be a keras.callbacks.Callback, got {type(cb).__name__} {cb!r}"[:200]]
+            )
 
 
 def _check_run_args(**values: Any) -> None:
