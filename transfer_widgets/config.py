@@ -538,11 +538,9 @@ class TransferConfig(_Spec):
         if isinstance(source, (str, os.PathLike)):
             path = os.fspath(source)
             if not os.path.isfile(path):
-                raise ConfigError(
-                    [
-                        f"(config) {path!r} is neither JSON text nor an existing file: pass a config, "
-                        "a dict, JSON text or the path of a JSON file"
-                    ]
+                raise FileNotFoundError(
+                    f"config: {path!r} is neither JSON text nor an existing file: pass a config, "
+                    "a dict, JSON text or the path of a JSON file"
                 )
             with open(path, encoding="utf-8-sig") as f:
                 return cls.from_json(f.read())

@@ -308,7 +308,7 @@ LOAD = {
     "null": ("null", "(json) must be a JSON object"),
     "[1, 2]": ("[1, 2]", "(json) must be a JSON object"),
     "a number": ("3.5", "(json) must be a JSON object"),
-    "empty string": ("", "(config)"),
+    "empty string": ("", "neither JSON text nor an existing file"),
     "truncated JSON": ('{"training": {', "(json) not valid JSON"),
     "unknown key": ('{"trainin": {}}', "trainin"),
     "wrong type section": ('{"training": 3}', "training"),

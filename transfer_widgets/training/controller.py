@@ -1070,6 +1070,7 @@ def _train(
         if job is not None:
             where = job.run.position()
             job.run.epoch_failed()
+    ctl = None
     try:
         life.good.restore()
         ctl = owner()
