@@ -366,6 +366,21 @@ def empty_keras(tmp_path):
     FineTuneController(str(path), num_classes=3, train_data=data())
 
 
+def corrupt_h5(tmp_path):
+    path = tmp_path / "model.h5"
+    path.write_bytes(b"garbage")
+    FineTuneController(str(path), num_classes=3, train_data=data())
+
+
+def zip_not_model(tmp_path):
+    import zipfile
+
+    path = tmp_path / "model.keras"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("hello.txt", "not a model")
+    FineTuneController(str(path), num_classes=3, train_data=data())
+
+
 def missing_keras(tmp_path):
     FineTuneController(str(tmp_path / "missing.keras"), num_classes=3, train_data=data())
 
@@ -379,8 +394,10 @@ def directory_as_model(tmp_path):
 
 
 CASES += [
-    Case("file: corrupt .keras", corrupt_keras, "model.keras"),
-    Case("file: zero-byte .keras", empty_keras, "model.keras"),
+    Case("file: corrupt .keras", corrupt_keras, "is not a zip archive"),
+    Case("file: zero-byte .keras", empty_keras, "is empty (0 bytes)"),
+    Case("file: corrupt .h5", corrupt_h5, "is not an HDF5 file"),
+    Case("file: a zip that is no model", zip_not_model, "could not be loaded as a Keras model"),
     Case("file: missing .keras", missing_keras, "missing.keras"),
     Case("base: unknown application", unknown_application, "MobileNetV9"),
     Case("base: path that is not there", directory_as_model, ".keras"),
