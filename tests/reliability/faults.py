@@ -86,6 +86,8 @@ def expected_weights(ctl, points):
         return points.starts[0]
     if label.startswith("end of epoch "):
         return points.epochs[int(label.rsplit(" ", 1)[1]) - 1]
+    if label.startswith("best epoch "):  # "best epoch 2 (val_loss)"
+        return points.epochs[int(label.split(" ")[2]) - 1]
     raise AssertionError(f"unexpected good point {label!r}")
 
 

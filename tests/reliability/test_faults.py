@@ -145,6 +145,17 @@ def test_pause_then_stop_keeps_the_cut_epoch_apart():
     check_reusable(ctl)
 
 
+def test_a_stop_with_restore_best_leaves_the_best_epoch_and_says_so():
+    ctl, points = make(validation=True, restore_best=True, monitor="val_loss"), GoodPoints()
+    ctl.fit(4, callbacks=[points, At(2, 2, ctl.stop)])
+    assert ctl.wait(120) == "finished" and ctl.runs[-1]["reason"] == "stopped"
+    label = ctl.runs[-1]["weights"]
+    best = min(range(2), key=lambda i: ctl.history["val_loss"][i])
+    assert label == f"best epoch {best + 1} (val_loss)"
+    assert_at_good_point(ctl, points)
+    check_reusable(ctl)
+
+
 def fit_threads():
     return [t for t in threading.enumerate() if t.name == "transfer-widgets-fit" and t.is_alive()]
 
