@@ -77,5 +77,5 @@ def test_interpreter_exit_stops_active_runs_cleanly_and_says_so(name, runs):
     assert r["running"] == ["running"] * runs
     assert done.returncode == 0, done.stderr[-3000:]
     assert "terminate called" not in done.stderr
-    assert done.stderr.count("transfer_widgets: the interpreter exited during run 1") == runs
+    assert done.stderr.count("transfer_widgets: the interpreter exited during run 1 of model") == runs
     assert "Call controller.wait()" in done.stderr

@@ -264,7 +264,7 @@ class FineTuneController:
     def _begin_run(self, kind: RunKind, phases: list[str], planned: int | None) -> None:
         """Open the run's record, give it a fresh control and good point, announce it."""
         run = self._open_run(kind, phases, planned)
-        self._life.begin(run["run"])
+        self._life.begin(run["run"], self.model.name)
         self._set_state("running", task=kind)
 
     def _open_run(self, kind: RunKind, phases: list[str], planned: int | None) -> dict[str, Any]:

@@ -174,6 +174,7 @@ class Lifecycle:
         self.done = threading.Event()
         self.done.set()
         self.run: int | None = None  # the number of the active run
+        self.name = ""  # the model's name, to say whose run it was
 
     @property
     def active(self) -> bool:
@@ -190,7 +191,7 @@ class Lifecycle:
             else:
                 _ACTIVE.discard(self)
 
-    def begin(self, run: int) -> None:
+    def begin(self, run: int, name: str = "") -> None:
         """A fresh control and good point for run ``run`` (a stop from an earlier run
         must not end this one); first let runs of dropped controllers finish their batch."""
         for other in list(_ACTIVE):
@@ -198,7 +199,7 @@ class Lifecycle:
                 other.join(EXIT_JOIN_S)
         self.control = RunControl()
         self.good = GoodPoint(f"start of run {run}")
-        self.run = run
+        self.run, self.name = run, name
         install_interrupt_handler()
 
     def start(self, target: Callable[..., None], *args: Any) -> None:
@@ -314,9 +315,9 @@ def _stop_all_at_exit() -> None:
     for life in lives:
         _wait(life.done, time.monotonic() + EXIT_JOIN_S)
         print(
-            f"transfer_widgets: the interpreter exited during run {life.run}; the run was stopped "
-            f"with the weights of the {life.good.label}. Call controller.wait() (or fit(block=True)) "
-            "before a script ends to let a run finish.",
+            f"transfer_widgets: the interpreter exited during run {life.run} of model {life.name!r}; "
+            f"it was stopped with the weights of the {life.good.label}. Call controller.wait() "
+            "(or fit(block=True)) before a script ends to let a run finish.",
             file=sys.stderr,
         )
 
