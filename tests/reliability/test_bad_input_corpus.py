@@ -502,6 +502,14 @@ def class_names_keep_weights(tmp_path):
     return c, weights
 
 
+def class_names_by_set(tmp_path):
+    c = ctl()
+    c.fit(1, block=True)
+    weights = c.model.get_weights()
+    c.set("head.class_names", ["a", "b", "c"])
+    return c, weights
+
+
 def class_names_wrong_count(tmp_path):
     c = config()
     c.head.class_names = ["a", "b"]
@@ -532,6 +540,28 @@ CASES += [
         ),
     ),
     Case("setting: class_names of the wrong length", class_names_wrong_count, "head.class_names"),
+    Case(
+        "setting: set('head.class_names') keeps weights and history",
+        class_names_by_set,
+        documented=lambda r: (
+            len(r[0].history["epoch"]) == 1
+            and all(np.array_equal(a, b) for a, b in zip(r[0].model.get_weights(), r[1], strict=True))
+            and r[0].config.head.class_names == ["a", "b", "c"]
+        ),
+    ),
+    Case(
+        "setting: set('head.class_names') of the wrong length",
+        lambda tmp_path: ctl().set("head.class_names", ["a"]),
+        "head.class_names",
+    ),
+    Case("setting: set('head.layers')", lambda tmp_path: ctl().set("head.layers", []), "load_config"),
+    Case(
+        "setting: optimizer as a dict",
+        lambda tmp_path: ctl().set(
+            "training.optimizer", {"class_name": "SGD", "config": {"learning_rate": 5.0}}
+        ),
+        "training.optimizer",
+    ),
     Case(
         "setting: cache_dir not writable",
         lambda tmp_path: _cache_dir_case(tmp_path),

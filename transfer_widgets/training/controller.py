@@ -386,21 +386,24 @@ class FineTuneController:
         self.edit_flags(freezing.set_many, self.model, list(paths), flag, keep_bn_frozen=keep_bn_frozen)
 
     def set(self, field_path: str, value: Any) -> None:
-        """Change one training setting by its dotted name (``"training.learning_rate"``).
+        """Change one setting by its dotted name (``"training.learning_rate"``), checked
+        first: a bad value raises :class:`ConfigError` and changes nothing.
 
-        Only ``training.*`` settings can change on a built controller; the others
-        define the model: make a new controller from ``controller.config`` instead.
+        ``training.*`` and the head settings that do not change the model
+        (``head.class_names``, ``head.loss``, ``head.metrics``) can change on a built
+        controller, keeping its weights and history; the others define the model: pass
+        a changed config to :meth:`load_config` instead.
         """
         if not isinstance(field_path, str):
             raise ConfigError(
                 [f"field_path must be a dotted name such as 'training.learning_rate', got {field_path!r}"]
             )
         self._refuse_if_running(f"change {field_path}")
-        if not field_path.startswith("training."):
+        if not field_path.startswith(("training.", *(f"head.{k}" for k in _SETTABLE_HEAD))):
             raise ConfigError(
                 [
-                    f"{field_path} defines the model and cannot change on a built controller: "
-                    "edit a copy of controller.config and build a new FineTuneController"
+                    f"{field_path} defines the model and cannot change with set(): edit a copy of "
+                    "controller.config and pass it to controller.load_config(config)"
                 ]
             )
         trial = self._config.copy()
@@ -411,7 +414,7 @@ class FineTuneController:
         if not hasattr(obj, last):
             raise ConfigError([f"{field_path} is not a known field"])
         setattr(obj, last, value)
-        trial.check()
+        self._check_settings(trial)
         self._config = trial
         if field_path == "training.seed" and value is not None:
             keras.utils.set_random_seed(value)  # the next run's shuffling, dropout and augmentation
@@ -501,21 +504,28 @@ class FineTuneController:
     def preflight(self, features: bool = False) -> None:
         """Check the settings and the data against the model and the task; raise before
         any training. Settles whether labels are sparse or one-hot, which picks the loss."""
-        self._check_settings()
+        self._check_settings(self._config)
         mode = self._checked_label_mode()
         if mode is not None:
             self._label_mode = mode
         spec = self._config.head
         check_loss_and_metrics(spec.task, spec.loss, spec.metrics, self._label_mode)
 
-    def _check_settings(self) -> None:
+    def _check_settings(self, c: TransferConfig) -> None:
         """A config changed by writing to ``controller.config`` is checked like one passed
         in; a change to what defines the model (which a built model would ignore) is refused."""
-        c = self._config
         c.check()
         if c.training.batch_size > 2**31 - 1:
             raise ConfigError(
                 [f"training.batch_size must be at most {2**31 - 1}, got {c.training.batch_size}"]
+            )
+        opt: Any = c.training.optimizer
+        if not isinstance(opt, str):  # Keras would take a config dict, then only its class was used
+            raise ConfigError(
+                [
+                    f"training.optimizer must be an optimizer name such as 'adam' or 'sgd', got "
+                    f"{type(opt).__name__} {opt!r}; the learning rate is training.learning_rate"[:300]
+                ]
             )
         if c.cache_dir is not None and not isinstance(c.cache_dir, (str, os.PathLike)):
             raise ConfigError([f"cache_dir must be a folder path or None, got {c.cache_dir!r}"])
@@ -1143,6 +1153,8 @@ def _holds(model: keras.Model, other: Any) -> bool:
 
 #: Head settings that do not change the model's structure (a rename keeps the trained weights).
 _HEAD_SETTINGS = ("class_names", "loss", "metrics", "labels")
+#: Those set() may change (``labels`` is settled from the data when the controller is made).
+_SETTABLE_HEAD = ("class_names", "loss", "metrics")
 
 
 def _defining(config: TransferConfig) -> dict[str, str]:
