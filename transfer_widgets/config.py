@@ -102,6 +102,14 @@ class Problem:
         return cls(field_name, message)
 
 
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text.removeprefix("\ufeff"))
+    except ValueError:
+        return False
+    return True
+
+
 class ConfigError(ValueError):
     """A config with problems: ``problems`` lists each one as a line naming its field,
     ``details`` the same as :class:`Problem` objects (field and message apart)."""
@@ -531,25 +539,37 @@ class TransferConfig(_Spec):
     @classmethod
     def from_json(cls, text: str) -> TransferConfig:
         try:
-            data = json.loads(text)
+            data = json.loads(text.removeprefix("\ufeff"))  # a byte-order mark some editors write
         except json.JSONDecodeError as exc:
             raise ConfigError([f"(json) not valid JSON: {exc}"]) from None
+        if not isinstance(data, dict):
+            raise ConfigError(
+                [
+                    f"(json) must be a JSON object ({{...}}) holding the config's sections, "
+                    f"got {json.dumps(data)[:40]}"
+                ]
+            )
         return cls.from_dict(data)
 
     @classmethod
     def load(cls, source: TransferConfig | dict[str, Any] | str | os.PathLike[str]) -> TransferConfig:
-        """A config from JSON text, the path of a JSON file, a dict, or a config (copied)."""
+        """A config from JSON text, the path of a JSON file, a dict, or a config (copied).
+        A string is JSON text when it parses as JSON (a BOM allowed), else a path."""
         if isinstance(source, TransferConfig):
             return source.copy()
         if isinstance(source, dict):
             return cls.from_dict(source)
-        if isinstance(source, os.PathLike) or (
-            isinstance(source, str) and not source.lstrip().startswith("{")
-        ):
-            with open(os.fspath(source), encoding="utf-8") as f:
-                return cls.from_json(f.read())
-        if isinstance(source, str):
+        if isinstance(source, str) and (_is_json(source) or source.lstrip("\ufeff \t\r\n").startswith("{")):
             return cls.from_json(source)
+        if isinstance(source, (str, os.PathLike)):
+            path = os.fspath(source)
+            if not os.path.isfile(path):
+                raise FileNotFoundError(
+                    f"config: {path!r} is neither JSON text nor an existing file: pass a config, "
+                    "a dict, JSON text or the path of a JSON file"
+                )
+            with open(path, encoding="utf-8-sig") as f:
+                return cls.from_json(f.read())
         raise TypeError(
             f"config must be a TransferConfig, a dict, JSON text or a path, got {type(source).__name__}"
         )

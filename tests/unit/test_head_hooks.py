@@ -92,10 +92,10 @@ def test_apply_head_refuses_a_bad_head_and_changes_nothing():
 
 def test_apply_head_is_refused_while_running():
     c = controller()
-    c._state = "running"
+    c._life.state = "running"
     with pytest.raises(ControllerBusyError, match="change the head"):
         c.apply_head(HeadSpec(num_classes=3))
-    c._state = "idle"
+    c._life.state = "idle"
 
 
 @pytest.mark.parametrize(

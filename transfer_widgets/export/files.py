@@ -18,12 +18,16 @@ def export_script(
     *,
     two_phase: bool | None = None,
     run: int | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write the experiment (a snapshot, or a controller's) as a script at ``path``. An
     in-memory base is saved beside it as ``<script name>_base.keras`` with the weights it
     had before the session's first run (the script's starting point); when the script
     renders a run, the model that run trained is saved as ``<script name>_trained.keras``,
-    which the script names but never reads. Returns the script's path."""
+    which the script names but never reads. Returns the script's path.
+
+    An existing file (the script or a model beside it) is replaced only with
+    ``overwrite=True``; otherwise :class:`FileExistsError` names it and nothing is written."""
     path = Path(os.fspath(path))
     if path.suffix != ".py":
         raise ValueError(f"path must end in .py, got {str(path)!r}")
@@ -36,11 +40,20 @@ def export_script(
         trained_file=f"{path.stem}_trained.keras",
     )
     text = render_script(plan)
+    trained_model = snapshot.trained_model
+    trained = plan.trained_file if trained_model is not None else None
+    targets = [path] + [path.with_name(f) for f in (plan.base_file, trained) if f is not None]
+    existing = [str(p) for p in targets if p.exists()]
+    if existing and not overwrite:
+        raise FileExistsError(
+            f"export_script would overwrite {', '.join(existing)}: pass overwrite=True to replace "
+            "it, or choose another path."
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     if plan.base_file is not None:
         base_as_loaded(snapshot).save(path.with_name(plan.base_file))
-    if plan.trained_file is not None and snapshot.trained_model is not None:
-        snapshot.trained_model.save(path.with_name(plan.trained_file))
+    if trained is not None and trained_model is not None:
+        trained_model.save(path.with_name(trained))
     path.write_text(text, encoding="utf-8")
     return path
 

@@ -112,7 +112,17 @@ def load_base(spec: BaseSpec, model: Any = None) -> keras.Model:
     if spec.source == "file":
         if spec.path is None or not os.path.exists(spec.path):
             raise ConfigError([f"base.path {spec.path!r} does not exist"])
-        return check_model(keras.models.load_model(spec.path, compile=False))
+        _check_model_file(spec.path)
+        try:
+            loaded = keras.models.load_model(spec.path, compile=False)
+        except Exception as exc:  # noqa: BLE001 - Keras raises many kinds (and "File not found") for a damaged file
+            raise ConfigError(
+                [
+                    f"base.path {spec.path!r} could not be loaded as a Keras model "
+                    f"({type(exc).__name__}: {exc})"
+                ]
+            ) from None
+        return check_model(loaded)
     constructor = getattr(keras.applications, spec.name, None) if spec.name is not None else None
     if constructor is None:
         raise ConfigError([f"base.name must name a keras.applications model, got {spec.name!r}"])
@@ -120,6 +130,26 @@ def load_base(spec: BaseSpec, model: Any = None) -> keras.Model:
     if spec.input_shape is not None:
         kwargs["input_shape"] = tuple(spec.input_shape)
     return constructor(include_top=False, weights=spec.weights, **kwargs)
+
+
+def _check_model_file(path: str) -> None:
+    """A ``.keras`` file is a zip archive and an ``.h5`` file an HDF5 one: say so for
+    anything else (an empty, truncated or renamed file) instead of Keras's "File not found"."""
+    if os.path.isdir(path):
+        raise ConfigError([f"base.path {path!r} is a folder: pass the path of a .keras or .h5 file"])
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(8)
+    formats = {".keras": (b"PK\x03\x04", "a zip archive"), ".h5": (b"\x89HDF\r\n\x1a\n", "an HDF5 file")}
+    for suffix, (magic, kind) in formats.items():
+        if path.endswith(suffix) and not head.startswith(magic):
+            what = "is empty (0 bytes)" if size == 0 else f"is not {kind}, as a {suffix} file must be"
+            raise ConfigError(
+                [
+                    f"base.path {path!r} {what}: it is damaged or not a saved model; "
+                    "save it again with model.save()"
+                ]
+            )
 
 
 def preprocessing_layers(spec: PreprocessingSpec, base_name: str | None) -> list[keras.Layer]:

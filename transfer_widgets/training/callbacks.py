@@ -2,8 +2,9 @@
 
 - :class:`RunCallback`: pause / stop between batches, the history of completed
   epochs (an epoch cut short by a stop is kept apart as a partial one), throttled
-  batch and epoch events, the run's stage, and the NaN guard (a NaN or inf loss
-  stops the run and puts back the weights of the last good epoch).
+  batch and epoch events, the run's stage, the run's good point (weights at the
+  start and after each complete epoch, put back when an epoch is cut short) and
+  the NaN guard (a NaN or inf loss stops the run and puts those weights back).
 - :class:`BestWeights`: restores the weights of the best epoch on a monitored metric.
 - :class:`LRSweep`: the learning-rate finder's exponential sweep.
 """
@@ -11,7 +12,6 @@
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +20,7 @@ import keras
 import numpy as np
 
 from .events import EventStream, Stage
+from .run_control import GoodPoint, RunControl
 
 
 def _floats(logs: dict[str, Any] | None) -> dict[str, float]:
@@ -34,6 +35,12 @@ class RunCallback(keras.callbacks.Callback):
     short by a stop goes to ``record_partial`` instead, and its ``epoch`` event says
     ``partial=True``. ``epoch_complete`` tells later callbacks (:class:`BestWeights`)
     which it was.
+
+    ``good`` (one per run, shared by its phases) holds the weights of the run's start
+    and of each complete epoch's end; an epoch cut short (stop, NaN) is rewound to
+    it at the end of the fit, so the weights always match the history. A stop also
+    cuts the validation Keras runs after a cut epoch (or the one under way) to one
+    batch; the ``val_`` values of a cut validation are not logged.
     """
 
     def __init__(
@@ -49,6 +56,7 @@ class RunCallback(keras.callbacks.Callback):
         run_epochs: int | None = None,
         record_partial: Callable[[dict[str, Any]], None] | None = None,
         stage: Callable[[Stage, str | None], None] | None = None,
+        good: GoodPoint | None = None,
     ) -> None:
         super().__init__()
         self.stream = stream
@@ -64,9 +72,10 @@ class RunCallback(keras.callbacks.Callback):
         self.nan: dict[str, Any] | None = None
         self.epoch_complete = True
         self.partial: dict[str, Any] | None = None
-        self._good_weights: list[np.ndarray] | None = None
-        self._good_epoch: int | None = None
+        self.good = good if good is not None else GoodPoint("start of the run")
         self._epoch = 0
+        self._in_epoch = False  # between on_epoch_begin and on_epoch_end
+        self._val_cut = False
         self._epoch_start = 0.0
         self._epoch_paused = 0.0
         self._batches = 0
@@ -86,8 +95,7 @@ class RunCallback(keras.callbacks.Callback):
                 self.stage(stage, self.phase)
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        if self.nan_guard:
-            self._good_weights = self.model.get_weights()
+        self.good.capture(self.model)  # the phase starts where the run's good point is
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch
@@ -95,8 +103,13 @@ class RunCallback(keras.callbacks.Callback):
         self._epoch_paused = self.control.paused_s
         self._batches = 0
         self._cut = False
+        self._val_cut = False
+        self._in_epoch = True
         if self._first_epoch is None:
             self._first_epoch = epoch
+
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self.good.touch()  # from here on the weights may differ from the good point
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         loss = (logs or {}).get("loss")
@@ -120,6 +133,12 @@ class RunCallback(keras.callbacks.Callback):
 
     def on_test_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._set_stage("validating")  # fit's own validation at an epoch's end
+
+    def on_test_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        # Keras validates even an epoch a stop cut short: one batch, then no more.
+        if self.control.stop_requested:
+            self.model.stop_evaluating = True
+            self._val_cut = True
 
     def _eta(self, now: float, paused: float, batch: int, steps: int | None) -> float | None:
         """Seconds left in the epoch from the time per batch so far, without paused time
@@ -170,17 +189,16 @@ class RunCallback(keras.callbacks.Callback):
         self._flush_last_batch()
         if self._last is not None and self._batches:
             self.control.train_s = self._last[4]  # the epoch's training time, without its validation
+        self._in_epoch = False
         values = _floats(logs)
+        if self._val_cut:  # a few validation batches: not the epoch's validation
+            values = {k: v for k, v in values.items() if not k.startswith("val_")}
         where = {"run": self.run, "phase": self.phase, "epoch": epoch, "run_epoch": epoch - self.run_start}
         if complete:
             self.record(epoch, values, self.phase)
-            if self.nan_guard:
-                self._good_weights = self.model.get_weights()
-                self._good_epoch = epoch
+            self.good.capture(self.model, f"end of epoch {epoch + 1}", epoch)
         else:
-            self.partial = {**where, "batches": self._batches, "steps": steps, "logs": values}
-            if self.record_partial is not None:
-                self.record_partial(self.partial)
+            self._keep_partial(where, steps, values)
         self.stream.emit(
             "epoch",
             **where,
@@ -195,50 +213,39 @@ class RunCallback(keras.callbacks.Callback):
         # A stop asked for during validation ends the fit here, not one batch into the next epoch.
         self.control.checkpoint(self.model)
 
+    def _keep_partial(self, where: dict[str, Any], steps: int | None, values: dict[str, float]) -> None:
+        self.partial = {**where, "batches": self._batches, "steps": steps, "logs": values}
+        if self.record_partial is not None:
+            self.record_partial(self.partial)
+
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self._flush_last_batch()
-        if self.nan is not None and self._good_weights is not None:
-            self.model.set_weights(self._good_weights)
-            where = (
-                f"the end of epoch {self._good_epoch + 1}"
-                if self._good_epoch is not None
-                else "the start of this run"
-            )
-            self.nan["restored_from"] = where
+        self.good.restore()  # an epoch cut short (a stop, a NaN) is rewound
+        if self.nan is not None:
+            self.nan["restored_from"] = f"the {self.good.label}"
 
+    def position(self) -> str | None:
+        """Where the fit is: the phase, epoch and batch under way (for errors that only
+        show up in a batch, such as a bad label deep in a dataset)."""
+        if not self._in_epoch:
+            return None
+        if self._stage == "validating":
+            return f"phase {self.phase!r}, the validation after epoch {self._epoch + 1} (validation_data)"
+        return f"phase {self.phase!r}, epoch {self._epoch + 1}, batch {self._batches + 1} of train_data"
 
-class RunControl:
-    """Stop and pause requests from the kernel's thread, honoured between batches."""
-
-    def __init__(self) -> None:
-        self.stop_requested = False
-        self.paused_s = 0.0  # seconds spent held by pause() so far
-        self.train_s = 0.0  # seconds spent in training steps by the run's completed epochs
-        self._running = threading.Event()
-        self._running.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    def stop(self) -> None:
-        self.stop_requested = True
-        self._running.set()
-
-    def checkpoint(self, model: keras.Model) -> None:
-        """Called after every batch: block while paused, end the fit when stopped."""
-        if not self._running.is_set():
-            held = time.monotonic()
-            self._running.wait()
-            self.paused_s += time.monotonic() - held
-        if self.stop_requested:
-            model.stop_training = True
+    def epoch_failed(self) -> None:
+        """The fit raised: keep the epoch under way (if any batch of it ran) as a
+        partial one; the caller puts the good point's weights back."""
+        if self._in_epoch and self._batches:
+            self._in_epoch = False
+            where = {
+                "run": self.run,
+                "phase": self.phase,
+                "epoch": self._epoch,
+                "run_epoch": self._epoch - self.run_start,
+            }
+            logs = self._last[5] if self._last else None
+            self._keep_partial(where, self.params.get("steps"), _floats(logs))
 
 
 class BestWeights(keras.callbacks.Callback):
@@ -255,6 +262,7 @@ class BestWeights(keras.callbacks.Callback):
         self.higher_is_better = any(k in lowered for k in ("acc", "auc", "precision", "recall", "f1"))
         self.best: float | None = None
         self.best_epoch: int | None = None
+        self.restored = False  # the best epoch's weights were put back
         self._weights: list[np.ndarray] | None = None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -279,6 +287,7 @@ class BestWeights(keras.callbacks.Callback):
                 )
             return
         self.model.set_weights(self._weights)
+        self.restored = True
         if self.stream is not None:
             self.stream.emit("restored", monitor=self.monitor, value=self.best, epoch=self.best_epoch)
 

@@ -7,9 +7,11 @@ optimizer built for one set of variables cannot take another), and runs ``fit``
 in a background thread so the notebook stays responsive and Stop works.
 
 States: ``idle`` -> ``running`` <-> ``paused``; ``stopping`` after :meth:`stop`;
-then ``finished`` or ``failed`` (an exception, or a NaN loss). A failed run keeps
-the kernel alive and the controller reusable; edits while a run is active are
-refused with :class:`ControllerBusyError`.
+then ``finished`` or ``failed`` (an exception, or a NaN loss). Every way a run ends
+(stop, Ctrl-C, an exception or ``BaseException`` from a callback, the controller
+dropped, interpreter exit) leaves the controller reusable with the weights of a
+known good point: :mod:`.run_control` is that state machine. Edits while a run is
+active are refused with :class:`ControllerBusyError`.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import copy
 import dataclasses
 import json
 import math
-import threading
+import os
+import tempfile
 import time
 import traceback
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -37,7 +41,8 @@ from ..config import (
     HeadSpec,
     TransferConfig,
 )
-from ..data.adapters import DataInfo, describe, fit_arguments, from_spec, kind_of
+from ..data.adapters import DataInfo, DataKind, describe, fit_arguments, from_spec, kind_of
+from ..data.folders import check_image_folder
 from ..export import ExperimentSnapshot, export_code, export_script
 from ..model import freeze as freezing
 from ..model.assemble import assemble, base_input_shape, load_base, preprocessing_layers
@@ -46,11 +51,12 @@ from ..model.head import build_head, default_loss, default_metrics
 from ..model.inspect import LayerNode, ModelTree, check_model
 from ..run_record import PhaseRecord, RunRecord, phase_schedule
 from . import recipe
-from .callbacks import BestWeights, LRSweep, RunCallback, RunControl
-from .events import ACTIVE, Event, EventStream, RunKind, RunState, Stage
+from .callbacks import BestWeights, LRSweep, RunCallback
+from .events import Event, EventStream, RunKind, RunState, Stage
 from .features import CachedFeatures, FeatureCache, disk_batches
 from .lr_finder import LRFindResult, suggest_learning_rate
-from .preflight import check_data
+from .preflight import check_data, check_loss_and_metrics
+from .run_control import Lifecycle, RunControl, exit_of
 
 
 class ControllerBusyError(RuntimeError):
@@ -69,6 +75,21 @@ class _Phase:
     before: Callable[[], None] | None = None  # e.g. unfreeze the base; runs on the training thread
     features: bool = False  # train the head on cached features
     schedule_scale: float = 1.0  # the schedule's warm-up target scales with the phase's rate
+
+
+@dataclass
+class _FitJob:
+    """One phase's ``fit``, prepared by the controller and run by the training thread
+    without holding the controller (so a dropped controller can be collected)."""
+
+    model: keras.Model
+    kwargs: dict[str, Any]
+    run: RunCallback
+    best: BestWeights | None
+
+
+class _NanLoss(Exception):
+    """The NaN guard ended the run (its message says where and what was restored)."""
 
 
 class FineTuneController:
@@ -98,8 +119,10 @@ class FineTuneController:
         mode: str | None = None,
         strategy: Any = None,
     ):
-        self._config = config.copy() if config is not None else TransferConfig()
+        # A dict, JSON text or a path is loaded as from_config() does; anything else is refused.
+        self._config = TransferConfig.load(config) if config is not None else TransferConfig()
         c = self._config
+        _check_strategy(strategy)
         in_memory = None
         if isinstance(base_model, str):
             if base_model.endswith((".keras", ".h5")):
@@ -107,7 +130,10 @@ class FineTuneController:
             else:
                 c.base.source, c.base.name = "application", base_model
         elif base_model is not None:
-            in_memory = check_model(base_model)
+            try:
+                in_memory = check_model(base_model)
+            except TypeError as exc:
+                raise TypeError(f"base_model: {exc}") from None
             c.base.source, c.base.name = "model", in_memory.name
         if head is not None:
             c.head.layers = _head_layers(head)
@@ -118,15 +144,26 @@ class FineTuneController:
         if mode is not None:
             c.mode = mode
         if train_data is None and c.data.source in ("directory", "demo"):
+            if c.data.source == "directory":
+                check_image_folder(c.data.directory, c.head.num_classes)
             train_data, spec_val = from_spec(c.data, c.training.batch_size)
             validation_data = validation_data if validation_data is not None else spec_val
         elif train_data is not None:
-            c.data.source = kind_of(train_data)
+            c.data.source = _data_kind(train_data, "train_data")
+            if c.data.validation_split is not None:
+                raise ConfigError(
+                    [
+                        f"data.validation_split ({c.data.validation_split}) applies to an image folder or a "
+                        "demo dataset: with in-memory data pass validation_data=(x_val, y_val) instead"
+                    ]
+                )
+        if validation_data is not None:
+            _data_kind(validation_data, "validation_data")
         self.train_data = train_data
         self.validation_data = validation_data
         info = describe(train_data) if train_data is not None else None
         if c.head.num_classes is None and info is not None and c.head.task in ("multiclass", "multilabel"):
-            c.head.num_classes = _infer_num_classes(info)
+            c.head.num_classes = _infer_num_classes(info, "train_data")
         if (
             c.base.input_shape is None
             and c.base.source == "application"
@@ -143,8 +180,10 @@ class FineTuneController:
         self.history: dict[str, list] = {}
         self.phases: list[dict[str, Any]] = []
         #: One record per fit / fine_tune / lr_find call: run (1, 2, ...), kind, phases,
-        #: started / ended (time.time()), reason (completed / stopped / failed; None while
-        #: running), start_epoch, planned_epochs, epochs (complete ones), partial (or None).
+        #: started / ended (time.time()), reason (completed / stopped / interrupted / exited /
+        #: failed, see :mod:`.run_control`; None while running), start_epoch, planned_epochs,
+        #: epochs (complete ones), partial (or None), weights (the good point the model's
+        #: weights were left at: "start of run 2", "end of epoch 3", "best epoch 2 (val_loss)").
         self.runs: list[dict[str, Any]] = []
         #: Epochs cut short by a stop: run, phase, epoch, run_epoch, batches, steps, logs.
         #: They are never in ``history``.
@@ -157,20 +196,21 @@ class FineTuneController:
         self.run_records: list[RunRecord] = []
         # The base's weights before the first run: an export starts from them, not the trained ones.
         self._initial_base_weights: list[np.ndarray] | None = None
+        self._phase_record: tuple[PhaseRecord, int] | None = None  # the running phase and its start
         self.error: str | None = None
         self.error_traceback: str | None = None
         self.stop_reason: str | None = None
         # Keras callbacks every fit run adds (views such as the training monitor put theirs here).
         self.run_callbacks: list[keras.callbacks.Callback] = []
         self.compile_count = 0
-        self._state: RunState = "idle"
-        self._lock = threading.RLock()
-        self._thread: threading.Thread | None = None
-        self._control = RunControl()
+        self._life = Lifecycle()
+        # A controller dropped (or replaced by re-running its cell) stops its run.
+        weakref.finalize(self, self._life.abandon)
         self._label_mode = "sparse" if c.head.labels == "auto" else c.head.labels
         self._compiled: dict[int, tuple] = {}  # id(model) -> signature it was compiled for
         self._features = FeatureCache(c.feature_cache, c.cache_dir)
         self._build(in_memory)
+        self._built_for = _defining(c)  # what a later write to controller.config must not change
         # Flag changes made anywhere (a layer tree, `freeze_all(model)` in a cell) reach views as
         # "flags" events on self.events, the one stream a view subscribes to.
         self._unsubscribe_flags = freezing.subscribe(self._flags_changed)
@@ -186,6 +226,8 @@ class FineTuneController:
             keras.utils.set_random_seed(c.training.seed)
         with self._scope():
             base = load_base(c.base, in_memory)
+            if in_memory is not None and c.base.input_shape is not None:
+                _check_input_shape(base, c.base.input_shape)
             if self.strategy is not None and in_memory is not None:
                 base = _clone_into_scope(base)
             if c.base.source != "model":
@@ -209,19 +251,31 @@ class FineTuneController:
 
     @property
     def state(self) -> RunState:
-        return self._state
+        return self._life.state
+
+    @property
+    def _lock(self) -> Any:
+        return self._life.lock
+
+    @property
+    def _control(self) -> RunControl:
+        return self._life.control
 
     def _set_state(self, state: RunState, **extra: Any) -> None:
         with self._lock:  # stop() / pause() and the run's own end never interleave
-            self._state = state
-            if state == "running" and self._current_run is None:
-                self._open_run(extra.get("task", "fit"), [], None)  # lr_find opens its run here
+            self._life.move(state)
             run = self._current_run
             if run is not None:
                 extra["run"] = run["run"]
                 if state in ("finished", "failed"):
-                    self._close_run(run, state)
+                    self._close_run(run, "failed" if state == "failed" else extra.get("reason", "completed"))
         self.events.emit("state", state=state, **extra)
+
+    def _begin_run(self, kind: RunKind, phases: list[str], planned: int | None) -> None:
+        """Open the run's record, give it a fresh control and good point, announce it."""
+        run = self._open_run(kind, phases, planned)
+        self._life.begin(run["run"], self.model.name)
+        self._set_state("running", task=kind)
 
     def _open_run(self, kind: RunKind, phases: list[str], planned: int | None) -> dict[str, Any]:
         run = {
@@ -235,17 +289,16 @@ class FineTuneController:
             "planned_epochs": planned,
             "epochs": 0,
             "partial": None,
+            "weights": None,
         }
         self.runs.append(run)
         self._current_run = run
         return run
 
-    def _close_run(self, run: dict[str, Any], state: RunState) -> None:
+    def _close_run(self, run: dict[str, Any], reason: str) -> None:
         run["ended"] = time.time()
-        if state == "failed":
-            run["reason"] = "failed"
-        else:
-            run["reason"] = "stopped" if self._control.stop_requested else "completed"
+        run["reason"] = reason if reason != "lr_find" else "completed"
+        run["weights"] = self._life.good.label  # the good point the model's weights are at
         if run["kind"] != "lr_find":
             run["epochs"] = self._completed_epochs() - run["start_epoch"]
         self._current_run = None
@@ -260,7 +313,7 @@ class FineTuneController:
 
     @property
     def running(self) -> bool:
-        return self._state in ACTIVE
+        return self._life.active
 
     @property
     def config(self) -> TransferConfig | ReadOnlyConfig:
@@ -277,7 +330,7 @@ class FineTuneController:
     def _refuse_if_running(self, what: str) -> None:
         if self.running:
             raise ControllerBusyError(
-                f"Cannot {what} while a run is {self._state}: call controller.stop() and controller.wait(), "
+                f"Cannot {what} while a run is {self.state}: call controller.stop() and controller.wait(), "
                 "or wait for the run to finish, then try again."
             )
 
@@ -343,17 +396,24 @@ class FineTuneController:
         self.edit_flags(freezing.set_many, self.model, list(paths), flag, keep_bn_frozen=keep_bn_frozen)
 
     def set(self, field_path: str, value: Any) -> None:
-        """Change one training setting by its dotted name (``"training.learning_rate"``).
+        """Change one setting by its dotted name (``"training.learning_rate"``), checked
+        first: a bad value raises :class:`ConfigError` and changes nothing.
 
-        Only ``training.*`` settings can change on a built controller; the others
-        define the model: make a new controller from ``controller.config`` instead.
+        ``training.*`` and the head settings that do not change the model
+        (``head.class_names``, ``head.loss``, ``head.metrics``) can change on a built
+        controller, keeping its weights and history; the others define the model: pass
+        a changed config to :meth:`load_config` instead.
         """
+        if not isinstance(field_path, str):
+            raise ConfigError(
+                [f"field_path must be a dotted name such as 'training.learning_rate', got {field_path!r}"]
+            )
         self._refuse_if_running(f"change {field_path}")
-        if not field_path.startswith("training."):
+        if not field_path.startswith(("training.", *(f"head.{k}" for k in _SETTABLE_HEAD))):
             raise ConfigError(
                 [
-                    f"{field_path} defines the model and cannot change on a built controller: "
-                    "edit a copy of controller.config and build a new FineTuneController"
+                    f"{field_path} defines the model and cannot change with set(): edit a copy of "
+                    "controller.config and pass it to controller.load_config(config)"
                 ]
             )
         trial = self._config.copy()
@@ -366,7 +426,10 @@ class FineTuneController:
         if not _set_recipe(trial, field_path, value):
             setattr(obj, last, value)
         trial.check()
+        self._check_settings(trial)
         self._config = trial
+        if field_path == "training.seed" and value is not None:
+            keras.utils.set_random_seed(value)  # the next run's shuffling, dropout and augmentation
         self._config_changed()
 
     def apply_head(self, head: HeadSpec, augmentation: list[AugmentationSpec] | None = None) -> None:
@@ -392,6 +455,7 @@ class FineTuneController:
                 base, new_head, pre, input_shape=self.input_shape, base_training=trial.training.base_training
             )
         self._config = trial
+        self._built_for = _defining(trial)
         self.model, self.head, self._feature_model = parts.model, parts.head, parts.features
         self._compiled = {}
         self._label_mode = "sparse" if trial.head.labels == "auto" else trial.head.labels
@@ -469,11 +533,45 @@ class FineTuneController:
     # -- preflight -----------------------------------------------------------------------
 
     def preflight(self, features: bool = False) -> None:
-        """Check the data against the model and the task; raise before any training.
-        Settles whether labels are sparse or one-hot, which picks the loss."""
+        """Check the settings and the data against the model and the task; raise before
+        any training. Settles whether labels are sparse or one-hot, which picks the loss."""
+        self._check_settings(self._config)
         mode = self._checked_label_mode()
         if mode is not None:
             self._label_mode = mode
+        spec = self._config.head
+        check_loss_and_metrics(spec.task, spec.loss, spec.metrics, self._label_mode)
+
+    def _check_settings(self, c: TransferConfig) -> None:
+        """A config changed by writing to ``controller.config`` is checked like one passed
+        in; a change to what defines the model (which a built model would ignore) is refused."""
+        c.check()
+        if c.training.batch_size > 2**31 - 1:
+            raise ConfigError(
+                [f"training.batch_size must be at most {2**31 - 1}, got {c.training.batch_size}"]
+            )
+        opt: Any = c.training.optimizer
+        if not isinstance(opt, str):  # Keras would take a config dict, then only its class was used
+            raise ConfigError(
+                [
+                    f"training.optimizer must be an optimizer name such as 'adam' or 'sgd', got "
+                    f"{type(opt).__name__} {opt!r}; the learning rate is training.learning_rate"[:300]
+                ]
+            )
+        if c.cache_dir is not None and not isinstance(c.cache_dir, (str, os.PathLike)):
+            raise ConfigError([f"cache_dir must be a folder path or None, got {c.cache_dir!r}"])
+        changed = [k for k, v in _defining(c).items() if self._built_for.get(k) != v]
+        if changed:
+            raise ConfigError(
+                [
+                    f"{name} was changed on controller.config after the model was built, so it would be "
+                    "ignored: pass the config to controller.load_config(config) to rebuild the model "
+                    "(or apply_head() for the head)"
+                    for name in changed
+                ]
+            )
+        if c.mode == "feature_extraction" and c.cache_dir is not None and c.feature_cache != "memory":
+            _check_writable(c.cache_dir)
 
     def _checked_label_mode(self) -> str | None:
         """Check the data (raising as :meth:`preflight` does) and return the label mode
@@ -490,6 +588,7 @@ class FineTuneController:
         for name, data in (("train_data", self.train_data), ("validation_data", self.validation_data)):
             if data is None:
                 continue
+            _check_dataset(data, name, len(self.input_shape))
             mode = check_data(
                 describe(data, name),
                 name,
@@ -521,10 +620,15 @@ class FineTuneController:
         ``class_weight`` apply to this run only, like ``epochs`` and ``learning_rate``;
         every setting the run used is kept in :attr:`run_records`."""
         t = self._config.training
+        epochs_arg = epochs
         epochs = t.epochs if epochs is None else epochs
         settings = self._run_settings(optimizer, class_weight, callbacks, learning_rate)
         lr = settings["learning_rate"]
-        _check_run_args(epochs=epochs, learning_rate=lr)
+        _check_run_args(
+            **{"epochs" if epochs_arg is not None else "training.epochs": epochs},
+            **{"learning_rate" if learning_rate is not None else "training.learning_rate": lr},
+        )
+        _check_callbacks(callbacks)
         features = self._config.mode == "feature_extraction"
         self._start("fit", [_Phase("fit", epochs, lr, features=features)], callbacks, block, settings)
 
@@ -558,14 +662,16 @@ class FineTuneController:
         lr_mult = f.lr_mult if lr_mult is None else lr_mult
         keep_bn = f.keep_bn_frozen if keep_bn_frozen is None else keep_bn_frozen
         _check_run_args(epochs=epochs, head_epochs=head_epochs, learning_rate=lr, lr_mult=lr_mult)
+        _check_callbacks(callbacks)
         if unfreeze_from is not None:
             ModelTree(self.base_model).find(unfreeze_from)  # unknown names fail now, not mid-run
+        base = self.base_model  # the phases hold the base, not the controller (see _train)
 
         def unfreeze() -> None:
             if unfreeze_from is None:
-                freezing.unfreeze_all(self.base_model, keep_bn_frozen=keep_bn)
+                freezing.unfreeze_all(base, keep_bn_frozen=keep_bn)
             else:
-                freezing.freeze_up_to(self.base_model, unfreeze_from, keep_bn_frozen=keep_bn)
+                freezing.freeze_up_to(base, unfreeze_from, keep_bn_frozen=keep_bn)
 
         features = self._config.mode == "feature_extraction"
         phases = [
@@ -573,7 +679,7 @@ class FineTuneController:
                 "head",
                 head_epochs,
                 lr,
-                before=lambda: freezing.freeze_all(self.base_model),
+                before=lambda: freezing.freeze_all(base),
                 features=features,
             ),
             _Phase("fine_tune", epochs, lr * lr_mult, before=unfreeze, schedule_scale=lr_mult),
@@ -634,26 +740,16 @@ class FineTuneController:
                 raise ConfigError(
                     ["mode 'feature_extraction' needs a base without augmentation in front of it"]
                 )
-            self._control = RunControl()
             self.error = self.error_traceback = self.stop_reason = None
-            self._open_run(kind, [p.name for p in phases if p.epochs > 0], sum(p.epochs for p in phases))
+            self._begin_run(kind, [p.name for p in phases if p.epochs > 0], sum(p.epochs for p in phases))
             self._record_run(kind, phases, settings)
-            self._set_state("running", task=kind)
             self._set_stage("preparing")  # a view shows this at once: building, compiling and
             # the first (tracing) step take seconds before any batch is reported
-            self._thread = threading.Thread(
-                target=self._run,
-                args=(
-                    phases,
-                    list(callbacks or []) + recipe.build_callbacks(self._config.training.callbacks),
-                ),
-                name="transfer-widgets-fit",
-                daemon=True,
-            )
-            self._thread.start()
+            every = list(callbacks or []) + recipe.build_callbacks(self._config.training.callbacks)
+            self._life.start(_train, weakref.ref(self), self._life, phases, every)
         if block:
             self.wait()
-            if self._state == "failed":
+            if self.state == "failed":
                 raise TrainingError(self.error)
 
     def _record_run(self, kind: RunKind, phases: list[_Phase], settings: dict[str, Any]) -> None:
@@ -692,68 +788,33 @@ class FineTuneController:
             )
         )
 
-    def _run(self, phases: list[_Phase], callbacks: list[keras.callbacks.Callback]) -> None:
+    def _prepare_phase(
+        self, index: int, phase: _Phase, callbacks: list[keras.callbacks.Callback]
+    ) -> _FitJob | None:
+        """Everything the run's phase ``index`` needs before its ``fit`` (None: a phase
+        with no epochs). Feature caching ends early on a stop (:class:`.run_control.RunStopped`)."""
         record = self.run_records[-1]
-        try:
-            for phase, phase_record in zip(phases, record.phases, strict=True):
-                if self._control.stop_requested:
-                    break
-                if phase.before is not None:
-                    phase.before()
-                phase_record.freeze = freeze_plan_from_model(self.base_model)
-                if phase.epochs <= 0:
-                    continue
-                start = self._completed_epochs()
-                run_number = self._current_run["run"] if self._current_run is not None else None
-                self.phases.append(
-                    {
-                        "name": phase.name,
-                        "run": run_number,
-                        "start_epoch": start,
-                        "end_epoch": start,  # complete epochs only: a partial one is not counted
-                        "learning_rate": phase.learning_rate,
-                    }
-                )
-                self.events.emit(
-                    "phase",
-                    phase=phase.name,
-                    run=run_number,
-                    start_epoch=start,
-                    learning_rate=phase.learning_rate,
-                )
-                run = self._fit_phase(phase, start, callbacks, phase_record, record)
-                self.phases[-1]["end_epoch"] = self._completed_epochs()
-                phase_record.epochs_run = self._completed_epochs() - start
-                if run.nan is not None:
-                    self._compiled.clear()  # the optimizer's slots may hold NaN: start fresh next time
-                    n = run.nan
-                    self.error = (
-                        f"Loss became {n['loss']} at epoch {n['epoch'] + 1}, batch {n['batch'] + 1}: "
-                        f"the run stopped and the weights from {n.get('restored_from', 'before')} were "
-                        "restored. Lower training.learning_rate or check the data for bad values."
-                    )
-                    self._set_state("failed", message=self.error)
-                    self.events.emit("error", message=self.error, traceback=None, kind="nan")
-                    return
-            self.stop_reason = "stopped" if self._control.stop_requested else "completed"
-            self._set_state("finished", reason=self.stop_reason)
-        except Exception as exc:  # noqa: BLE001 - every failure is surfaced, never kills the kernel
-            self._compiled.clear()
-            self.error = f"{type(exc).__name__}: {exc}"
-            self.error_traceback = traceback.format_exc()
-            self._set_state("failed", message=self.error)
-            self.events.emit("error", message=self.error, traceback=self.error_traceback, kind="exception")
-        finally:
-            self.events.flush()
-
-    def _fit_phase(
-        self,
-        phase: _Phase,
-        start: int,
-        callbacks: list[keras.callbacks.Callback],
-        settings: PhaseRecord,
-        record: RunRecord,
-    ) -> RunCallback:
+        settings = record.phases[index]
+        if phase.before is not None:
+            phase.before()
+        settings.freeze = freeze_plan_from_model(self.base_model)  # what the phase trains
+        if phase.epochs <= 0:
+            return None
+        start = self._completed_epochs()
+        self._phase_record = (settings, start)
+        run_number = self._current_run["run"] if self._current_run is not None else None
+        self.phases.append(
+            {
+                "name": phase.name,
+                "run": run_number,
+                "start_epoch": start,
+                "end_epoch": start,  # complete epochs only: a partial one is not counted
+                "learning_rate": phase.learning_rate,
+            }
+        )
+        self.events.emit(
+            "phase", phase=phase.name, run=run_number, start_epoch=start, learning_rate=phase.learning_rate
+        )
         t = self._config.training
         if phase.features:
             model = self.head
@@ -774,33 +835,88 @@ class FineTuneController:
         if record.class_weight is not None:
             fit_kwargs["class_weight"] = recipe.fit_class_weight(record.class_weight)
         current = self._current_run or {}
-        run_start = current.get("start_epoch", start)
         run = RunCallback(
             self.events,
-            self._record,
+            _weakly(self._record),
             phase=phase.name,
             control=self._control,
             nan_guard=t.nan_guard,
             run=current.get("run", 0),
-            run_start=run_start,
+            run_start=current.get("start_epoch", start),
             run_epochs=current.get("planned_epochs"),
-            record_partial=self._record_partial,
-            stage=self._set_stage,
+            record_partial=_weakly(self._record_partial),
+            stage=_weakly(self._set_stage),
+            good=self._life.good,
         )
-        extra = [BestWeights(t.monitor, self.events, run=run)] if t.restore_best else []
+        best = BestWeights(t.monitor, self.events, run=run) if t.restore_best else None
         self._set_stage("first_batch", phase.name)
-        model.fit(
-            **fit_kwargs,
+        fit_kwargs.update(
             initial_epoch=start,
             epochs=start + phase.epochs,
             verbose=0,
-            callbacks=[run, *extra, *self.run_callbacks, *callbacks],
+            callbacks=[run, *([best] if best else []), *self.run_callbacks, *callbacks],
         )
-        return run
+        return _FitJob(model, fit_kwargs, run, best)
+
+    def _phase_done(self, job: _FitJob) -> None:
+        """Record where the phase ended; raise :class:`_NanLoss` when the NaN guard ended it."""
+        self.phases[-1]["end_epoch"] = self._completed_epochs()
+        self._close_phase_record()
+        best = job.best
+        if best is not None and best.restored and best.best_epoch is not None:
+            label = f"best epoch {best.best_epoch + 1} ({best.monitor})"
+            self._life.good.capture(job.model, label, best.best_epoch)
+        if job.run.nan is not None:
+            n = job.run.nan
+            raise _NanLoss(
+                f"Loss became {n['loss']} at epoch {n['epoch'] + 1}, batch {n['batch'] + 1}: "
+                f"the run stopped and the weights from {n.get('restored_from', 'before')} were "
+                "restored. Lower training.learning_rate or check the data for bad values."
+            )
+
+    def _close_phase_record(self) -> None:
+        """The running phase's record (:attr:`run_records`) gets the complete epochs it ran."""
+        if self._phase_record is not None:
+            settings, start = self._phase_record
+            settings.epochs_run = self._completed_epochs() - start
+            self._phase_record = None
+
+    def _end_run(self, exc: BaseException | None, where: str | None = None) -> None:
+        """Close the run however it ended (see :func:`.run_control.exit_of`); the training
+        thread has already put the good point's weights back."""
+        state, reason = exit_of(exc, self._control)
+        run = self._current_run
+        if run is not None and self.phases and self.phases[-1]["run"] == run["run"]:
+            self.phases[-1]["end_epoch"] = self._completed_epochs()
+        self._close_phase_record()
+        if state == "finished":
+            self.stop_reason = reason
+            self._set_state("finished", reason=reason)
+        else:
+            self._compiled.clear()  # the optimizer's slots may hold NaN or half an update: start fresh
+            nan = isinstance(exc, _NanLoss)
+            if nan:
+                self.error, self.error_traceback = str(exc), None
+            else:
+                aside = "" if isinstance(exc, Exception) else " (raised during the run; the kernel lives on)"
+                at = f" [during {where}]" if where else ""
+                self.error = f"{type(exc).__name__}{at}: {exc}{aside}"
+                self.error_traceback = "".join(traceback.format_exception(exc))
+            self._set_state("failed", message=self.error)
+            self.events.emit(
+                "error",
+                message=self.error,
+                traceback=self.error_traceback,
+                kind="nan" if nan else "exception",
+            )
+        self.events.flush()
 
     def _feature_data(self, data: Any) -> CachedFeatures:
-        """The cached base outputs for ``data`` (computed on first use)."""
-        return self._features.get(self._feature_model, data, self._config.training.batch_size)
+        """The cached base outputs for ``data`` (computed on first use; a stop ends the
+        computation at the next batch)."""
+        return self._features.get(
+            self._feature_model, data, self._config.training.batch_size, cancel=self._control.raise_if_stopped
+        )
 
     @staticmethod
     def _feature_fit_arguments(entry: CachedFeatures, batch_size: int) -> dict[str, Any]:
@@ -831,31 +947,31 @@ class FineTuneController:
             self._current_run["partial"] = info
 
     def wait(self, timeout: float | None = None) -> RunState:
-        """Block until the run ends (or ``timeout`` seconds pass); returns the state."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-        return self._state
+        """Block until the run ends (or ``timeout`` seconds pass); returns the state.
+        Ctrl-C while waiting stops the run at the end of its batch, waits for it to
+        end (state ``finished``, reason ``interrupted``) and is raised again."""
+        self._life.join(timeout)
+        return self.state
 
     def stop(self) -> None:
         """Stop at the end of the current batch. An epoch cut short this way is not in
         :attr:`history` (complete epochs only): it goes to :attr:`partial_epochs` and the
         run's record (``runs[-1]["partial"]``)."""
         with self._lock:
-            if self._state in ("running", "paused"):
+            if self.state in ("running", "paused"):
                 self._control.stop()
                 self._set_state("stopping")
 
     def pause(self) -> None:
         """Hold training between batches until :meth:`resume`."""
         with self._lock:
-            if self._state == "running":
+            if self.state == "running":
                 self._control.pause()
                 self._set_state("paused")
 
     def resume(self) -> None:
         with self._lock:
-            if self._state == "paused":
+            if self.state == "paused":
                 self._control.resume()
                 self._set_state("running")
 
@@ -872,7 +988,9 @@ class FineTuneController:
         When the loss never falls meaningfully (flat, or rising from the start)
         ``suggested`` is None and ``message`` says why and what to try; the
         ``lr_find`` event carries ``suggested``, and ``message`` when there is no
-        suggestion. Runs in the calling thread.
+        suggestion. Runs in the calling thread; Ctrl-C (or ``stop()`` from another
+        thread) ends it within a batch with the model put back, and a Ctrl-C is then
+        raised again (state ``finished``, reason ``interrupted``).
         """
         if not (isinstance(start, (int, float)) and isinstance(end, (int, float)) and 0 < start < end):
             raise ValueError(f"lr_find needs 0 < start < end, got start={start!r}, end={end!r}")
@@ -881,15 +999,14 @@ class FineTuneController:
         with self._lock:
             self._refuse_if_running("run the learning-rate finder")
             self.preflight()
-            # A Stop from an earlier run must not end the sweep at its first step.
-            self._control = RunControl()
-            self._set_state("running", task="lr_find")
+            self._begin_run("lr_find", [], None)  # a fresh control: an earlier Stop does not end it
         features = self._config.mode == "feature_extraction"
         model = self.head if features else self.model
         saved_weights = model.get_weights()
         saved_optimizer = getattr(model, "optimizer", None) if id(model) in self._compiled else None
         saved_signature = self._compiled.pop(id(model), None)
         sweep = LRSweep(start, end, steps, control=self._control)
+        failure: BaseException | None = None
         try:
             t = self._config.training
             if features:
@@ -904,18 +1021,24 @@ class FineTuneController:
             model.fit(
                 **kwargs, epochs=max(1, math.ceil(steps / max(1, n_batches))), verbose=0, callbacks=[sweep]
             )
-        except Exception as exc:
-            self.error = f"{type(exc).__name__}: {exc}"
-            self.error_traceback = traceback.format_exc()
-            self._set_state("failed", message=self.error)
-            raise
-        finally:
-            model.set_weights(saved_weights)
-            # Both or neither: the optimizer is saved only for a model compiled here (in _compiled).
-            if saved_optimizer is not None and saved_signature is not None:
-                with self._scope():
-                    model.compile(optimizer=saved_optimizer, **self._compile_args())
-                self._compiled[id(model)] = saved_signature
+        except BaseException as exc:  # noqa: BLE001 - every way out puts the model back, then re-raises
+            failure = exc
+        model.set_weights(saved_weights)
+        # Both or neither: the optimizer is saved only for a model compiled here (in _compiled).
+        if saved_optimizer is not None and saved_signature is not None:
+            with self._scope():
+                model.compile(optimizer=saved_optimizer, **self._compile_args())
+            self._compiled[id(model)] = saved_signature
+        if failure is not None:
+            state, reason = exit_of(failure, self._control)
+            if state == "failed":
+                self.error = f"{type(failure).__name__}: {failure}"
+                self.error_traceback = "".join(traceback.format_exception(failure))
+                self._set_state("failed", message=self.error)
+            else:
+                self.stop_reason = reason
+                self._set_state("finished", reason=reason)
+            raise failure
         result = _suggest(sweep.lrs, sweep.losses)
         # ``message`` only when there is no suggestion (Event.message is a str).
         why = {} if result.message is None else {"message": result.message}
@@ -988,7 +1111,7 @@ class FineTuneController:
             strategy=self.strategy,
         )
         fresh._unsubscribe_flags()
-        settings = ("_config", "train_data", "validation_data", "_label_mode", "_features")
+        settings = ("_config", "train_data", "validation_data", "_label_mode", "_features", "_built_for")
         if _same_model(self, fresh):
             apply_freeze_plan(fresh._config.freeze, self.base_model)  # same layers: cannot fail
             for name in settings:
@@ -1056,18 +1179,81 @@ class FineTuneController:
         True / False, those the config plans (head-then-fine-tune, or one fit)."""
         return export_code(self.export_snapshot(), kind, two_phase=two_phase, run=run)
 
-    def export_script(self, path: Any, *, two_phase: bool | None = None, run: int | None = None) -> Any:
+    def export_script(
+        self, path: Any, *, two_phase: bool | None = None, run: int | None = None, overwrite: bool = False
+    ) -> Any:
         """Write the script to ``path`` (phases as :meth:`export_code`); an in-memory base is
         saved beside it as it was before the first run, and the trained model apart from it.
-        Returns the path."""
-        return export_script(self.export_snapshot(), path, two_phase=two_phase, run=run)
+        Returns the path. An existing file is replaced only with ``overwrite=True`` (else
+        :class:`FileExistsError`)."""
+        return export_script(self.export_snapshot(), path, two_phase=two_phase, run=run, overwrite=overwrite)
 
     def __repr__(self) -> str:
         epochs = self._completed_epochs()
         return (
-            f"<FineTuneController {self.model.name!r} base={self.base_model.name!r} state={self._state!r} "
+            f"<FineTuneController {self.model.name!r} base={self.base_model.name!r} state={self.state!r} "
             f"epochs={epochs} mode={self._config.mode!r}>"
         )
+
+
+# -- the training thread -----------------------------------------------------------------
+
+
+def _train(
+    owner: weakref.ref[FineTuneController],
+    life: Lifecycle,
+    phases: list[_Phase],
+    callbacks: list[keras.callbacks.Callback],
+) -> None:
+    """A run's thread. It holds the controller only between phases (``fit`` runs with
+    none), so a controller dropped mid-run is collected and its run stops; however
+    the run ends, the good point's weights are put back and the state leaves
+    ``running`` (``BaseException`` included: nothing leaves the controller stuck)."""
+    failure: BaseException | None = None
+    job: _FitJob | None = None
+    where: str | None = None  # the batch a failure came from
+    try:
+        for index, phase in enumerate(phases):
+            ctl = owner()
+            if ctl is None or life.control.stop_requested:
+                break
+            job = ctl._prepare_phase(index, phase, callbacks)
+            del ctl
+            if job is None:
+                continue
+            life.control.raise_if_stopped()  # a stop during caching or compiling
+            job.model.fit(**job.kwargs)
+            ctl = owner()
+            if ctl is None:
+                break
+            ctl._phase_done(job)
+            del ctl
+    except BaseException as exc:  # noqa: BLE001 - every way out of a run is handled in _end_run
+        failure = exc
+        if job is not None:
+            where = job.run.position()
+            job.run.epoch_failed()
+    ctl = None
+    try:
+        life.good.restore()
+        ctl = owner()
+        if ctl is not None:
+            ctl._end_run(failure, where)
+    finally:
+        with life.lock:
+            if life.active:  # the controller was dropped (or closing the run itself failed)
+                life.move("finished" if ctl is None else "failed")
+
+
+def _weakly(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` held weakly: a no-op once its object is gone."""
+    ref = weakref.WeakMethod(method)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        bound = ref()
+        return None if bound is None else bound(*args, **kwargs)
+
+    return call
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -1140,22 +1326,121 @@ def _holds(model: keras.Model, other: Any) -> bool:
     return False
 
 
+#: Head settings that do not change the model's structure (a rename keeps the trained weights).
+_HEAD_SETTINGS = ("class_names", "loss", "metrics", "labels")
+#: Those set() may change (``labels`` is settled from the data when the controller is made).
+_SETTABLE_HEAD = ("class_names", "loss", "metrics")
+
+
+def _defining(config: TransferConfig) -> dict[str, str]:
+    """The settings a built model is made from, by dotted name, as JSON (tuples and lists alike)."""
+    d = config.to_dict()
+    head = {k: v for k, v in d["head"].items() if k not in _HEAD_SETTINGS}
+    parts = {f"base.{k}": v for k, v in d["base"].items()}
+    parts.update({f"preprocessing.{k}": v for k, v in d["preprocessing"].items()})
+    parts.update({f"head.{k}": v for k, v in head.items()})
+    parts["training.base_training"] = d["training"]["base_training"]
+    return {k: json.dumps(v, sort_keys=True) for k, v in parts.items()}
+
+
 def _same_model(current: FineTuneController, fresh: FineTuneController) -> bool:
     """Whether ``fresh`` assembles the same model as ``current`` (same base object or
-    base spec, preprocessing, head and base training mode), so ``current``'s trained
-    model can stand for it."""
-
-    def defining(config: TransferConfig) -> str:
-        d = config.to_dict()
-        return json.dumps([d["base"], d["preprocessing"], d["head"], d["training"]["base_training"]])
-
-    same_specs = defining(current._config) == defining(fresh._config)  # as JSON: tuples read back as lists
+    base spec, preprocessing, head structure and base training mode), so ``current``'s
+    trained model can stand for it: class names, loss, learning rate, epochs and other
+    settings that do not touch the structure may differ."""
+    mine, theirs = _defining(current._config), _defining(fresh._config)
+    same_specs = mine == theirs
     return same_specs and (fresh._config.base.source != "model" or fresh.base_model is current.base_model)
+
+
+def _check_strategy(strategy: Any) -> None:
+    if strategy is not None and not callable(getattr(strategy, "scope", None)):
+        raise ConfigError(
+            [
+                f"strategy must be a tf.distribute.Strategy object (e.g. tf.distribute.MirroredStrategy()), "
+                f"got {type(strategy).__name__} {strategy!r}"[:200]
+            ]
+        )
+
+
+def _data_kind(data: Any, name: str) -> DataKind:
+    """The data's kind, refusing what would fail deep inside Keras (x as nested lists, ...)."""
+    try:
+        kind = kind_of(data)
+    except TypeError as exc:
+        raise ConfigError(
+            [f"{name} must be (x, y) arrays, a batched tf.data.Dataset or a PyDataset: {exc}"]
+        ) from None
+    if kind == "arrays":
+        for part, value in zip(("x", "y"), data, strict=True):
+            if value is not None and not hasattr(value, "shape"):
+                raise ConfigError(
+                    [
+                        f"{name}.{part} is a {type(value).__name__}, not an array: pass a numpy array "
+                        f"(np.asarray({part}, dtype='float32'))"
+                    ]
+                )
+    return kind
+
+
+def _check_dataset(data: Any, name: str, sample_rank: int) -> None:
+    """A tf.data dataset that is not batched, or repeats forever, says so before a run."""
+    if kind_of(data) != "tf.data":
+        return
+    import tensorflow as tf
+
+    spec = data.element_spec
+    x_spec = spec[0] if isinstance(spec, (tuple, list)) else spec
+    rank = getattr(x_spec, "shape", None)
+    if rank is not None and rank.rank is not None and rank.rank == sample_rank:
+        raise ConfigError(
+            [f"{name} is a tf.data.Dataset of single samples (not batched): call .batch(batch_size) on it"]
+        )
+    if int(data.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
+        raise ConfigError(
+            [
+                f"{name} repeats forever (.repeat() without a count): an epoch would never end; "
+                "drop .repeat() or limit it with .take(n)"
+            ]
+        )
+
+
+def _check_input_shape(base: keras.Model, wanted: Any) -> None:
+    have = tuple(base.input_shape[1:]) if hasattr(base, "input_shape") else None
+    if have is not None and tuple(wanted) != have and any(d is not None for d in have):
+        raise ConfigError(
+            [
+                f"base.input_shape is {tuple(wanted)} but the in-memory base takes {have}: an in-memory "
+                "model keeps its own input shape; leave base.input_shape unset or rebuild the base"
+            ]
+        )
+
+
+def _check_writable(folder: str) -> None:
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            [
+                f"cache_dir {folder!r} cannot hold the feature cache ({exc.strerror or exc}): "
+                "pick a writable folder"
+            ]
+        ) from None
 
 
 def _head_layers(head: Any) -> list[HeadLayerSpec]:
     if isinstance(head, HeadSpec):
         return list(head.layers)
+    if isinstance(head, (str, dict)) or not isinstance(head, (list, tuple)):
+        hint = f": did you mean head=[{head!r}]?" if isinstance(head, (str, dict)) else ""
+        raise ConfigError(
+            [
+                "head must be a list of layers (HeadLayerSpec, dicts or layer type names) or a HeadSpec, "
+                f"got {type(head).__name__}{hint}"
+            ]
+        )
     out: list[HeadLayerSpec] = []
     for i, item in enumerate(head):
         if isinstance(item, HeadLayerSpec):
@@ -1177,15 +1462,41 @@ def _head_layers(head: Any) -> list[HeadLayerSpec]:
     return out
 
 
-def _infer_num_classes(info: DataInfo) -> int | None:
+def _infer_num_classes(info: DataInfo, name: str) -> int | None:
+    """Classes from the labels: one-hot width, or the largest index + 1 unless that is far
+    more than the labels that occur (one stray label would make a huge head)."""
     y = info.y
     if y is None or not hasattr(y, "ndim") or y.size == 0:
         return None
     if y.ndim == 2 and y.shape[1] > 1:
         return int(y.shape[1])
     if info.complete and np.issubdtype(y.dtype, np.integer):
-        return max(2, int(y.max()) + 1)
+        n = max(2, int(y.max()) + 1)
+        distinct = len(np.unique(y))
+        if n > 4 * distinct + 10:
+            raise ConfigError(
+                [
+                    f"head.num_classes: the largest label in {name}.y is {int(y.max())}, which would make "
+                    f"{n} classes, but only {distinct} distinct labels occur: pass num_classes= or fix "
+                    "the labels"
+                ]
+            )
+        return n
     return None
+
+
+def _check_callbacks(callbacks: Any) -> None:
+    if callbacks is None:
+        return
+    if not isinstance(callbacks, (list, tuple)):
+        raise ConfigError(
+            [f"callbacks must be a list of keras.callbacks.Callback, got {type(callbacks).__name__}"]
+        )
+    for i, cb in enumerate(callbacks):
+        if not isinstance(cb, keras.callbacks.Callback):
+            raise ConfigError(
+                [f"callbacks[{i}] must be a keras.callbacks.Callback, got {type(cb).__name__} {cb!r}"[:200]]
+            )
 
 
 def _check_run_args(**values: Any) -> None:

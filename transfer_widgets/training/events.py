@@ -41,8 +41,8 @@ RunState = Literal["idle", "running", "paused", "stopping", "finished", "failed"
 Stage = Literal["preparing", "caching_features", "compiling", "first_batch", "training", "validating"]
 #: What started a run.
 RunKind = Literal["fit", "fine_tune", "lr_find"]
-#: How a run ended.
-EndReason = Literal["completed", "stopped", "failed"]
+#: How a run ended (``training/run_control.py`` says which way of ending gives which).
+EndReason = Literal["completed", "stopped", "interrupted", "exited", "abandoned", "failed"]
 
 #: Every event type the stream carries; the ones below it are delivered at once.
 EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
@@ -71,7 +71,7 @@ class Event(TypedDict, total=False):
     of the phase's ``fit`` (a global index one past the phase's last epoch).
 
     - ``state``: ``state`` (a :data:`RunState`), ``run``, and ``reason`` (on ``finished``:
-      ``completed`` / ``stopped`` / ``lr_find``) / ``message`` (on ``failed``) / ``task``
+      an :data:`EndReason` or ``lr_find``) / ``message`` (on ``failed``) / ``task``
       (on ``running`` when a run starts: ``fit``, ``fine_tune`` or ``lr_find``);
     - ``stage``: ``stage`` (a :data:`Stage`: ``preparing`` right after the run starts,
       ``caching_features``, ``compiling``, ``first_batch`` (the first step, which traces

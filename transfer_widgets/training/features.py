@@ -14,6 +14,7 @@ import hashlib
 import os
 import tempfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -82,12 +83,20 @@ class FeatureCache:
         self._entries: dict[str, CachedFeatures] = {}
         self.computed = 0  # passes over data, for tests and the monitor
 
-    def get(self, feature_model: keras.Model, data: Any, batch_size: int) -> CachedFeatures:
-        """The features of ``data`` under ``feature_model``, computed at most once per weights."""
+    def get(
+        self,
+        feature_model: keras.Model,
+        data: Any,
+        batch_size: int,
+        cancel: Callable[[], None] | None = None,
+    ) -> CachedFeatures:
+        """The features of ``data`` under ``feature_model``, computed at most once per weights.
+        ``cancel`` is called before each batch: it raises to end the computation, which
+        then keeps nothing (no entry, no half-written disk file)."""
         key = f"{data_key(data)}-{weights_fingerprint(feature_model)}"
         entry = self._entries.get(key)
         if entry is None:
-            entry = self._compute(feature_model, data, batch_size, key)
+            entry = self._compute(feature_model, data, batch_size, key, cancel)
             self._entries[key] = entry
         return entry
 
@@ -106,13 +115,21 @@ class FeatureCache:
         per_sample = int(np.prod(feature_model.outputs[0].shape[1:])) * 4
         return per_sample * len(data[0]) > self.memory_limit
 
-    def _compute(self, feature_model: keras.Model, data: Any, batch_size: int, key: str) -> CachedFeatures:
+    def _compute(
+        self,
+        feature_model: keras.Model,
+        data: Any,
+        batch_size: int,
+        key: str,
+        cancel: Callable[[], None] | None = None,
+    ) -> CachedFeatures:
         self.computed += 1
         disk = self._use_disk(feature_model, data)
         path = None
         chunks: list[np.ndarray] = []
         labels: list[np.ndarray] = []
         n = 0
+        done = [False]  # a disk file is kept only when every batch was written
         with contextlib.ExitStack() as stack:
             out = None
             if disk:
@@ -120,7 +137,10 @@ class FeatureCache:
                 os.makedirs(folder, exist_ok=True)
                 path = os.path.join(folder, f"tw-features-{key}.f32")
                 out = stack.enter_context(open(path, "wb"))
+                stack.callback(_remove_unless_complete, path, done)
             for x, y in feature_batches(data, batch_size):
+                if cancel is not None:
+                    cancel()
                 f = np.asarray(feature_model.predict_on_batch(x), dtype=np.float32)
                 n += len(f)
                 if out is not None:
@@ -129,6 +149,8 @@ class FeatureCache:
                     chunks.append(f)
                 if y is not None:
                     labels.append(np.asarray(y))
+            if path is not None:
+                done[0] = True
         shape = tuple(feature_model.outputs[0].shape[1:])
         y_all = np.concatenate(labels) if labels else None
         x_all: np.ndarray
@@ -137,6 +159,11 @@ class FeatureCache:
         else:
             x_all = np.concatenate(chunks) if chunks else np.zeros((0, *shape), np.float32)
         return CachedFeatures(x_all, y_all, disk, path)
+
+
+def _remove_unless_complete(path: str, done: list[bool]) -> None:
+    if not done[0] and os.path.exists(path):
+        os.remove(path)
 
 
 def disk_batches(

@@ -143,3 +143,51 @@ def _check_labels(y: np.ndarray, name: str, task: str, num_classes: int | None, 
             f"head has {outputs} output(s) (head.num_classes): they must match."
         )
     return None
+
+
+#: Losses that fit each task's output (None: the task's own loss, always fine). A
+#: name outside every list (a custom or less common loss) is left to Keras.
+_LOSSES = {
+    "multiclass": {
+        "sparse": ("sparse_categorical_crossentropy", "sparse_categorical_focal_crossentropy"),
+        "one_hot": ("categorical_crossentropy", "categorical_focal_crossentropy", "kl_divergence", "kld"),
+    },
+    "binary": ("binary_crossentropy", "binary_focal_crossentropy", "hinge", "squared_hinge", "mse"),
+    "multilabel": ("binary_crossentropy", "binary_focal_crossentropy", "hinge", "squared_hinge"),
+    "regression": ("mse", "mae", "mape", "msle", "huber", "log_cosh", "mean_squared_error",
+                   "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_logarithmic_error"),
+}  # fmt: skip
+_KNOWN_LOSSES = {
+    name for v in _LOSSES.values() for names in (v.values() if isinstance(v, dict) else [v]) for name in names
+}
+#: Metrics that need one probability per class (or one output) and fail on a softmax with index labels.
+_BINARY_METRICS = ("auc", "precision", "recall", "binary_accuracy", "binary_crossentropy")
+_CLASS_METRICS = ("categorical_accuracy", "sparse_categorical_accuracy", "top_k_categorical_accuracy",
+                  "sparse_top_k_categorical_accuracy")  # fmt: skip
+
+
+def check_loss_and_metrics(task: str, loss: str | None, metrics: list[str] | None, label_mode: str) -> None:
+    """Raise :class:`PreflightError` for a loss or metric that does not fit the task and the
+    labels (Keras reports them only once the first batch fails, as shape errors)."""
+    if loss is not None and loss in _KNOWN_LOSSES:
+        allowed = _LOSSES[task]
+        fits = (
+            allowed[label_mode if label_mode in allowed else "sparse"]
+            if isinstance(allowed, dict)
+            else allowed
+        )
+        if loss not in fits:
+            labels = f" with {label_mode} labels" if isinstance(allowed, dict) else ""
+            raise PreflightError(
+                f"head.loss {loss!r} does not fit a {task} head{labels}: use one of "
+                f"{', '.join(map(repr, fits))}, or leave head.loss as None for the task's own loss."
+            )
+    for metric in metrics or ():
+        bad = (task == "multiclass" and metric in _BINARY_METRICS) or (
+            task in ("binary", "multilabel", "regression") and metric in _CLASS_METRICS
+        )
+        if bad:
+            raise PreflightError(
+                f"head.metrics: {metric!r} does not fit a {task} head (its output and labels have another "
+                "shape): leave head.metrics as None for the task's own metrics, or pick one for this task."
+            )
