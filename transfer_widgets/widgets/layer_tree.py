@@ -188,6 +188,7 @@ class LayerTree(BundledWidget):
                 "shape": [format_shape(n.output_shape) for n in nodes],
                 "params": [n.params for n in nodes],
                 "bn": [n.is_batch_norm for n in nodes],
+                "input": [n.is_input for n in nodes],
             },
             "state": list(state),
             "trainable_params": list(trainable_params),

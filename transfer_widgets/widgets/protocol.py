@@ -110,6 +110,7 @@ class NodeColumns(TypedDict):
     shape: list[str | None]
     params: list[int]
     bn: list[bool]
+    input: list[bool]  # the model's InputLayer: no flag, shown without a checkbox
 
 
 class TreePayload(TypedDict):

@@ -38,6 +38,7 @@ export interface NodeColumns {
   shape: (string | null)[];
   params: number[];
   bn: boolean[];
+  input: boolean[];
 }
 
 /** The layer tree's `tree` trait. */
