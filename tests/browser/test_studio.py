@@ -119,3 +119,54 @@ def test_screenshots_light_and_dark_at_900_and_1400_px(open_nb, artifacts_dir, c
                 widget.screenshot(path=str(artifacts_dir / f"studio-{name.lower()}-{theme}-{width}.png"))
                 assert no_horizontal_scroll(widget), f"horizontal scroll at {width} px, {theme}, {name}"
     assert console_log.errors == []
+
+
+def boxes_overlap(a, b) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+def test_900_px_with_the_file_browser_open(open_nb, artifacts_dir, console_log):
+    """The narrowest studio a person meets: a 900 px window with the file browser open.
+    Every panel's stylesheet is on the page (the export panel's last), yet the tree keeps its
+    grid; nothing sticks out, no column is clipped, no button lies over a field."""
+    nb = open_nb(CELLS)
+    nb.run_all()
+    widget = studio_of(nb)
+    nb.python("studio.head.add_layer('dense', units=64)")
+    nb.page.set_viewport_size({"width": 900, "height": 1100})
+    nb.page.wait_for_timeout(600)
+
+    tree = widget.locator(".tw-layer-tree")
+    header = tree.locator(".tw-header")
+    assert header.evaluate("(el) => getComputedStyle(el).display") == "grid"
+    assert no_horizontal_scroll(widget)
+    right = header.evaluate("(el) => el.getBoundingClientRect().right")
+    last = header.locator("span").last
+    expect(last).to_have_text("Trainable")
+    assert last.evaluate("(el) => el.getBoundingClientRect().right") <= right  # not clipped
+    assert last.evaluate("(el) => el.scrollWidth <= el.clientWidth")
+    # The boundary's label shows only while the line is pointed at: at rest it covers no number.
+    label = tree.locator(".tw-boundary-label")
+    assert label.evaluate("(el) => getComputedStyle(el).visibility") == "hidden"
+    # The input layer sits above the boundary, without a checkbox.
+    image = tree.get_by_role("treeitem").filter(has_text="image").first
+    expect(image).to_have_attribute("data-state", "inert")
+    widget.screenshot(path=str(artifacts_dir / "studio-layers-light-900-sidebar.png"))
+
+    tab(widget, "Head").click()
+    dense = widget.get_by_role("list", name="Head layers").get_by_role(
+        "listitem", name=re.compile(r"^\d+\. Dense$")
+    )
+    units = dense.get_by_role("textbox", name="Units")
+    expect(units).to_have_value("64")
+    for button in ("Move", "Remove"):
+        for b in dense.get_by_role("button", name=re.compile(f"^{button}")).all():
+            assert not boxes_overlap(units.bounding_box(), b.bounding_box()), button
+    assert no_horizontal_scroll(widget)
+    widget.screenshot(path=str(artifacts_dir / "studio-head-light-900-sidebar.png"))
+    assert console_log.errors == []
