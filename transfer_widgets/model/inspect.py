@@ -202,7 +202,8 @@ class ModelTree:
             )
             block = LayerNode(
                 path=block_path,
-                name=group.label,
+                # NASNet's cells share only a number (normal_add_1_5): "cell_5", not "5"
+                name=f"cell_{group.label}" if group.suffix and group.label.isdigit() else group.label,
                 class_name=f"Block · {len(group.items)} layers",
                 kind=BLOCK,
                 parent=parent,
