@@ -36,12 +36,15 @@ __all__ = [
     "HeadSetMessage",
     "HeadViewMessage",
     "HelloMessage",
+    "InsertCellMessage",
+    "InsertMessage",
     "LoadConfigMessage",
     "LoadDoneMessage",
     "NodeColumns",
     "NodeKind",
     "OkMessage",
     "RefreshMessage",
+    "SaveUnnamedMessage",
     "Section",
     "Summary",
     "TreeBoundaryMessage",
@@ -261,7 +264,19 @@ class RefreshMessage(TypedDict):
     type: Literal["refresh"]
 
 
-ExportViewMessage: TypeAlias = LoadConfigMessage | RefreshMessage
+class InsertMessage(TypedDict):
+    """Insert cell below was pressed: the kernel answers with ``insert_cell``."""
+
+    type: Literal["insert"]
+
+
+class SaveUnnamedMessage(TypedDict):
+    """Save the objects the notebook has no name for beside it, then answer with ``insert_cell``."""
+
+    type: Literal["save_unnamed"]
+
+
+ExportViewMessage: TypeAlias = LoadConfigMessage | RefreshMessage | InsertMessage | SaveUnnamedMessage
 
 
 class LoadDoneMessage(TypedDict):
@@ -271,4 +286,12 @@ class LoadDoneMessage(TypedDict):
     ok: bool
 
 
-ExportKernelMessage: TypeAlias = LoadDoneMessage
+class InsertCellMessage(TypedDict):
+    """The cell to insert, as the notebook's names stand now; ``""`` when it cannot run
+    there yet (``unnamed`` lists what has no name, ``error`` says why)."""
+
+    type: Literal["insert_cell"]
+    code: str
+
+
+ExportKernelMessage: TypeAlias = LoadDoneMessage | InsertCellMessage
