@@ -1,6 +1,7 @@
 """TransferStudio in real JupyterLab, used as a person would: toggle a layer in the tree,
 edit the head, train the head for two epochs on the demo digits, start a fine-tune and
-stop it, export; each step checked against the controller in the kernel. Screenshots of
+stop it, export, insert the cell below and run it, and a further cell checks that it
+rebuilt the same model; each step checked against the controller in the kernel. Screenshots of
 the studio and each panel, light and dark, at 900 and 1,400 px."""
 
 from __future__ import annotations
@@ -97,7 +98,54 @@ def test_toggle_edit_train_stop_export(open_nb, artifacts_dir, console_log):
     expect(panel.get_by_role("region", name="Exported code")).to_contain_text("Dense(16")
     widget.scroll_into_view_if_needed()
     nb.page.screenshot(path=str(artifacts_dir / "studio-export-light.png"))
+
+    # Insert cell below: the data are slices with no name in the notebook, so the panel
+    # offers to save them; then the cell lands below the studio's cell and runs there.
+    panel.get_by_role("button", name="Insert cell below").click()
+    expect(panel.locator(".tw-ex-note")).to_contain_text("no name for train_data[0], train_data[1]")
+    expect(panel.get_by_role("alert")).to_contain_text("needs a name for every object")
+    assert len(nb.cells()) == 3  # nothing inserted that could not run
+    panel.get_by_role("button", name="Save them beside the notebook").click()
+    nb._wait_for(
+        "() => window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells.length === 4",
+        None,
+        30_000,
+        "the inserted cell",
+    )
+    inserted = "".join(nb.cells()[2]["source"])
+    assert "base_model=base," in inserted and "np.load('transfer_objects/train_x.npy')" in inserted
+    panel.scroll_into_view_if_needed()
+    nb.page.screenshot(path=str(artifacts_dir / "studio-insert-light.png"))
+    run_cell(nb, 2)
+    check = (
+        "r, m = rebuilt.model, ctl.model\n"
+        "print(r.count_params() == m.count_params(),\n"
+        "      [w.trainable for w in r.weights] == [w.trainable for w in m.weights],\n"
+        "      rebuilt.config.head.num_classes == ctl.config.head.num_classes == 10,\n"
+        "      [type(l).__name__ for l in rebuilt.head.layers]\n"
+        "      == [type(l).__name__ for l in ctl.head.layers])"
+    )
+    assert nb.add_and_run_cell(check) == "True True True True"
     assert console_log.errors == []
+
+
+def run_cell(nb, index: int) -> None:
+    """Run cell ``index`` as a person does (make it active, Shift+Enter's command); raise its error."""
+    nb.page.evaluate(
+        "(i) => { const nb = window.jupyterapp.shell.currentWidget.content; nb.activeCellIndex = i; "
+        "nb.deselectAll(); }",
+        index,
+    )
+    nb._run_command("notebook:run-cell", 120_000)
+    nb._wait_for(
+        "(i) => { const c = window.jupyterapp.shell.currentWidget.content.model.sharedModel"
+        ".toJSON().cells[i]; return c.execution_count !== null && c.execution_count !== undefined; }",
+        index,
+        120_000,
+        f"cell {index} to run",
+    )
+    nb.wait_idle()
+    nb._raise_cell_errors([index])
 
 
 def test_screenshots_light_and_dark_at_900_and_1400_px(open_nb, artifacts_dir, console_log):
