@@ -13,6 +13,7 @@ shown in ``error`` and changes nothing.
 
 from __future__ import annotations
 
+import html
 import traceback
 from collections.abc import Mapping
 from typing import Any
@@ -27,6 +28,7 @@ from ..training.events import ACTIVE, Event, has_event, last_state
 from ._bundle import BundledWidget, Controller, is_controller
 from .notebook_objects import SAVE_DIR, NotebookObjects, user_namespace
 from .protocol import InsertCellMessage, LoadDoneMessage
+from .static_html import StaticFallback, code_html
 
 #: kind -> (label, file name for Download)
 KINDS = {
@@ -39,7 +41,7 @@ KINDS = {
 MAX_CONFIG_CHARS = 5_000_000
 
 
-class ExportPanel(BundledWidget):
+class ExportPanel(StaticFallback, BundledWidget):
     """Show a controller's experiment as code (script, notebook cell, notebook, JSON
     config), insert it as a cell below (JupyterLab), copy or download it, and load a
     saved JSON config back into the controller.
@@ -100,6 +102,15 @@ class ExportPanel(BundledWidget):
     def filename(self) -> str:
         """The file name Download gives the shown code."""
         return KINDS[self.kind][1]
+
+    def static_html(self) -> str:
+        """The shown export as highlighted code, for pages without a widget manager."""
+        if self.export_error:
+            return f"<p>{html.escape(self.export_error)}</p>"
+        return code_html(self.code, self.code_kind or self.kind, title=f"Export: {KINDS[self.kind][0]}")
+
+    def static_text(self) -> str:
+        return f"ExportPanel ({KINDS[self.kind][0]}, {self.code.count(chr(10)):,} lines)"
 
     def refresh(self) -> None:
         """Re-export the controller's experiment (after changing it behind its back, or

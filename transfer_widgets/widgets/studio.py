@@ -26,6 +26,7 @@ from ._bundle import is_controller
 from .export_panel import ExportPanel
 from .head_designer import HeadDesigner
 from .layer_tree import LayerTree
+from .static_html import StaticFallback
 from .training_monitor import TrainingMonitor
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ _MODES = {"fine_tune": "Fine-tune", "feature_extraction": "Feature extraction"}
 TABS = ("Layers", "Head", "Training", "Export")
 
 
-class TransferStudio(widgets.VBox):
+class TransferStudio(StaticFallback, widgets.VBox):
     """Fine-tune a model in one widget: the layer tree, head designer, training monitor
     and export panel around one :class:`~transfer_widgets.FineTuneController`.
 
@@ -144,6 +145,17 @@ class TransferStudio(widgets.VBox):
         if input_shape is not None:
             cfg.base.input_shape = tuple(input_shape)
         return cls(name, config=cfg, **kwargs)
+
+    # -- static fallback ---------------------------------------------------------------------------
+
+    def static_html(self) -> str:
+        """The header and every panel's static rendering, for pages without a widget manager."""
+        parts = [header_html(self.controller, *self._data, running=self.controller.running)]
+        parts += [p.static_html() for p in self.tabs.children if isinstance(p, StaticFallback)]
+        return '<div class="tw-static tw-static-studio">' + "".join(parts) + "</div>"
+
+    def static_text(self) -> str:
+        return f"TransferStudio: {self.controller!r}"
 
     # -- panels -----------------------------------------------------------------------------------
 
