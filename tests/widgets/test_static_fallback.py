@@ -116,3 +116,23 @@ def test_nasnet_large_tree_fallback_stays_small():
         assert page.count("stem_1</b>") == 1
     finally:
         tree.close()
+
+
+def test_the_monitor_fallback_draws_the_curves_as_svg_with_the_final_metrics():
+    from transfer_widgets import TrainingMonitor
+
+    x, y = data(24)
+    c = FineTuneController(backbone(), train_data=(x, y), validation_data=data(8), num_classes=3)
+    c.set("training.batch_size", 8)
+    monitor = TrainingMonitor(c)
+    try:
+        assert "No completed epoch yet" in bundle_of(monitor)["text/html"]
+        c.fit(3, block=True)
+        page = bundle_of(monitor)["text/html"]
+        assert page.count("<svg") == 2  # loss and accuracy
+        assert page.count("<polyline") == 4  # train and validation each
+        assert 'aria-label="loss per epoch"' in page and "After 3 epochs" in page
+        assert f"{c.history['val_loss'][-1]:.4g}" in page
+        assert bundle_of(monitor)["text/plain"].startswith("TrainingMonitor: <FineTuneController")
+    finally:
+        monitor.close()

@@ -31,6 +31,8 @@ from ..monitor import MonitorState, RunningEMA, history_to_csv, history_to_dataf
 from ..monitor.callback import BatchLossRecorder, ValidationConfusion
 from ..monitor.format import format_learning_rate
 from ..training.events import ACTIVE, Event
+from .monitor_svg import monitor_html
+from .static_html import StaticFallback
 
 if TYPE_CHECKING:
     import os
@@ -287,7 +289,7 @@ def _set(widget: Any, **values: Any) -> None:
         setattr(widget, k, v)
 
 
-class TrainingMonitor(widgets.VBox):
+class TrainingMonitor(StaticFallback, widgets.VBox):
     """Live view and controls for a controller's training runs.
 
     ``TrainingMonitor(controller)``; ``max_points``: most points drawn per series (1,000 by
@@ -972,6 +974,12 @@ class TrainingMonitor(widgets.VBox):
     def state(self) -> MonitorState:
         """What the monitor shows, as plain data."""
         return self._state
+
+    def static_html(self) -> str:
+        return monitor_html(self.controller.history, self.controller.state)  # curves as inline SVG
+
+    def static_text(self) -> str:
+        return f"TrainingMonitor: {self.controller!r}"
 
     def close(self) -> None:
         unsubscribe = getattr(self, "_unsubscribe", None)
