@@ -140,6 +140,12 @@ def start_lab_server(log_path: Path, timeout_s: float = SERVER_START_TIMEOUT_S) 
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(json.dumps(value))
 
+    # This checkout's own built plugin, found before any installed copy (the first
+    # `labextensions/<name>` on the data path wins): a worktree's tests run its own build.
+    labextensions = tmp / "data" / "labextensions"
+    labextensions.mkdir(parents=True)
+    (labextensions / "transfer-widgets").symlink_to(REPO_ROOT / "transfer_widgets" / "labextension")
+
     port = free_port()
     cmd = [
         sys.executable,
@@ -165,6 +171,7 @@ def start_lab_server(log_path: Path, timeout_s: float = SERVER_START_TIMEOUT_S) 
     env.update(
         JUPYTER_CONFIG_DIR=str(tmp / "config"),  # ignore the user's ~/.jupyter
         JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+        JUPYTER_PATH=os.pathsep.join(p for p in (str(tmp / "data"), env.get("JUPYTER_PATH")) if p),
         IPYTHONDIR=str(tmp / "ipython"),
         TF_CPP_MIN_LOG_LEVEL=env.get("TF_CPP_MIN_LOG_LEVEL", "3"),
         KERAS_BACKEND=env.get("KERAS_BACKEND", "tensorflow"),
