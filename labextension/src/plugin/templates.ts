@@ -13,10 +13,19 @@ export interface CellTemplate {
 const QUIET = [
   'import os',
   '',
-  'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads: no start-up log noise',
-  'import absl.logging',
+  'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow\'s own log: errors only',
+  '# Its C++ start-up notes (oneDNN, CUDA drivers) go straight to the process\'s stderr before',
+  '# any setting applies: load TensorFlow with that stream pointed at /dev/null.',
+  'saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)',
+  'os.dup2(null, 2)',
+  'try:',
+  '    import tensorflow as tf',
   '',
-  'absl.logging.set_verbosity(absl.logging.ERROR)'
+  '    tf.config.list_logical_devices()  # the device set-up prints its notes now, not later',
+  'finally:',
+  '    os.dup2(saved, 2)',
+  '    os.close(null)',
+  '    os.close(saved)'
 ].join('\n');
 
 /** A new fine-tuning notebook: the studio on MobileNetV2 and the offline digits. */
