@@ -14,7 +14,7 @@ const QUIET = [
   'import os',
   '',
   'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow\'s own log: errors only',
-  '# Its C++ start-up notes (oneDNN, CUDA drivers) go straight to the process\'s stderr before',
+  "# Its C++ start-up notes (oneDNN, CUDA drivers) go straight to the process's stderr before",
   '# any setting applies: load TensorFlow with that stream pointed at /dev/null.',
   'saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)',
   'os.dup2(null, 2)',
