@@ -125,8 +125,15 @@ class LabServer:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
 
-def start_lab_server(log_path: Path, timeout_s: float = SERVER_START_TIMEOUT_S) -> LabServer:
-    """Start ``jupyter lab`` on a free port with a temp root dir and isolated user dirs.
+#: The server application class of each front end the tests drive.
+APP_CLASSES = {"lab": "LabApp", "notebook": "JupyterNotebookApp"}
+
+
+def start_lab_server(
+    log_path: Path, timeout_s: float = SERVER_START_TIMEOUT_S, app: str = "lab"
+) -> LabServer:
+    """Start ``jupyter lab`` (or ``app="notebook"``: Notebook 7) on a free port with a temp root
+    dir and isolated user dirs.
 
     The server's output goes to ``log_path``. Returns once ``/api/status`` answers.
     """
@@ -151,7 +158,7 @@ def start_lab_server(log_path: Path, timeout_s: float = SERVER_START_TIMEOUT_S) 
         sys.executable,
         "-m",
         "jupyter",
-        "lab",
+        app,
         "--no-browser",
         "--ip=127.0.0.1",
         f"--port={port}",
@@ -159,11 +166,14 @@ def start_lab_server(log_path: Path, timeout_s: float = SERVER_START_TIMEOUT_S) 
         "--ServerApp.token=",
         "--ServerApp.password=",
         "--ServerApp.disable_check_xsrf=True",
-        "--LabApp.expose_app_in_browser=True",
-        "--LabApp.news_url=",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        f"--LabApp.user_settings_dir={settings_dir}",
-        f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+        f"--{APP_CLASSES[app]}.expose_app_in_browser=True",
+        *(
+            ["--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+            if app == "lab"
+            else []
+        ),
+        f"--{APP_CLASSES[app]}.user_settings_dir={settings_dir}",
+        f"--{APP_CLASSES[app]}.workspaces_dir={tmp / 'workspaces'}",
         "--allow-root",
         f"--ServerApp.root_dir={root_dir}",
     ]
