@@ -32,6 +32,7 @@ __all__ = [
     "TrainingError",
     "TrainingMonitor",
     "TransferConfig",
+    "TransferStudio",
     "UnknownLayerError",
     "datasets",
     "freeze_all",
@@ -86,4 +87,8 @@ def __getattr__(name: str) -> Any:
         from .widgets.training_monitor import TrainingMonitor
 
         return TrainingMonitor
+    if name == "TransferStudio":
+        from .widgets.studio import TransferStudio
+
+        return TransferStudio
     raise AttributeError(f"module 'transfer_widgets' has no attribute {name!r}")

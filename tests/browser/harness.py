@@ -125,8 +125,15 @@ class LabServer:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
 
-def start_lab_server(log_path: Path, timeout_s: float = SERVER_START_TIMEOUT_S) -> LabServer:
-    """Start ``jupyter lab`` on a free port with a temp root dir and isolated user dirs.
+#: The server application class of each front end the tests drive.
+APP_CLASSES = {"lab": "LabApp", "notebook": "JupyterNotebookApp"}
+
+
+def start_lab_server(
+    log_path: Path, timeout_s: float = SERVER_START_TIMEOUT_S, app: str = "lab"
+) -> LabServer:
+    """Start ``jupyter lab`` (or ``app="notebook"``: Notebook 7) on a free port with a temp root
+    dir and isolated user dirs.
 
     The server's output goes to ``log_path``. Returns once ``/api/status`` answers.
     """
@@ -140,12 +147,18 @@ def start_lab_server(log_path: Path, timeout_s: float = SERVER_START_TIMEOUT_S) 
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(json.dumps(value))
 
+    # This checkout's own built plugin, found before any installed copy (the first
+    # `labextensions/<name>` on the data path wins): a worktree's tests run its own build.
+    labextensions = tmp / "data" / "labextensions"
+    labextensions.mkdir(parents=True)
+    (labextensions / "transfer-widgets").symlink_to(REPO_ROOT / "transfer_widgets" / "labextension")
+
     port = free_port()
     cmd = [
         sys.executable,
         "-m",
         "jupyter",
-        "lab",
+        app,
         "--no-browser",
         "--ip=127.0.0.1",
         f"--port={port}",
@@ -153,11 +166,14 @@ def start_lab_server(log_path: Path, timeout_s: float = SERVER_START_TIMEOUT_S) 
         "--ServerApp.token=",
         "--ServerApp.password=",
         "--ServerApp.disable_check_xsrf=True",
-        "--LabApp.expose_app_in_browser=True",
-        "--LabApp.news_url=",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        f"--LabApp.user_settings_dir={settings_dir}",
-        f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+        f"--{APP_CLASSES[app]}.expose_app_in_browser=True",
+        *(
+            ["--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+            if app == "lab"
+            else []
+        ),
+        f"--{APP_CLASSES[app]}.user_settings_dir={settings_dir}",
+        f"--{APP_CLASSES[app]}.workspaces_dir={tmp / 'workspaces'}",
         "--allow-root",
         f"--ServerApp.root_dir={root_dir}",
     ]
@@ -165,6 +181,7 @@ def start_lab_server(log_path: Path, timeout_s: float = SERVER_START_TIMEOUT_S) 
     env.update(
         JUPYTER_CONFIG_DIR=str(tmp / "config"),  # ignore the user's ~/.jupyter
         JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+        JUPYTER_PATH=os.pathsep.join(p for p in (str(tmp / "data"), env.get("JUPYTER_PATH")) if p),
         IPYTHONDIR=str(tmp / "ipython"),
         TF_CPP_MIN_LOG_LEVEL=env.get("TF_CPP_MIN_LOG_LEVEL", "3"),
         KERAS_BACKEND=env.get("KERAS_BACKEND", "tensorflow"),

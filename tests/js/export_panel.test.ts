@@ -145,6 +145,10 @@ describe('export panel: insert cell below', () => {
       expect(v.button('Insert cell below').disabled).toBe(false);
       expect(v.reasons().hidden).toBe(true);
       v.button('Insert cell below').click();
+      expect(v.model.sent[v.model.sent.length - 1]).toEqual({ type: 'insert' }); // the kernel writes the cell as names stand now
+      expect(got).toHaveLength(0);
+      expect(v.button('Insert cell below').disabled).toBe(true); // until it answers
+      v.model.receive({ type: 'insert_cell', code: v.codes.cell });
     } finally {
       document.removeEventListener(INSERT_EVENT, listener);
     }
@@ -158,13 +162,16 @@ describe('export panel: insert cell below', () => {
     expect(v.status().textContent).toBe("Inserted the experiment as a code cell below this widget's cell.");
   });
 
-  it('inserts the cell export whatever kind is shown', () => {
+  it('inserts the cell the kernel answers with whatever kind is shown, and says what it inserts', () => {
     const v = mount({}, { plugin: true });
+    v.model.set('insert_note', 'Insert cell below adds the Notebook cell export.');
     v.model.set('kind', 'json');
+    expect(must(v.el.querySelector('.tw-ex-note')).textContent).toContain('adds the Notebook cell export');
     let detail: unknown = null;
     const listener = (e: Event) => (detail = (e as CustomEvent).detail);
     document.addEventListener(INSERT_EVENT, listener);
     v.button('Insert cell below').click();
+    v.model.receive({ type: 'insert_cell', code: v.codes.cell });
     document.removeEventListener(INSERT_EVENT, listener);
     expect(detail).toEqual({ code: v.codes.cell });
   });
@@ -172,7 +179,31 @@ describe('export panel: insert cell below', () => {
   it('says so when the plugin did not insert the cell', () => {
     const v = mount({}, { plugin: true });
     v.button('Insert cell below').click(); // no listener calls preventDefault
+    v.model.receive({ type: 'insert_cell', code: v.codes.cell });
     expect(v.alert().textContent).toMatch(/did not insert the cell.*use Copy or Download/);
+  });
+
+  it('in a live notebook, offers to save the objects with no name, and inserts nothing until then', () => {
+    const v = mount({}, { plugin: true });
+    const save = must(Array.from(v.el.querySelectorAll('button')).find(b => b.textContent?.startsWith('Save them')));
+    expect(save.hidden).toBe(true);
+    v.model.set('live', true);
+    v.model.set('unnamed', ['train_data[0]']);
+    v.model.set('insert_note', 'This notebook has no name for train_data[0]: ...');
+    expect(save.hidden).toBe(false);
+    const listener = vi.fn();
+    document.addEventListener(INSERT_EVENT, listener);
+    v.button('Insert cell below').click();
+    v.model.receive({ type: 'insert_cell', code: '' });
+    expect(listener).not.toHaveBeenCalled();
+    expect(v.alert().textContent).toMatch(/needs a name for every object/);
+    save.click();
+    expect(v.model.sent[v.model.sent.length - 1]).toEqual({ type: 'save_unnamed' });
+    v.model.set('unnamed', []);
+    v.model.receive({ type: 'insert_cell', code: 'rebuilt = 1\n' });
+    document.removeEventListener(INSERT_EVENT, listener);
+    expect(listener).toHaveBeenCalledTimes(1);
+    expect(save.hidden).toBe(true);
   });
 
   it('without the plugin, the button is disabled with a visible reason, and no event is sent', () => {

@@ -20,7 +20,8 @@ export function columnsOf(nodes: TreeNode[]): NodeColumns {
     kind: nodes.map(n => n.kind),
     shape: nodes.map(n => n.shape),
     params: nodes.map(n => n.params),
-    bn: nodes.map(n => n.bn)
+    bn: nodes.map(n => n.bn),
+    input: nodes.map(n => n.input)
   };
 }
 
@@ -29,6 +30,7 @@ export interface Spec {
   cls?: string;
   kind?: 'model' | 'block' | 'layer';
   bn?: boolean;
+  input?: boolean;
   params?: number;
   state?: FlagCode;
   children?: Spec[];
@@ -60,6 +62,7 @@ export function payload(spec: Spec): TestPayload {
       shape: kind === 'layer' ? '(None, 4)' : null,
       params: 0,
       bn: !!s.bn,
+      input: !!s.input,
       children: []
     };
     nodes.push(node);

@@ -1,6 +1,7 @@
 /** The layer tree view in jsdom with a fake anywidget model. */
 
 import widget from '@tw/widgets/layer_tree';
+import { FlagCode } from '@tw/widgets/tree/types';
 import { ROW_HEIGHT } from '@tw/widgets/tree/view';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bigSpec, FakeModel, flatSpec, fullFlags, must, nestedSpec, payload, type Spec } from './fixtures';
@@ -79,7 +80,7 @@ describe('layer tree view', () => {
     for (const text of ['Freeze all', 'Unfreeze all', 'Expand all', 'Collapse all'])
       expect(v.button(text)).toBeTruthy();
     const header = must(v.el.querySelector('.tw-header')).textContent;
-    expect(header).toBe('LayerClassOutput shapeParamsTrainable params');
+    expect(header).toBe('LayerClassOutput shapeParamsTrainable');
   });
 
   it('expands a block with its twisty and shows its layers', () => {
@@ -162,6 +163,47 @@ describe('layer tree view', () => {
     v.key(must(document.activeElement), 'Enter');
     expect(v.rowNames()).toEqual(['transfer']);
     expect(document.activeElement).toBe(v.row('transfer'));
+  });
+
+  it('says so when the filter matches nothing, and shows the rows again when cleared', () => {
+    const v = mount(nestedSpec());
+    const search = must(v.el.querySelector<HTMLInputElement>('input[type="search"]'));
+    const empty = must(v.el.querySelector<HTMLElement>('.tw-empty'));
+    expect(empty.hidden).toBe(true);
+    search.value = '<b>nothing';
+    search.dispatchEvent(new Event('input', { bubbles: true }));
+    expect(v.rowNames()).toEqual([]);
+    expect(empty.hidden).toBe(false);
+    expect(empty.getAttribute('role')).toBe('status');
+    expect(empty.textContent).toBe('No layer or class matches “<b>nothing”.');
+    expect(empty.querySelector('b')).toBeNull(); // the user's text stays text
+    expect(v.scroller.hidden).toBe(true);
+    search.value = '';
+    search.dispatchEvent(new Event('input', { bubbles: true }));
+    expect(empty.hidden).toBe(true);
+    expect(v.scroller.hidden).toBe(false);
+    expect(v.rowNames()).toHaveLength(7);
+  });
+
+  it('shows the input layer without a checkbox and puts the boundary below it', () => {
+    const v = mount({
+      name: 'transfer',
+      kind: 'model',
+      children: [
+        { name: 'image', cls: 'InputLayer', input: true, state: FlagCode.FROZEN },
+        { name: 'conv', cls: 'Conv2D', params: 10 },
+        { name: 'dense', cls: 'Dense', params: 5 }
+      ]
+    });
+    const image = must(v.row('image'));
+    expect(image.dataset.state).toBe('inert');
+    const box = must(v.box('image'));
+    expect(box.disabled).toBe(true);
+    expect(box.style.visibility).toBe('hidden');
+    image.click();
+    box.click();
+    expect(v.model.sent).toEqual([{ type: 'hello' }]); // nothing to toggle
+    expect(v.separator().dataset.gap).toBe('2'); // above conv: the input row is not "trainable"
   });
 
   it('filters by name or class, shows ancestors, hides the boundary', () => {

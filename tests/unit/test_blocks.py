@@ -58,3 +58,39 @@ def test_names_with_newlines_and_odd_characters_group_without_errors():
     groups = group_names(names, ["Dense"] * 4)
     assert labels(groups) == ["a\nb_1", "-"]
     assert not is_auto_name("dense\n_3", "Dense")
+
+
+def nasnet_like() -> tuple[list[str], list[str]]:
+    """NASNet's order: the next cell's ``adjust_relu_1_*`` is built amid the current cell,
+    and cells after the stem share only their number."""
+    names: list[str] = []
+    for cell, next_cell in (("stem_1", "stem_2"), ("stem_2", "0"), ("0", "1"), ("1", "2")):
+        names += [f"separable_conv_1_reduction_left{k}_{cell}" for k in range(4)]
+        names += [f"adjust_relu_1_{next_cell}"]
+        names += [f"reduction_add{k}_{cell}" for k in range(3)] + [f"reduction_concat_{cell}"]
+    return names, ["Layer"] * len(names)
+
+
+def test_a_cell_broken_by_the_next_cells_first_layer_stays_one_block():
+    names, classes = nasnet_like()
+    groups = group_names(names, classes)
+    assert labels(groups) == ["stem_1", "stem_2", "0", "1"]  # each once
+    assert [len(g.items) for g in groups] == [9, 9, 9, 9]
+    assert [i for g in groups for i in g.items] == list(range(len(names)))  # order kept
+    assert names[groups[0].items[4]] == "adjust_relu_1_stem_2"  # in the block it was built in
+
+
+def test_cells_named_by_number_read_as_cells():
+    import keras
+
+    from transfer_widgets.model import ModelTree
+
+    names, _ = nasnet_like()
+    inputs = keras.Input((2,))
+    x = inputs
+    for name in names:
+        x = keras.layers.Activation("linear", name=name)(x)
+    tree = ModelTree(keras.Model(inputs, x, name="nas"))
+    blocks = [n for n in tree.nodes if n.kind == "block"]
+    assert [b.name for b in blocks] == ["stem_1", "stem_2", "cell_0", "cell_1"]
+    assert tree.find("cell_0").path == "nas/*_0"

@@ -32,10 +32,13 @@ def check_counts(tree: ModelTree) -> None:
     for node in tree.nodes:
         assert node.params == node.trainable_params + node.non_trainable_params
         if node.children:
-            states = {c.trainable for c in node.children}
-            assert node.trainable == (states.pop() if len(states) == 1 else None), node.path
+            states = {c.trainable for c in node.children if not c.is_input}
+            expected = states.pop() if len(states) == 1 else None if states else False
+            assert node.trainable == expected, node.path
         else:
-            assert node.trainable == (model.trainable and node.layer.trainable), node.path
+            is_input = isinstance(node.layer, keras.layers.InputLayer)
+            assert node.is_input == is_input, node.path
+            assert node.trainable == (model.trainable and node.layer.trainable and not is_input), node.path
 
 
 def test_counts_match_keras_after_random_freeze_plans(model):
@@ -141,3 +144,24 @@ def test_flags_mean_what_keras_trains():
     assert changed == {id(v) for v in model.trainable_weights}
     trained_layers = {leaf.name for leaf in tree.leaves if leaf.trainable_params}
     assert trained_layers == {"block_2_conv", "head"}
+
+
+def test_the_input_layer_reads_frozen_and_leaves_its_parent_whole():
+    """A functional model's InputLayer has no weights: it is never "trainable", so a model
+    whose backbone is frozen reads frozen (not mixed) and the freeze boundary (the first
+    trainable layer) is not the input at the top."""
+    base = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="d")], name="base")
+    inputs = keras.Input((4,), name="image")
+    model = keras.Model(inputs, keras.layers.Dense(2, name="out")(base(inputs)), name="m")
+    tree = ModelTree(model)
+    image = tree.find("image")
+    assert image.is_input and image.trainable is False and image.params == 0
+    assert tree.root.trainable is True  # everything with weights trains
+    freeze_all(model)
+    tree.refresh()
+    assert tree.root.trainable is False
+    unfreeze_all(model)
+    freeze_all(base)
+    tree.refresh()
+    assert tree.root.trainable is None and tree.find("base").trainable is False
+    assert [leaf.name for leaf in tree.leaves if leaf.trainable] == ["out"]

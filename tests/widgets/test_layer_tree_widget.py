@@ -47,7 +47,9 @@ def test_initial_payload_describes_every_node_once(tree):
     assert tree.node("block_2_bn")["bn"] is True
     assert tree.node("head")["shape"] == "(None, 3)"
     assert payload["summary"]["total"] == tree.widget.model.count_params()
-    assert payload["state"] == [1] * n
+    inputs = [i for i, flag in enumerate(columns["input"]) if flag]
+    assert [columns["cls"][i] for i in inputs] == ["InputLayer"]  # the model's own input, no flag
+    assert payload["state"] == [0 if i in inputs else 1 for i in range(n)]
 
 
 def test_hello_answers_with_full_flags(tree):

@@ -17,6 +17,9 @@ from typing import TypeAlias
 
 MIN_BLOCK_SIZE = 3
 MAX_NESTING = 2
+#: In cell-suffix grouping, at most this many layers of another cell inside a cell's run
+#: join it (NASNet builds the next cell's ``adjust_relu_1_stem_2`` amid ``stem_1``).
+MAX_INTERLOPERS = 2
 _AUTO_NAME = re.compile(r"(.+?)(?:_\d+)?", re.DOTALL)
 _HAS_DIGIT = re.compile(r"\d")
 
@@ -101,6 +104,9 @@ def _group(
         for i, (n, a) in enumerate(zip(names, auto, strict=True))
     ]
     _absorb_auto_named(keys)
+    own_keys = list(keys)  # before bridging: the label comes from the cell's own layers
+    if suffix:
+        _bridge_interlopers(keys)
     groups: list[Group] = []
     i = 0
     while i < len(names):
@@ -110,7 +116,7 @@ def _group(
             j += 1
         run = list(range(i, j))
         if key is not None and len(run) >= MIN_BLOCK_SIZE:  # a run of 2+ always has a key
-            named = [names[k] for k in run if not auto[k]]
+            named = [names[k] for k in run if not auto[k] and own_keys[k] == key]
             digit_key = not suffix and _HAS_DIGIT.search(key)
             label = offset + key if digit_key else _common_affix(named, suffix)
             group = Group(run, label, suffix)
@@ -159,6 +165,28 @@ def _absorb_auto_named(keys: list[str | None]) -> None:
             i = j
         else:
             i += 1
+
+
+def _bridge_interlopers(keys: list[str | None]) -> None:
+    """A cell's run broken by at most :data:`MAX_INTERLOPERS` layers of another cell, then
+    resumed, becomes one run: the layers in between are part of the cell's computation in
+    the model's order, and the cell shows as one block instead of two of the same name."""
+    i = 1
+    while i < len(keys):
+        key = keys[i - 1]
+        if key is None or keys[i] == key:
+            i += 1
+            continue
+        j = i
+        while j < len(keys) and j - i < MAX_INTERLOPERS and keys[j] != key:
+            j += 1
+        start = i - 1
+        while start > 0 and keys[start - 1] == key:
+            start -= 1
+        if j < len(keys) and keys[j] == key and i - start >= MIN_BLOCK_SIZE:
+            for k in range(i, j):
+                keys[k] = key
+        i = max(i + 1, j)
 
 
 def _common_affix(names: list[str], suffix: bool) -> str:

@@ -56,6 +56,10 @@ class LayerNode:
     children: list[LayerNode] = field(default_factory=list)
     layer: keras.Layer | None = field(default=None, repr=False)
     is_batch_norm: bool = False
+    #: True for a model's ``InputLayer``: no weights and no flag that means anything.
+    #: It reads as frozen (nothing trains there) and does not count towards its
+    #: parent's state, so a frozen backbone under it is not "mixed".
+    is_input: bool = False
     #: True for the second and later appearances of a layer object shared between
     #: sub-models: its parameters are counted at its first appearance only.
     shared: bool = False
@@ -198,7 +202,8 @@ class ModelTree:
             )
             block = LayerNode(
                 path=block_path,
-                name=group.label,
+                # NASNet's cells share only a number (normal_add_1_5): "cell_5", not "5"
+                name=f"cell_{group.label}" if group.suffix and group.label.isdigit() else group.label,
                 class_name=f"Block · {len(group.items)} layers",
                 kind=BLOCK,
                 parent=parent,
@@ -223,6 +228,7 @@ class ModelTree:
             output_shape=_output_shape(layer),
             layer=layer,
             is_batch_norm=isinstance(layer, keras.layers.BatchNormalization),
+            is_input=isinstance(layer, keras.layers.InputLayer),
             shared=first is not None,
             parent=parent,
         )
@@ -261,10 +267,11 @@ class ModelTree:
                 for child in node.children:
                     params += child.params
                     trainable_params += child.trainable_params
-                    states.add(child.trainable)
-                node.trainable = states.pop() if len(states) == 1 else None
+                    if not child.is_input:
+                        states.add(child.trainable)
+                node.trainable = states.pop() if len(states) == 1 else None if states else False
             else:
-                node.trainable = root_trainable and bool(node.keras_layer.trainable)
+                node.trainable = root_trainable and bool(node.keras_layer.trainable) and not node.is_input
             node.params = params
             node.trainable_params = trainable_params
             node.non_trainable_params = params - trainable_params

@@ -40,6 +40,7 @@ from ..model.inspect import ModelTree, check_model, format_shape
 from ..training.controller import ReadOnlyConfig
 from ..training.events import ACTIVE, Event, has_event, last_state
 from ._bundle import BundledWidget, Controller, is_controller
+from .static_html import StaticFallback, head_html
 
 # Re-exported: these lived here before the draft took them (scripts/generate_contract.py reads them).
 PRESETS = HEAD_PRESETS
@@ -58,7 +59,7 @@ __all__ = [
 ]
 
 
-class HeadDesigner(BundledWidget):
+class HeadDesigner(StaticFallback, BundledWidget):
     """Design the head on top of a backbone: layers, task, classes and compile settings.
 
     ``HeadDesigner(controller)`` edits the controller's config and rebuilds its
@@ -124,6 +125,16 @@ class HeadDesigner(BundledWidget):
         self._set_base(c.base_model, tuple(c.input_shape), tuple(c.feature_shape))
 
     # -- public API ------------------------------------------------------------------
+
+    def static_html(self) -> str:
+        """The head as a list with output shapes, for pages without a widget manager."""
+        return head_html(self.state)
+
+    def static_text(self) -> str:
+        names = [r["name"] for r in self.state.get("preview") or []]
+        return f"HeadDesigner on {self.state['base']['name']!r}: " + (
+            " → ".join(names) or "head not valid yet"
+        )
 
     @property
     def draft(self) -> HeadDraft:

@@ -20,13 +20,14 @@ from ..model.inspect import LayerNode, ModelTree, format_shape
 from ..training.events import ACTIVE, Event, has_event, last_state
 from ._bundle import BundledWidget, Controller, is_controller
 from .protocol import ErrorMessage, FlagCode, FlagsMessage, Summary, TreePayload
+from .static_html import StaticFallback, tree_html
 
 
 def _state_code(trainable: bool | None) -> FlagCode:
     return FlagCode.of(trainable)  # an IntEnum: JSON carries the plain number
 
 
-class LayerTree(BundledWidget):
+class LayerTree(StaticFallback, BundledWidget):
     """See a Keras model as a tree and choose which layers train.
 
     Every toggle in the browser changes the model's ``trainable`` flags at once.
@@ -86,6 +87,17 @@ class LayerTree(BundledWidget):
             "trainable": root.trainable_params,
             "non_trainable": root.non_trainable_params,
         }
+
+    def static_html(self) -> str:
+        """The tree as a table collapsed to blocks, for pages without a widget manager."""
+        return tree_html(self._tree)
+
+    def static_text(self) -> str:
+        s = self.summary
+        return (
+            f"LayerTree of {self._tree.model.name!r}: {len(self._tree.leaves):,} layers, "
+            f"{s['trainable']:,} of {s['total']:,} parameters trainable"
+        )
 
     def refresh(self) -> None:
         """Show the model's current flags (and structure, if layers were added or removed)."""
@@ -188,6 +200,7 @@ class LayerTree(BundledWidget):
                 "shape": [format_shape(n.output_shape) for n in nodes],
                 "params": [n.params for n in nodes],
                 "bn": [n.is_batch_norm for n in nodes],
+                "input": [n.is_input for n in nodes],
             },
             "state": list(state),
             "trainable_params": list(trainable_params),

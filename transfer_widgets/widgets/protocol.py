@@ -48,6 +48,8 @@ __all__ = [
     "HeatmapMessage",
     "HeatmapRequest",
     "HelloMessage",
+    "InsertCellMessage",
+    "InsertMessage",
     "IssueItem",
     "IssuesMessage",
     "IssuesRequest",
@@ -60,6 +62,7 @@ __all__ = [
     "NodeKind",
     "OkMessage",
     "RefreshMessage",
+    "SaveUnnamedMessage",
     "Section",
     "Summary",
     "ThumbItem",
@@ -131,6 +134,7 @@ class NodeColumns(TypedDict):
     shape: list[str | None]
     params: list[int]
     bn: list[bool]
+    input: list[bool]  # the model's InputLayer: no flag, shown without a checkbox
 
 
 class TreePayload(TypedDict):
@@ -281,7 +285,19 @@ class RefreshMessage(TypedDict):
     type: Literal["refresh"]
 
 
-ExportViewMessage: TypeAlias = LoadConfigMessage | RefreshMessage
+class InsertMessage(TypedDict):
+    """Insert cell below was pressed: the kernel answers with ``insert_cell``."""
+
+    type: Literal["insert"]
+
+
+class SaveUnnamedMessage(TypedDict):
+    """Save the objects the notebook has no name for beside it, then answer with ``insert_cell``."""
+
+    type: Literal["save_unnamed"]
+
+
+ExportViewMessage: TypeAlias = LoadConfigMessage | RefreshMessage | InsertMessage | SaveUnnamedMessage
 
 
 class LoadDoneMessage(TypedDict):
@@ -291,7 +307,15 @@ class LoadDoneMessage(TypedDict):
     ok: bool
 
 
-ExportKernelMessage: TypeAlias = LoadDoneMessage
+class InsertCellMessage(TypedDict):
+    """The cell to insert, as the notebook's names stand now; ``""`` when it cannot run
+    there yet (``unnamed`` lists what has no name, ``error`` says why)."""
+
+    type: Literal["insert_cell"]
+    code: str
+
+
+ExportKernelMessage: TypeAlias = LoadDoneMessage | InsertCellMessage
 
 # -- data view ----------------------------------------------------------------------------
 

@@ -31,6 +31,8 @@ from ..monitor.callback import BatchLossRecorder, ValidationConfusion
 from ..monitor.format import format_learning_rate
 from ..training.events import ACTIVE, Event
 from ._bundle import read_static
+from .monitor_svg import monitor_html
+from .static_html import StaticFallback
 
 if TYPE_CHECKING:
     import os
@@ -306,7 +308,7 @@ def _set(widget: Any, **values: Any) -> None:
         setattr(widget, k, v)
 
 
-class TrainingMonitor(widgets.VBox):
+class TrainingMonitor(StaticFallback, widgets.VBox):
     """Live view and controls for a controller's training runs.
 
     ``TrainingMonitor(controller)``; ``max_points``: most points drawn per series (1,000 by
@@ -1015,6 +1017,12 @@ class TrainingMonitor(widgets.VBox):
     def state(self) -> MonitorState:
         """What the monitor shows, as plain data."""
         return self._state
+
+    def static_html(self) -> str:
+        return monitor_html(self.controller.history, self.controller.state)  # curves as inline SVG
+
+    def static_text(self) -> str:
+        return f"TrainingMonitor: {self.controller!r}"
 
     def close(self) -> None:
         unsubscribe = getattr(self, "_unsubscribe", None)

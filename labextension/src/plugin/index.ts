@@ -8,16 +8,24 @@
  *   whose output holds that widget (below the active cell only when the event came
  *   from outside any notebook cell), and calls `preventDefault()` on the event so
  *   the widget knows it was inserted;
- * - adds the command "Insert layer tree cell" to the command palette.
+ * - adds the command "Insert layer tree cell" to the command palette;
+ * - adds "New fine-tuning notebook" (launcher card and palette): a notebook that opens
+ *   the studio on the offline demo data;
+ * - adds "Fine-tune in a new notebook" to the file browser's context menu on `.keras` /
+ *   `.h5` files: a notebook beside the file that loads it with `safe_mode=True`.
  *
  * It does not import `@jupyter-widgets/*`: widgets talk to it through DOM events
  * (see ../widgets/shared/protocol.ts).
  */
 import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker, type Notebook, type NotebookPanel } from '@jupyterlab/notebook';
+import { notebookIcon } from '@jupyterlab/ui-components';
 import { INSERT_EVENT, type InsertCellDetail, type TransferWidgetsGlobal } from '../widgets/shared/protocol';
 import { eventOrigin, locateCell } from './locate';
+import { type CellTemplate, folderOf, isModelFile, modelFileNotebook, studioNotebook } from './templates';
 
 export { INSERT_EVENT, type TransferWidgetsGlobal };
 export const PLUGIN_ID = 'transfer-widgets:plugin';
@@ -26,6 +34,26 @@ export const LAYER_TREE_CELL = 'from transfer_widgets import LayerTree\nLayerTre
 
 export namespace CommandIDs {
   export const insertLayerTree = 'transfer-widgets:insert-layer-tree';
+  export const newNotebook = 'transfer-widgets:new-notebook';
+  export const fineTuneFile = 'transfer-widgets:fine-tune-file';
+}
+
+/** Replace a new notebook's cells with `cells`. */
+export function fillNotebook(panel: NotebookPanel, cells: CellTemplate[]): void {
+  const shared = panel.content.model?.sharedModel;
+  if (!shared) return;
+  shared.transact(() => {
+    shared.deleteCellRange(0, shared.cells.length);
+    shared.insertCells(
+      0,
+      cells.map(c => ({
+        cell_type: c.cell_type,
+        source: c.source,
+        metadata: c.cell_type === 'code' ? { trusted: true } : {}
+      }))
+    );
+  });
+  panel.content.activeCellIndex = 0;
 }
 
 /** Insert `code` as a code cell at `index` of `notebook`, make it active and show it. */
@@ -64,8 +92,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'Lets transfer-widgets insert generated code as notebook cells.',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ICommandPalette],
-  activate: (app: JupyterFrontEnd, tracker: INotebookTracker, palette: ICommandPalette | null) => {
+  optional: [ICommandPalette, ILauncher, IFileBrowserFactory],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    palette: ICommandPalette | null,
+    launcher: ILauncher | null,
+    browsers: IFileBrowserFactory | null
+  ) => {
     const insert = (code: string, from?: Node | null) => insertCellBelow(tracker, code, from);
     window.transferWidgets = { version: VERSION, insertCellBelow: insert };
 
@@ -84,6 +118,54 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
     palette?.addItem({ command: CommandIDs.insertLayerTree, category: 'Transfer widgets' });
+
+    /** A new notebook in `cwd` with `cells`, opened and ready to run. */
+    const newNotebook = async (cwd: string, cells: CellTemplate[]): Promise<NotebookPanel> => {
+      const panel = (await app.commands.execute('notebook:create-new', {
+        cwd,
+        kernelName: 'python3'
+      })) as NotebookPanel;
+      await panel.context.ready;
+      fillNotebook(panel, cells);
+      await panel.context.save();
+      return panel;
+    };
+
+    app.commands.addCommand(CommandIDs.newNotebook, {
+      label: 'New fine-tuning notebook',
+      caption: 'A notebook that opens the transfer-widgets studio on the offline demo data',
+      icon: notebookIcon,
+      execute: args => {
+        const cwd = typeof args.cwd === 'string' ? args.cwd : (browsers?.tracker.currentWidget?.model.path ?? '');
+        return newNotebook(cwd, studioNotebook());
+      }
+    });
+    palette?.addItem({ command: CommandIDs.newNotebook, category: 'Transfer widgets' });
+    launcher?.add({ command: CommandIDs.newNotebook, category: 'Notebook', rank: 100 });
+
+    /** The model file selected in the file browser, if one is. */
+    const selectedModelFile = (): string | null => {
+      const item = browsers?.tracker.currentWidget?.selectedItems().next();
+      const path = item && !item.done ? item.value.path : null;
+      return path && isModelFile(path) ? path : null;
+    };
+    app.commands.addCommand(CommandIDs.fineTuneFile, {
+      label: 'Fine-tune in a new notebook',
+      caption: 'A notebook beside this model that loads it (safe_mode=True) and opens the studio',
+      icon: notebookIcon,
+      isVisible: () => selectedModelFile() !== null,
+      execute: () => {
+        const path = selectedModelFile();
+        if (!path) return;
+        return newNotebook(folderOf(path), modelFileNotebook(path.slice(folderOf(path).length).replace(/^\//, '')));
+      }
+    });
+    // On every file; isVisible keeps it to .keras / .h5 files.
+    app.contextMenu.addItem({
+      command: CommandIDs.fineTuneFile,
+      selector: '.jp-DirListing-item[data-isdir="false"]',
+      rank: 3
+    });
   }
 };
 

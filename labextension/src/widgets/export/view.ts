@@ -31,6 +31,8 @@ export function renderExportPanel({ model, el }: { model: WidgetModel; el: HTMLE
   // until the kernel reports something newer.
   let local: { text: string; error: boolean } | null = null;
   let loading = false;
+  /** An insert asked of the kernel, waiting for its `insert_cell` answer. */
+  let inserting = false;
 
   // ---- static structure ------------------------------------------------------------------
   const header = h('div', 'tw-header');
@@ -80,13 +82,21 @@ export function renderExportPanel({ model, el }: { model: WidgetModel; el: HTMLE
   const actions = h('div', 'tw-ex-actions', undefined, { role: 'group', 'aria-label': 'Export actions' });
   actions.append(insertBtn, copyBtn, downloadBtn, loadBtn, fileInput);
 
+  // What Insert cell below inserts; in a live notebook, the objects it still needs a name for.
+  const note = h('div', 'tw-ex-note');
+  const noteText = h('span', 'tw-ex-note-text');
+  const saveBtn = button('Save them beside the notebook', 'tw-ex-save', () => saveUnnamed(), {
+    title: 'Save the objects this notebook has no name for (transfer_objects/), then insert the cell that loads them'
+  });
+  note.append(noteText, saveBtn);
+
   const reasons = h('div', 'tw-ex-reasons', undefined, { id: reasonId });
   const status = h('div', 'tw-ex-status', undefined, { role: 'status' });
   const alert = h('div', 'tw-ex-alert', undefined, { role: 'alert' });
 
   const caption = h('div', 'tw-ex-caption');
   const pre = h('pre', 'tw-ex-code', undefined, { role: 'region', 'aria-label': 'Exported code', tabindex: '0' });
-  root.append(header, kinds, actions, reasons, status, alert, caption, pre);
+  root.append(header, kinds, actions, note, reasons, status, alert, caption, pre);
 
   // ---- state -------------------------------------------------------------------------------
   const kind = (): string => String(model.get('kind') ?? 'script');
@@ -104,7 +114,14 @@ export function renderExportPanel({ model, el }: { model: WidgetModel; el: HTMLE
     badge.hidden = !running;
     for (const [k, radio] of radios) radio.checked = k === info.kind;
 
-    insertBtn.disabled = !plugin || !cell;
+    const live = !!model.get('live');
+    const unnamed = (model.get('unnamed') as string[] | undefined) ?? [];
+    insertBtn.disabled = !plugin || inserting || (!live && !cell);
+    noteText.textContent = String(model.get('insert_note') ?? '');
+    note.hidden = !noteText.textContent;
+    note.classList.toggle('tw-ex-note-warn', live && unnamed.length > 0);
+    saveBtn.hidden = !(live && unnamed.length > 0);
+    saveBtn.disabled = inserting;
     copyBtn.disabled = !ready || !code();
     downloadBtn.disabled = !ready || !code();
     downloadBtn.title = `Save the code as ${info.file}`;
@@ -150,10 +167,33 @@ export function renderExportPanel({ model, el }: { model: WidgetModel; el: HTMLE
     update();
   };
 
+  /** Ask the kernel for the cell as the notebook's names stand now; `insert_cell` answers. */
   const insert = () => {
-    const cell = String(model.get('cell') ?? '');
     if (!labPlugin()) return say(NO_PLUGIN_REASON, true);
-    if (!cell) return say('There is no code to insert: the export failed (see above).', true);
+    inserting = true;
+    local = null;
+    update();
+    send({ type: 'insert' });
+  };
+
+  const saveUnnamed = () => {
+    inserting = true;
+    local = null;
+    update();
+    send({ type: 'save_unnamed' });
+  };
+
+  const insertAnswered = (cell: string) => {
+    inserting = false;
+    if (!cell) {
+      const unnamed = (model.get('unnamed') as string[] | undefined) ?? [];
+      return say(
+        unnamed.length
+          ? 'Nothing inserted: the cell needs a name for every object it uses (see above).'
+          : 'There is no code to insert: the export failed (see above).',
+        true
+      );
+    }
     if (requestInsertCell(root, cell)) say("Inserted the experiment as a code cell below this widget's cell.");
     else
       say('The JupyterLab extension did not insert the cell (no notebook is open here): use Copy or Download.', true);
@@ -202,10 +242,13 @@ export function renderExportPanel({ model, el }: { model: WidgetModel; el: HTMLE
   };
 
   const onMsg = (content: unknown) => {
-    if (asMessage<ExportKernelMessage>(content)?.type === 'load_done') {
+    const msg = asMessage<ExportKernelMessage>(content);
+    if (msg?.type === 'load_done') {
       loading = false;
       local = null;
       update();
+    } else if (msg?.type === 'insert_cell') {
+      insertAnswered(String(msg.code ?? ''));
     }
   };
   const onKernel = () => {
@@ -219,13 +262,26 @@ export function renderExportPanel({ model, el }: { model: WidgetModel; el: HTMLE
   model.on('change:kind', update);
   model.on('change:running', update);
   model.on('change:export_error', update);
+  model.on('change:insert_note', update);
+  model.on('change:unnamed', update);
+  model.on('change:live', update);
   model.on('change:error', onKernel);
   model.on('change:notice', onKernel);
   model.on('msg:custom', onMsg);
   update();
 
   return () => {
-    for (const name of ['code', 'code_kind', 'cell', 'kind', 'running', 'export_error'])
+    for (const name of [
+      'code',
+      'code_kind',
+      'cell',
+      'kind',
+      'running',
+      'export_error',
+      'insert_note',
+      'unnamed',
+      'live'
+    ])
       model.off(`change:${name}`, update);
     model.off('change:error', onKernel);
     model.off('change:notice', onKernel);

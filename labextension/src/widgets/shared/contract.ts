@@ -38,6 +38,7 @@ export interface NodeColumns {
   shape: (string | null)[];
   params: number[];
   bn: boolean[];
+  input: boolean[];
 }
 
 /** The layer tree's `tree` trait. */
@@ -165,7 +166,17 @@ export interface RefreshMessage {
   type: 'refresh';
 }
 
-export type ExportViewMessage = LoadConfigMessage | RefreshMessage;
+/** Insert cell below was pressed: the kernel answers with `insert_cell`. */
+export interface InsertMessage {
+  type: 'insert';
+}
+
+/** Save the objects the notebook has no name for beside it, then answer with `insert_cell`. */
+export interface SaveUnnamedMessage {
+  type: 'save_unnamed';
+}
+
+export type ExportViewMessage = LoadConfigMessage | RefreshMessage | InsertMessage | SaveUnnamedMessage;
 
 /** A `load_config` finished; `error` / `notice` say how. */
 export interface LoadDoneMessage {
@@ -173,7 +184,16 @@ export interface LoadDoneMessage {
   ok: boolean;
 }
 
-export type ExportKernelMessage = LoadDoneMessage;
+/**
+ * The cell to insert, as the notebook's names stand now; `""` when it cannot run there yet (`unnamed` lists what
+ * has no name, `error` says why).
+ */
+export interface InsertCellMessage {
+  type: 'insert_cell';
+  code: string;
+}
+
+export type ExportKernelMessage = LoadDoneMessage | InsertCellMessage;
 
 /** The data view's `summary` trait: what the first render shows. */
 export interface DataSummary {

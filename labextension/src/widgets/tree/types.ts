@@ -32,6 +32,8 @@ export interface TreeNode {
   shape: string | null;
   params: number;
   bn: boolean;
+  /** The model's InputLayer: no weights, no flag; shown without a checkbox. */
+  input: boolean;
   children: number[];
 }
 
@@ -65,6 +67,7 @@ export function decodeNodes(columns: NodeColumns | undefined): TreeNode[] {
       shape: at(columns.shape, id),
       params: at(columns.params, id),
       bn: at(columns.bn, id),
+      input: at(columns.input, id),
       children: []
     };
     up?.children.push(id);

@@ -96,7 +96,7 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
     ['Class', 'tw-col-cls'],
     ['Output shape', 'tw-col-shape'],
     ['Params', 'tw-col-num'],
-    ['Trainable params', 'tw-col-num']
+    ['Trainable', 'tw-col-num']
   ])
     header.append(h('span', cls, text));
 
@@ -115,7 +115,9 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
   ghost.hidden = true;
   spacer.append(treeEl, boundary, ghost);
   scroller.append(spacer);
-  root.append(toolbar, summary, status, header, scroller);
+  const empty = h('div', 'tw-empty', undefined, { role: 'status' });
+  empty.hidden = true;
+  root.append(toolbar, summary, status, header, scroller, empty);
   el.append(root);
 
   // ---- rendering -----------------------------------------------------------------------
@@ -147,7 +149,7 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
     p.twisty.style.visibility = node.children.length ? 'visible' : 'hidden';
     setAttr(p.box, 'aria-label', node.name);
     setText(p.name, node.name);
-    p.name.title = node.path || node.name;
+    p.name.title = [node.path || node.name, node.cls, node.shape].filter(Boolean).join(' · ');
     setText(p.cls, classLabel(tree, id));
     setText(p.shape, node.shape ?? '');
     setText(p.params, formatInt(node.params));
@@ -157,12 +159,18 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
   function syncFlags(p: RowParts): void {
     const s = at(tree.state, p.id, 'node');
     setAttr(p.el, 'aria-checked', ariaChecked(s));
-    setAttr(p.el, 'data-state', s === FlagCode.FROZEN ? 'frozen' : s === FlagCode.MIXED ? 'mixed' : 'trainable');
+    const inert = tree.node(p.id).input;
+    setAttr(
+      p.el,
+      'data-state',
+      inert ? 'inert' : s === FlagCode.FROZEN ? 'frozen' : s === FlagCode.MIXED ? 'mixed' : 'trainable'
+    );
     const on = s !== FlagCode.FROZEN;
     const mixed = s === FlagCode.MIXED;
     if (p.box.checked !== on) p.box.checked = on;
     if (p.box.indeterminate !== mixed) p.box.indeterminate = mixed;
-    if (p.box.disabled !== disabled) p.box.disabled = disabled;
+    if (p.box.disabled !== (disabled || inert)) p.box.disabled = disabled || inert;
+    p.box.style.visibility = inert ? 'hidden' : '';
     setText(p.tp, formatInt(at(tree.trainableParams, p.id, 'node')));
   }
 
@@ -263,6 +271,10 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
     spacer.style.height = `${total}px`;
     treeEl.style.height = `${total}px`;
     scroller.style.height = `${Math.min(MAX_HEIGHT, Math.max(1, rows.ids.length) * ROW_HEIGHT)}px`;
+    const nothing = rows.ids.length === 0 && filterText.trim() !== '';
+    scroller.hidden = nothing;
+    empty.hidden = !nothing;
+    setText(empty, nothing ? `No layer or class matches “${filterText.trim()}”.` : '');
     renderWindow();
     renderBoundary();
   }
@@ -303,7 +315,7 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
 
   // ---- intents -------------------------------------------------------------------------
   function toggleNode(id: number): void {
-    if (disabled) return;
+    if (disabled || tree.node(id).input) return;
     anchorId = id;
     send({ type: 'toggle', id });
   }
@@ -596,7 +608,17 @@ function emptyPayload(value: unknown): TreePayload {
   const v = (value ?? {}) as Partial<TreePayload>;
   return {
     model_name: v.model_name ?? '',
-    columns: v.columns ?? { parent: [], path: [], name: [], cls: [], kind: [], shape: [], params: [], bn: [] },
+    columns: v.columns ?? {
+      parent: [],
+      path: [],
+      name: [],
+      cls: [],
+      kind: [],
+      shape: [],
+      params: [],
+      bn: [],
+      input: []
+    },
     state: v.state ?? [],
     trainable_params: v.trainable_params ?? [],
     summary: v.summary ?? { total: 0, trainable: 0, non_trainable: 0 }
