@@ -636,7 +636,14 @@ CASES += [
         "note.jpg",
     ),
     Case("folder: num_classes mismatch", folder_case(num_classes=5), "num_classes"),
+    Case("folder: truncated JPEG", folder_case(lambda r: _truncated(r / "dog" / "cut.jpg")), "cut.jpg"),
 ]
+
+
+def _truncated(path):
+    """A JPEG cut in half: its header (and Pillow's verify()) read fine, only a full decode fails."""
+    image = tf.io.encode_jpeg(np.random.default_rng(0).integers(0, 255, (32, 32, 3), "uint8")).numpy()
+    path.write_bytes(image[: len(image) // 2])
 
 
 def _file(tmp_path):

@@ -95,7 +95,7 @@ def _image_problem(path: Path) -> str | None:
         from PIL import Image
 
         with Image.open(path) as image:
-            image.verify()
+            image.load()  # a full decode: verify() passes a truncated JPEG that fails in training
     except ImportError:
         return None
     except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for a damaged file
