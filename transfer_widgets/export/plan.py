@@ -248,6 +248,7 @@ def planned_run(config: TransferConfig, label_mode: str, *, two_phase: bool) -> 
         restore_best=t.restore_best,
         monitor=t.monitor,
         nan_guard=t.nan_guard,
+        mixed_precision=t.mixed_precision,
     )
 
 

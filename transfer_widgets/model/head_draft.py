@@ -307,7 +307,9 @@ class HeadDraft:
         """The output layer the task makes (units as given), or None when the task cannot say."""
         task, num_classes = self._fields["task"], self._fields["num_classes"]
         try:
-            return OutputLayer(units=_task_units(task, num_classes), activation=TASK_ACTIVATIONS[task])
+            logits = self._config.head.from_logits is True and task != "regression"
+            activation = "linear" if logits else TASK_ACTIVATIONS[task]
+            return OutputLayer(units=_task_units(task, num_classes), activation=activation)
         except (ConfigError, KeyError, TypeError):
             return None
 

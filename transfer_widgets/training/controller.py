@@ -42,7 +42,7 @@ from ..export import ExperimentSnapshot, export_code, export_script
 from ..model import freeze as freezing
 from ..model.assemble import assemble, base_input_shape, load_base, preprocessing_layers
 from ..model.freeze_plan import apply_freeze_plan, freeze_plan_from_model
-from ..model.head import build_head, default_loss, default_metrics
+from ..model.head import build_head, compile_metrics, default_loss, default_metrics
 from ..model.inspect import LayerNode, ModelTree, check_model
 from ..run_record import PhaseRecord, RunRecord, phase_schedule
 from . import recipe
@@ -429,11 +429,15 @@ class FineTuneController:
         loss = default_loss(spec, self._label_mode)
         return {
             "loss": keras.losses.get(loss) if isinstance(loss, dict) else loss,
-            "metrics": default_metrics(spec),
+            "metrics": compile_metrics(default_metrics(spec)),
         }
 
     def _ensure_compiled(
-        self, model: keras.Model, learning_rate: float, phase: PhaseRecord | None = None
+        self,
+        model: keras.Model,
+        learning_rate: float,
+        phase: PhaseRecord | None = None,
+        mixed_precision: bool = False,
     ) -> bool:
         """Compile ``model`` with a fresh optimizer (``phase``'s, else the config's) if its
         trainable set or compile settings changed since the last compile; else just set
@@ -449,7 +453,8 @@ class FineTuneController:
             tuple(id(v) for v in model.trainable_weights),
             json.dumps(optimizer, sort_keys=True, default=str),
             json.dumps(default_loss(self._config.head, self._label_mode), sort_keys=True),
-            tuple(args["metrics"]),
+            json.dumps(default_metrics(self._config.head), sort_keys=True),
+            mixed_precision,  # compiled under mixed_float16: a loss-scaling optimizer
         )
         if (
             self._compiled.get(id(model)) != signature
@@ -689,6 +694,7 @@ class FineTuneController:
                 restore_best=t.restore_best,
                 monitor=t.monitor,
                 nan_guard=t.nan_guard,
+                mixed_precision=t.mixed_precision,
             )
         )
 
@@ -769,8 +775,22 @@ class FineTuneController:
             if self.validation_data is not None:
                 v = self.validation_data
                 fit_kwargs["validation_data"] = tuple(v) if kind_of(v) == "arrays" else v
+        with recipe.mixed_precision(model, record.mixed_precision):
+            return self._compile_and_fit(model, phase, start, callbacks, settings, record, fit_kwargs)
+
+    def _compile_and_fit(
+        self,
+        model: keras.Model,
+        phase: _Phase,
+        start: int,
+        callbacks: list[keras.callbacks.Callback],
+        settings: PhaseRecord,
+        record: RunRecord,
+        fit_kwargs: dict[str, Any],
+    ) -> RunCallback:
+        t = self._config.training
         self._set_stage("compiling", phase.name)
-        self._ensure_compiled(model, phase.learning_rate, settings)
+        self._ensure_compiled(model, phase.learning_rate, settings, record.mixed_precision)
         if record.class_weight is not None:
             fit_kwargs["class_weight"] = recipe.fit_class_weight(record.class_weight)
         current = self._current_run or {}
