@@ -333,7 +333,7 @@ class PreprocessingSpec(_Spec):
 @dataclass
 class HeadLayerSpec(_Spec):
     """One head layer: pooling, flatten, dropout (``rate``), dense (``units``,
-    ``activation``) or batch_norm."""
+    ``activation``, kernel penalties ``kernel_l1`` / ``kernel_l2``) or batch_norm."""
 
     type: Annotated[str, _one_of(HEAD_LAYER_TYPES)]
     """The kind of layer."""
@@ -343,6 +343,12 @@ class HeadLayerSpec(_Spec):
     """A Keras activation name (``relu``, ``gelu``, ...), for ``dense``; None: linear."""
     rate: Annotated[Annotated[float, Strict(), Ge(0), Lt(1)] | None, _LOOSE] = None
     """The fraction of inputs dropped, in [0, 1), for ``dropout``."""
+    kernel_l1: Annotated[Annotated[float, Strict(), Ge(0)] | None, _LOOSE] = None
+    """L1 penalty factor on the kernel (``kernel_regularizer=keras.regularizers.L1``), for ``dense``;
+    None: no L1 penalty."""
+    kernel_l2: Annotated[Annotated[float, Strict(), Ge(0)] | None, _LOOSE] = None
+    """L2 penalty factor on the kernel (``kernel_regularizer=keras.regularizers.L2``; with ``kernel_l1``,
+    ``L1L2``), for ``dense``; None: no L2 penalty."""
 
 
 def _default_head_layers() -> list[HeadLayerSpec]:
@@ -888,6 +894,14 @@ class _Rules:
                             "must be a Keras activation name (relu, gelu, swish, tanh, ...), "
                             f"got {layer.activation!r}",
                         )
+            for penalty in ("kernel_l1", "kernel_l2"):
+                factor = getattr(layer, penalty)
+                if factor is None:
+                    continue
+                if layer.type != "dense":
+                    self.add(f"{where}.{penalty}", f"applies to dense layers only, not {layer.type!r}")
+                elif not _is_number(factor) or factor < 0:
+                    self.add(f"{where}.{penalty}", f"must be a non-negative number or None, got {factor!r}")
             if layer.type == "dropout" and (not _is_number(layer.rate) or not 0 <= layer.rate < 1):
                 self.add(f"{where}.rate", f"must be a number in [0, 1), got {layer.rate!r}")
         n = h.num_classes

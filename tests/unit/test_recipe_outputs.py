@@ -10,12 +10,13 @@ import pytest
 
 from transfer_widgets import FineTuneController, TransferConfig
 from transfer_widgets.analysis import Interpretation
-from transfer_widgets.config import HeadSpec
+from transfer_widgets.config import HeadLayerSpec, HeadSpec
+from transfer_widgets.export.describe import describe_model
 from transfer_widgets.model.head import default_metrics, output_probabilities
 from transfer_widgets.monitor.callback import ValidationConfusion
 
 from .test_export_runs import recorded, same_phases
-from .test_reproduction import config, run_script, small_base
+from .test_reproduction import config, run_script, same_structure, small_base
 
 
 def test_logits_head_trains_with_a_logits_loss_and_exports(tmp_path):
@@ -131,3 +132,41 @@ def test_mixed_precision_runs_under_its_policy_restores_it_and_exports(tmp_path)
     same_phases(run_script(ctl.export_script(tmp_path / "train.py"))["phases"], session)
     c.training.mixed_precision = "on"
     assert c.validate() == ["training.mixed_precision must be true or false, got 'on'"]
+
+
+def test_head_kernel_penalties_build_run_and_export(tmp_path):
+    keras.utils.clear_session()
+    c = config()
+    c.head.layers = [
+        HeadLayerSpec("global_average_pooling"),
+        HeadLayerSpec("dense", units=8, activation="relu", kernel_l2=1e-3),
+        HeadLayerSpec("dense", units=8, kernel_l1=1e-4, kernel_l2=1e-3),
+    ]
+    assert TransferConfig.from_json(c.to_json()) == c
+    ctl = FineTuneController(small_base(), config=c)
+    head = ctl.head
+    assert head.get_layer("head_1_dense").kernel_regularizer.get_config() == {"l2": 1e-3}
+    assert type(head.get_layer("head_2_dense").kernel_regularizer).__name__ == "L1L2"
+    assert len(ctl.model.losses) == 2  # the penalties are in the training loss
+    session = recorded(lambda: ctl.fit(1, block=True))
+    text = ctl.export_code("script")
+    assert "kernel_regularizer=keras.regularizers.L2(l2=0.001)" in text
+    assert "kernel_regularizer=keras.regularizers.L1L2(l1=0.0001, l2=0.001)" in text
+    exported = run_script(ctl.export_script(tmp_path / "train.py"))
+    same_phases(exported["phases"], session)
+    same_structure(exported["model"], describe_model(ctl.model))  # the script's layers carry the penalties
+
+
+def test_kernel_penalties_that_cannot_apply_name_their_field():
+    c = TransferConfig()
+    c.head.layers = [
+        HeadLayerSpec("global_average_pooling"),
+        HeadLayerSpec("dropout", rate=0.2, kernel_l2=0.01),
+        HeadLayerSpec("dense", units=4, kernel_l1=-0.5),
+        HeadLayerSpec("dense", units=4, kernel_l2="big"),
+    ]
+    assert c.validate() == [
+        "head.layers[1].kernel_l2 applies to dense layers only, not 'dropout'",
+        "head.layers[2].kernel_l1 must be a non-negative number or None, got -0.5",
+        "head.layers[3].kernel_l2 must be a non-negative number or None, got 'big'",
+    ]

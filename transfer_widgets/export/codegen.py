@@ -31,7 +31,7 @@ from ..data.datasets import DEMO_SOURCES
 from ..model import assemble, precision
 from ..run_record import PhaseRecord
 from . import standalone
-from .plan import ExportPlan, LayerCall
+from .plan import Construct, ExportPlan, LayerCall
 
 KINDS = ("script", "notebook", "cell")
 OUTPUT_PATH = "fine_tuned.keras"
@@ -79,6 +79,8 @@ def lit(value: object) -> str:
             return f"1 / {n}" if n > 0 else f"-1 / {-n}"
     if value is None or isinstance(value, (bool, int, float)):
         return repr(value)
+    if isinstance(value, Construct):
+        return call(value.func, (), value.kwargs)
     raise TypeError(f"cannot write a {type(value).__name__} as a literal")
 
 

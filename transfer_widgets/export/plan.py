@@ -75,6 +75,15 @@ def as_snapshot(source: ExperimentSnapshot | SnapshotSource) -> ExperimentSnapsh
     return source if isinstance(source, ExperimentSnapshot) else source.export_snapshot()
 
 
+@dataclass(frozen=True)
+class Construct:
+    """A constructor call as an argument value: ``<func>(**kwargs)`` (a layer's
+    ``keras.regularizers.L2(l2=0.0001)``)."""
+
+    func: str
+    kwargs: dict[str, Any]
+
+
 @dataclass
 class LayerCall:
     """``<cls>(*args, **kwargs, name=name)``; ``package`` is "keras" for
@@ -126,6 +135,11 @@ def layer_call(layer: keras.Layer) -> LayerCall:
         kwargs.pop("offset")
     if cls == "Dense" and kwargs.get("activation") == "linear":
         kwargs.pop("activation")
+    if cls == "Dense" and config.get("kernel_regularizer") is not None:
+        penalty = config["kernel_regularizer"]
+        kwargs["kernel_regularizer"] = Construct(
+            f"keras.regularizers.{penalty['class_name']}", dict(penalty["config"])
+        )
     return LayerCall(cls, layer.name, args, kwargs, package)
 
 

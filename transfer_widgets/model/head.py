@@ -129,6 +129,18 @@ def count_weights(weights: Iterable[Any]) -> int:
     return int(sum(math.prod(w.shape) for w in weights))
 
 
+def kernel_regularizer(spec: HeadLayerSpec) -> keras.regularizers.Regularizer | None:
+    """The dense layer's kernel penalty: ``L1``, ``L2`` or ``L1L2`` from its factors, or None."""
+    l1, l2 = spec.kernel_l1, spec.kernel_l2
+    if l1 is None and l2 is None:
+        return None
+    if l2 is None:
+        return keras.regularizers.L1(l1)
+    if l1 is None:
+        return keras.regularizers.L2(l2)
+    return keras.regularizers.L1L2(l1=l1, l2=l2)
+
+
 def _layer(spec: HeadLayerSpec, index: int) -> keras.Layer:
     name = f"head_{index}_{spec.type}"
     if spec.type == "global_average_pooling":
@@ -140,7 +152,9 @@ def _layer(spec: HeadLayerSpec, index: int) -> keras.Layer:
     if spec.type == "dropout":
         return keras.layers.Dropout(spec.rate, name=name)
     if spec.type == "dense":
-        return keras.layers.Dense(spec.units, activation=spec.activation, name=name)
+        return keras.layers.Dense(
+            spec.units, activation=spec.activation, kernel_regularizer=kernel_regularizer(spec), name=name
+        )
     if spec.type == "batch_norm":
         return keras.layers.BatchNormalization(name=name)
     raise ConfigError(

@@ -59,7 +59,10 @@ LOSSES: Final[tuple[str, ...]] = (
     "huber",
 )
 #: The fields a head layer of each type has (types not listed have none).
-LAYER_FIELDS: Final[dict[str, tuple[str, ...]]] = {"dense": ("units", "activation"), "dropout": ("rate",)}
+LAYER_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    "dense": ("units", "activation", "kernel_l1", "kernel_l2"),
+    "dropout": ("rate",),
+}
 #: The fields an augmentation layer of each type has.
 AUGMENTATION_FIELDS: Final[dict[str, tuple[str, ...]]] = {
     "random_flip": ("mode",),
