@@ -170,3 +170,55 @@ def test_kernel_penalties_that_cannot_apply_name_their_field():
         "head.layers[2].kernel_l1 must be a non-negative number or None, got -0.5",
         "head.layers[3].kernel_l2 must be a non-negative number or None, got 'big'",
     ]
+
+
+def test_export_config_is_a_config_that_runs_the_last_run_again():
+    keras.utils.clear_session()
+    c = config()
+    ctl = FineTuneController(small_base(), config=c)
+    assert ctl.export_config() == ctl.config  # before any run: the config as set
+    session = recorded(
+        lambda: ctl.fine_tune(
+            1,
+            1,
+            unfreeze_from="block_conv",
+            lr_mult=0.01,
+            keep_bn_frozen=False,
+            optimizer=keras.optimizers.SGD(2e-3, momentum=0.9, nesterov=True),
+            class_weight={0: 1.0, 1: 2.0, 2: 1.0},
+            callbacks=[keras.callbacks.EarlyStopping(monitor="val_loss", patience=2)],
+            block=True,
+        )
+    )
+    effective = ctl.export_config()
+    t, f = effective.training, effective.training.fine_tune
+    assert (t.optimizer, t.optimizer_args, t.learning_rate) == (
+        "SGD",
+        {"momentum": 0.9, "nesterov": True},
+        2e-3,
+    )
+    assert (f.head_epochs, f.epochs, f.lr_mult) == (1, 1, 0.01)
+    assert (f.unfreeze_from, f.keep_bn_frozen) == ("block_conv", False)
+    assert t.class_weight == {"0": 1.0, "1": 2.0, "2": 1.0}
+    assert t.callbacks == [{"class_name": "EarlyStopping", "config": {"patience": 2}}]
+    assert effective.validate() == []
+    assert TransferConfig.from_json(effective.to_json()) == effective
+    # the JSON export stays the config as set; the run's settings came from method arguments
+    assert ctl.export_code("json") == ctl.config.to_json()
+    assert ctl.config.training.optimizer == "adam"
+
+    # a fresh controller from the effective config, started without arguments, runs the same phases
+    keras.utils.clear_session()
+    again = FineTuneController(small_base(), config=TransferConfig.from_json(effective.to_json()))
+    same_phases(recorded(lambda: again.fine_tune(block=True)), session)
+
+    ctl.fit(2, learning_rate=0.05, block=True)
+    fit = ctl.export_config()
+    assert (fit.training.epochs, fit.training.learning_rate, fit.freeze) == (
+        2,
+        0.05,
+        ctl.run_records[-1].phases[0].freeze,
+    )
+    assert ctl.export_config(run=1).training.fine_tune.lr_mult == 0.01
+    with pytest.raises(ValueError, match="known: 1, 2"):
+        ctl.export_config(run=7)

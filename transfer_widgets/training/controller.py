@@ -38,7 +38,7 @@ from ..config import (
     TransferConfig,
 )
 from ..data.adapters import DataInfo, describe, fit_arguments, from_spec, kind_of
-from ..export import ExperimentSnapshot, export_code, export_script
+from ..export import ExperimentSnapshot, export_code, export_config, export_script
 from ..model import freeze as freezing
 from ..model.assemble import assemble, base_input_shape, load_base, preprocessing_layers
 from ..model.freeze_plan import apply_freeze_plan, freeze_plan_from_model
@@ -1075,6 +1075,14 @@ class FineTuneController:
         run's number, from :attr:`run_records`); before any run, or with ``two_phase``
         True / False, those the config plans (head-then-fine-tune, or one fit)."""
         return export_code(self.export_snapshot(), kind, two_phase=two_phase, run=run)
+
+    def export_config(self, run: int | None = None) -> TransferConfig:
+        """The config that reproduces the last run (``run``: another run's number): the
+        settings it ran with (epochs, rates, optimizer and arguments, schedule, class
+        weights, callbacks, freeze plan, ...) written into this config, so that ``fit()`` /
+        ``fine_tune()`` without arguments runs it again. Before any run, the config.
+        ``export_code("json")`` (and the export panel's JSON) is the config as set."""
+        return export_config(self.export_snapshot(), run)
 
     def export_script(self, path: Any, *, two_phase: bool | None = None, run: int | None = None) -> Any:
         """Write the script to ``path`` (phases as :meth:`export_code`); an in-memory base is
