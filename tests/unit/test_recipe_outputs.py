@@ -111,6 +111,9 @@ def test_mixed_precision_runs_under_its_policy_restores_it_and_exports(tmp_path)
             seen["output"] = model.get_layer("head").get_layer("predictions").dtype_policy.name
             seen["optimizer"] = type(model.optimizer).__name__
 
+        def on_train_end(self, logs=None):
+            self.model.predict(ctl.validation_data[0][:16], verbose=0)  # traced under the policy
+
     session = recorded(lambda: ctl.fit(1, callbacks=[Policies()], block=True))
     assert ctl.state == "finished", ctl.error
     assert seen == {
@@ -124,6 +127,11 @@ def test_mixed_precision_runs_under_its_policy_restores_it_and_exports(tmp_path)
     assert keras.mixed_precision.global_policy().name == "float32"
     assert {layer.dtype_policy.name for layer in ctl.model._flatten_layers()} == {"float32"}
     assert ctl.run_records[-1].mixed_precision is True
+    # predict, traced during the run (on_train_end below), computes in float32 again after it
+    x = ctl.validation_data[0][:16]
+    plain = keras.models.clone_model(ctl.model)
+    plain.set_weights(ctl.model.get_weights())
+    assert np.allclose(ctl.model.predict(x, verbose=0), plain.predict(x, verbose=0), atol=1e-6)
     assert np.isfinite(ctl.history["loss"][-1])
 
     text = ctl.export_code("script")

@@ -185,3 +185,5 @@ def mixed_precision(model: keras.Model, on: bool) -> Iterator[None]:
         for layer, policy in saved:
             layer.dtype_policy = policy
         keras.mixed_precision.set_global_policy(before)
+        # functions traced under the policy would go on computing in float16: trace them again
+        model.train_function = model.test_function = model.predict_function = None
