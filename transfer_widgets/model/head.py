@@ -89,7 +89,8 @@ def task_loss(task: str, label_mode: str = "sparse") -> str:
 
 def default_loss(spec: HeadSpec, label_mode: str = "sparse") -> str | dict[str, Any]:
     """The head's loss, or the task's (:func:`task_loss`) when it names none: a name, or with
-    ``loss_args`` the ``{"class_name", "config"}`` of its ``keras.losses`` class."""
+    ``loss_args`` (and ``from_logits=True`` for a head that outputs logits) the
+    ``{"class_name", "config"}`` of its ``keras.losses`` class."""
     name = spec.loss if spec.loss is not None else task_loss(spec.task, label_mode)
     args = {**spec.loss_args, "from_logits": True} if spec.from_logits else dict(spec.loss_args)
     if not args:

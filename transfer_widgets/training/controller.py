@@ -788,6 +788,7 @@ class FineTuneController:
         record: RunRecord,
         fit_kwargs: dict[str, Any],
     ) -> RunCallback:
+        """Compile ``model`` if it needs it, then fit it for ``phase`` (inside the run's precision policy)."""
         t = self._config.training
         self._set_stage("compiling", phase.name)
         self._ensure_compiled(model, phase.learning_rate, settings, record.mixed_precision)
