@@ -73,6 +73,24 @@ PREPROCESS_FAMILIES = (
 CALLBACKS = ("EarlyStopping", "ReduceLROnPlateau", "ModelCheckpoint")
 #: The ``keras.optimizers.schedules`` classes ``training.lr_schedule`` can name (they start from a rate).
 SCHEDULES = ("CosineDecay", "CosineDecayRestarts", "ExponentialDecay", "InverseTimeDecay", "PolynomialDecay")
+#: Metrics that only compare a classifier's outputs (argmax): the same on logits.
+_ARGMAX_METRICS = (
+    "accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy",
+    "sparse_top_k_categorical_accuracy", "top_k_categorical_accuracy",
+)  # fmt: skip
+#: What each metric name becomes when a classifier's head outputs logits (``head.from_logits``):
+#: kept (a name that only compares outputs, such as argmax accuracy), a metric set to read
+#: logits, or absent (the metric needs probabilities). By task group.
+LOGIT_METRICS: dict[str, dict[str, str | dict[str, Any]]] = {
+    "multiclass": {name: name for name in _ARGMAX_METRICS},
+    "sigmoid": {
+        **{
+            name: {"class_name": "BinaryAccuracy", "config": {"name": name, "threshold": 0.0}}
+            for name in ("accuracy", "acc", "binary_accuracy")
+        },
+        "auc": {"class_name": "AUC", "config": {"name": "auc", "from_logits": True}},
+    },
+}
 #: Offline demo datasets by name (``data/datasets.py`` loads each; a test keeps the two equal).
 DEMO_NAMES = ("digits",)
 
@@ -323,7 +341,7 @@ class PreprocessingSpec(_Spec):
 @dataclass
 class HeadLayerSpec(_Spec):
     """One head layer: pooling, flatten, dropout (``rate``), dense (``units``,
-    ``activation``) or batch_norm."""
+    ``activation``, kernel penalties ``kernel_l1`` / ``kernel_l2``) or batch_norm."""
 
     type: Annotated[str, _one_of(HEAD_LAYER_TYPES)]
     """The kind of layer."""
@@ -333,6 +351,12 @@ class HeadLayerSpec(_Spec):
     """A Keras activation name (``relu``, ``gelu``, ...), for ``dense``; None: linear."""
     rate: Annotated[Annotated[float, Strict(), Ge(0), Lt(1)] | None, _LOOSE] = None
     """The fraction of inputs dropped, in [0, 1), for ``dropout``."""
+    kernel_l1: Annotated[Annotated[float, Strict(), Ge(0)] | None, _LOOSE] = None
+    """L1 penalty factor on the kernel (``kernel_regularizer=keras.regularizers.L1``), for ``dense``;
+    None: no L1 penalty."""
+    kernel_l2: Annotated[Annotated[float, Strict(), Ge(0)] | None, _LOOSE] = None
+    """L2 penalty factor on the kernel (``kernel_regularizer=keras.regularizers.L2``; with ``kernel_l1``,
+    ``L1L2``), for ``dense``; None: no L2 penalty."""
 
 
 def _default_head_layers() -> list[HeadLayerSpec]:
@@ -367,8 +391,12 @@ class HeadSpec(_Spec):
     class_names: Annotated[list[Annotated[str, Strict(), MinLen(1)]] | None, _LOOSE] = None
     """Names of the outputs, unique and one per class (two for binary)."""
     loss_args: Annotated[dict[str, Any], _Rule("must be a dict", got_type=True)] = field(default_factory=dict)
-    """Arguments of the loss (``{"label_smoothing": 0.1}``, ``{"from_logits": true}``, ...): the loss
-    (``loss``, or the task's) is then built from its ``keras.losses`` class with them."""
+    """Arguments of the loss (``{"label_smoothing": 0.1}``, ...): the loss (``loss``, or the task's)
+    is then built from its ``keras.losses`` class with them."""
+    from_logits: _Flag = False
+    """The output layer is linear (logits, no softmax / sigmoid) and the loss takes
+    ``from_logits=True``; thresholded metrics are adjusted to logits, and the views apply
+    softmax / sigmoid to its outputs. Not for ``regression``."""
 
 
 @dataclass
@@ -436,6 +464,9 @@ class TrainingSpec(_Spec):
     )
     """Keras callbacks every fit runs, ``{"class_name": "EarlyStopping", "config": {"patience": 3}}``:
     ``EarlyStopping``, ``ReduceLROnPlateau`` or ``ModelCheckpoint`` with their arguments."""
+    mixed_precision: _Flag = False
+    """Train with the ``mixed_float16`` policy (float16 compute, float32 variables, the output layer
+    in float32, loss scaling): faster and lighter on GPUs with float16 units, slower on a CPU."""
 
 
 @dataclass
@@ -738,6 +769,15 @@ _TASK_LOSSES = {
 }
 
 
+def logit_metric(name: object, task: str) -> str | dict[str, Any] | None:
+    """What metric ``name`` becomes on a ``task`` head that outputs logits (:data:`LOGIT_METRICS`):
+    the name itself, ``{"class_name", "config"}`` of a metric set to read logits, or None
+    when it needs probabilities."""
+    group = "multiclass" if task == "multiclass" else "sigmoid"
+    found = LOGIT_METRICS[group].get(name) if isinstance(name, str) else None
+    return dict(found, config=dict(found["config"])) if isinstance(found, dict) else found
+
+
 def loss_class(name: object) -> type | None:
     """The ``keras.losses`` class a loss name means (``SparseCategoricalCrossentropy``, or a
     function name such as ``sparse_categorical_crossentropy`` / ``mse``), or None."""
@@ -874,6 +914,14 @@ class _Rules:
                             "must be a Keras activation name (relu, gelu, swish, tanh, ...), "
                             f"got {layer.activation!r}",
                         )
+            for penalty in ("kernel_l1", "kernel_l2"):
+                factor = getattr(layer, penalty)
+                if factor is None:
+                    continue
+                if layer.type != "dense":
+                    self.add(f"{where}.{penalty}", f"applies to dense layers only, not {layer.type!r}")
+                elif not _is_number(factor) or factor < 0:
+                    self.add(f"{where}.{penalty}", f"must be a non-negative number or None, got {factor!r}")
             if layer.type == "dropout" and (not _is_number(layer.rate) or not 0 <= layer.rate < 1):
                 self.add(f"{where}.rate", f"must be a number in [0, 1), got {layer.rate!r}")
         n = h.num_classes
@@ -890,6 +938,8 @@ class _Rules:
                 keras.losses.get(h.loss)
             except (ValueError, TypeError):
                 self.add("head.loss", f"must be a Keras loss name, got {h.loss!r}")
+        if h.from_logits is True:
+            self.logits(h)
         if isinstance(h.loss_args, dict) and h.loss_args:
             name = h.loss if h.loss is not None else _TASK_LOSSES.get(h.task)
             cls = loss_class(name)
@@ -913,6 +963,33 @@ class _Rules:
                     self.add(f"head.metrics[{i}]", f"must be a Keras metric name, got {m!r}")
         if h.class_names is not None:
             self.class_names(h)
+
+    def logits(self, h: Any) -> None:
+        """A head that outputs logits: a classifier, a loss that takes them, metrics that read them."""
+        if h.task == "regression":
+            self.add("head.from_logits", "must be False for a regression task (its output is linear already)")
+            return
+        name = h.loss if h.loss is not None else _TASK_LOSSES.get(h.task)
+        cls = loss_class(name)
+        if cls is not None and "from_logits" not in inspect.signature(cls).parameters:
+            self.add(
+                "head.loss",
+                f"must take from_logits when head.from_logits is True (a cross-entropy), got {name!r}",
+            )
+        if isinstance(h.loss_args, dict) and h.loss_args.get("from_logits", True) is not True:
+            self.add(
+                "head.loss_args",
+                "must not set from_logits=False when head.from_logits is True: head.from_logits sets it",
+            )
+        if isinstance(h.metrics, list):
+            group = "multiclass" if h.task == "multiclass" else "sigmoid"
+            for i, m in enumerate(h.metrics):
+                if isinstance(m, str) and logit_metric(m, h.task) is None:
+                    self.add(
+                        f"head.metrics[{i}]",
+                        f"needs probabilities, which a head with head.from_logits does not output: use one "
+                        f"of {', '.join(map(repr, LOGIT_METRICS[group]))}, got {m!r}",
+                    )
 
     def class_names(self, h: Any) -> None:
         names = h.class_names

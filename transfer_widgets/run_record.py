@@ -1,7 +1,7 @@
 """What a run actually ran, as plain data: the effective settings of each phase
 (epochs, learning rate and schedule, optimizer with its arguments, the freeze plan
 applied, whether the head trained on cached features) and those of the run
-(batch size, seed, class weights, callbacks, loss).
+(batch size, seed, class weights, callbacks, loss, mixed precision).
 
 The controller writes one :class:`RunRecord` per ``fit`` / ``fine_tune`` call,
 whichever way it was started (method arguments, widgets, ``set``), and the
@@ -58,6 +58,8 @@ class RunRecord:
     restore_best: bool = False
     monitor: str = "val_loss"
     nan_guard: bool = True
+    #: Trained under the ``mixed_float16`` policy (``training.mixed_precision``).
+    mixed_precision: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -208,3 +208,35 @@ def test_recipe_settings_show_beside_the_compile_fields(open_nb, artifacts_dir, 
     widget.screenshot(path=str(artifacts_dir / "head-designer-recipe-refused.png"))
     nb.wait_for_python("print(controller.config.training.optimizer)", "SGD")
     assert console_log.errors == []
+
+
+def test_a_dense_layers_kernel_penalties_are_fields(open_nb, artifacts_dir, console_log):
+    """L1 / L2 on a dense row: typed in the browser, kept in the config and the built layer."""
+    nb = open_nb(
+        [
+            CELLS[0],
+            "from transfer_widgets.config import HeadLayerSpec, HeadSpec\n"
+            "controller.apply_head(HeadSpec(layers=[\n"
+            "    HeadLayerSpec('global_average_pooling'),\n"
+            "    HeadLayerSpec('dense', units=16, activation='relu', kernel_l2=0.0001),\n"
+            "], num_classes=3))\n"
+            "designer = HeadDesigner(controller)\ndesigner",
+        ]
+    )
+    nb.run_all()
+    lst = layers(nb)
+    dense = row(lst, "2. Dense")
+    expect(dense.get_by_role("textbox", name="L2, 2. Dense")).to_have_value("0.0001")
+    l1 = dense.get_by_role("textbox", name="L1, 2. Dense")
+    expect(l1).to_have_value("")
+    l1.fill("1e-5")
+    l1.press("Enter")
+    nb.wait_for_python(
+        "s = controller.config.head.layers[1]\n"
+        "print(s.kernel_l1, s.kernel_l2, type(controller.head.layers[1].kernel_regularizer).__name__)",
+        "1e-05 0.0001 L1L2",
+    )
+    widget = designer(nb)
+    widget.scroll_into_view_if_needed()
+    widget.screenshot(path=str(artifacts_dir / "head-designer-kernel-penalties.png"))
+    assert console_log.errors == []

@@ -257,3 +257,32 @@ def test_find_lr_on_a_flat_loss_says_why_instead_of_suggesting(open_nb, artifact
     widget.scroll_into_view_if_needed()
     widget.screenshot(path=str(artifacts_dir / "training-monitor-lr-find-flat-light.png"))
     assert console_log.errors == []
+
+
+RECIPE_CELLS = [
+    SETUP + "ctl = make(epochs=1, batch_size=32)\n"
+    "ctl.set('training.optimizer', keras.optimizers.SGD(0.01, momentum=0.9, nesterov=True))\n"
+    "ctl.set('training.lr_schedule', {'class_name': 'CosineDecay', "
+    "'config': {'decay_steps': 400, 'warmup_steps': 20, 'warmup_target': 0.05}})\n"
+    "ctl.set('training.class_weight', {0: 1.0, 1: 3.0})",
+    "monitor = TrainingMonitor(ctl)\nmonitor",
+]
+
+
+def test_the_runs_recipe_shows_under_the_status(open_nb, artifacts_dir, console_log):
+    nb = open_nb(RECIPE_CELLS, theme="light")
+    nb.run_all()
+    widget = monitor(nb)
+    widget.get_by_role("button", name="Train", exact=True).click()
+    expect(widget.get_by_text(re.compile(r"^Finished \(completed\)"))).to_be_visible(timeout=60_000)
+    recipe = widget.locator(".tw-tm-recipe")
+    expect(recipe).to_have_text(
+        "SGD · momentum 0.9, nesterov · cosine decay over 400 steps with 20-step warm-up to 0.05"
+        " · class weights 0:1, 1:3"
+    )
+    muted = recipe.locator(".tw-muted").evaluate("(el) => getComputedStyle(el).color")
+    status = widget.locator(".tw-tm-status").evaluate("(el) => getComputedStyle(el).color")
+    assert muted != status  # muted, not the status's colour
+    widget.scroll_into_view_if_needed()
+    widget.screenshot(path=str(artifacts_dir / "training-monitor-recipe-light.png"))
+    assert console_log.errors == []

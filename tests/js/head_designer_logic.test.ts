@@ -44,7 +44,7 @@ describe('labels and text', () => {
     expect(layerLabel('global_average_pooling')).toBe('Global average pooling');
     expect(layerLabel('batch_norm')).toBe('Batch normalization');
     expect(layerLabel('something_new')).toBe('something_new');
-    expect(fieldsOf('dense').map(f => f[0])).toEqual(['units', 'activation']);
+    expect(fieldsOf('dense').map(f => f[0])).toEqual(['units', 'activation', 'kernel_l1', 'kernel_l2']);
     expect(fieldsOf('dropout').map(f => f[0])).toEqual(['rate']);
     expect(fieldsOf('random_flip').map(f => f[0])).toEqual(['mode']);
     expect(fieldsOf('random_zoom').map(f => f[0])).toEqual(['factor']);

@@ -17,7 +17,8 @@ def _count(variables) -> int:
 
 def recording_fit(self, *args, **kwargs):
     opt = self.optimizer
-    config = opt.get_config()
+    # mixed precision wraps the optimizer in a LossScaleOptimizer: record the one inside
+    config = getattr(opt, "inner_optimizer", opt).get_config()
     rate = config.pop("learning_rate")
     phase = {
         "model": self.name,

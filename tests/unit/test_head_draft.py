@@ -147,7 +147,7 @@ def test_add_remove_move_and_set_augmentation():
         (
             lambda d: d.add_layer("dense", rate=0.1),
             ValueError,
-            "A dense layer has no field 'rate' (fields: units, activation)",
+            "A dense layer has no field 'rate' (fields: units, activation, kernel_l1, kernel_l2)",
         ),
         (lambda d: d.remove_layer(2), IndexError, "No head layer at index 2 (there are 2)"),
         (lambda d: d.remove_augmentation(0), IndexError, "No augmentation layer at index 0 (there are 0)"),

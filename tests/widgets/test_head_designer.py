@@ -666,3 +666,24 @@ def test_the_recipe_settings_show_beside_the_compile_fields(controller):
         "nesterov": True,
     }
     widget.close()
+
+
+def test_kernel_penalties_are_designer_fields_kept_through_every_edit(ui, controller):
+    ui.click(type="add", layer="dense", index=1)
+    dense = ui.layer_id(1)
+    ui.click(type="set", id=dense, field="kernel_l2", value=1e-4)
+    spec = controller.config.head.layers[1]
+    assert (spec.kernel_l1, spec.kernel_l2) == (None, 1e-4)
+    assert controller.head.get_layer("head_1_dense").kernel_regularizer.get_config() == {"l2": 1e-4}
+    ui.click(type="set", id=dense, field="units", value=8)  # another edit keeps the penalty
+    ui.click(type="move", id=dense, to=0)
+    ui.click(type="move", id=dense, to=1)
+    assert controller.config.head.layers[1].kernel_l2 == 1e-4
+    assert ui.state["layers"][1]["kernel_l2"] == 1e-4
+    ui.click(type="set", id=dense, field="kernel_l1", value=-1)
+    assert ui.state["errors"]["head.layers[1].kernel_l1"].startswith("must be a non-negative number")
+    assert not ui.state["applied"] and controller.config.head.layers[1].kernel_l1 is None
+    # a designer opened on that config shows the penalty in the row it loads
+    again = Recorder(HeadDesigner(controller))
+    assert again.state["layers"][1]["kernel_l2"] == 1e-4
+    again.widget.close()

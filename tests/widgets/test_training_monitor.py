@@ -404,3 +404,23 @@ def test_the_lr_chart_draws_the_smoothed_loss_the_suggestion_was_judged_on(digit
     )
     assert drawn.x.tolist() == pytest.approx([1e-5, 1e-4, 1e-3])
     assert drawn.y.tolist() == pytest.approx([2.0, 1.9, 1.5])
+
+
+def test_the_runs_recipe_shows_muted_under_the_status_and_escaped(digits):
+    ctl = make_controller(digits, n=64, epochs=1)
+    m = TrainingMonitor(ctl)
+    assert m.recipe.value == "" and m.recipe.layout.display == "none"  # no run yet
+    ctl.fit(
+        1,
+        optimizer=keras.optimizers.SGD(0.01, momentum=0.9, nesterov=True),
+        class_weight={0: 2.0},
+        block=True,
+    )
+    m.flush()
+    assert m.recipe.layout.display is None
+    assert m.recipe.value == (
+        '<span class="tw-muted">SGD · momentum 0.9, nesterov · class weights 0:2</span>'
+    )
+    ctl.run_records[-1].phases[-1].optimizer = "<img src=x onerror=alert(1)>"
+    m._render_recipe()
+    assert "<img" not in m.recipe.value and "&lt;img src=x" in m.recipe.value

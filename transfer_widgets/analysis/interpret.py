@@ -23,6 +23,7 @@ import numpy as np
 
 from ..data.samples import Samples, samples_of
 from ..model.gradcam import GradCAM
+from ..model.head import output_probabilities
 from ..training.controller import FineTuneController
 from ..training.features import weights_fingerprint
 from .confident import find_label_issues, rank_label_issues
@@ -210,7 +211,9 @@ class Interpretation:
         parts = self._parts()
         key = f"probs-{id(parts.model)}-{weights_fingerprint(parts.model)}"
         if self._probs is None or self._probs[0] != key:
-            self._probs = (key, _predict(parts.model, self.samples, self._batch_size()))
+            spec = self.controller.config.head
+            outputs = _predict(parts.model, self.samples, self._batch_size())
+            self._probs = (key, _two_columns(output_probabilities(outputs, spec.task, spec.from_logits)))
         return self._probs[1]
 
     def _batch_size(self) -> int:
@@ -321,13 +324,12 @@ class Interpretation:
         for fold in np.array_split(order, folds):
             keep = np.setdiff1d(order, fold)
             head = keras.models.clone_model(parts.head)  # same architecture, fresh weights
-            head.compile(
-                optimizer=keras.optimizers.Adam(lr),
-                loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
-            )
+            losses = keras.losses
+            loss = losses.BinaryCrossentropy if binary else losses.SparseCategoricalCrossentropy
+            head.compile(optimizer=keras.optimizers.Adam(lr), loss=loss(from_logits=spec.from_logits))
             head.fit(features[keep], labels[keep], epochs=epochs, batch_size=self._batch_size(), verbose=0)
-            p = np.asarray(head.predict(features[fold], batch_size=self._batch_size(), verbose=0))
-            probs[fold] = np.concatenate([1 - p, p], axis=1) if binary else p
+            outputs = head.predict(features[fold], batch_size=self._batch_size(), verbose=0)
+            probs[fold] = _two_columns(output_probabilities(outputs, spec.task, spec.from_logits))
         self._out_of_sample = {key: probs}
         return probs
 
@@ -403,8 +405,13 @@ def _split(controller: FineTuneController, model: keras.Model, source: str) -> _
 
 
 def _predict(model: keras.Model, samples: Samples, batch_size: int) -> np.ndarray:
-    chunks = [np.asarray(model.predict_on_batch(x)) for x in samples.batches(batch_size)]
-    p = np.concatenate(chunks).astype(np.float32)
+    """The model's outputs (probabilities or logits, as its head gives them)."""
+    return np.concatenate([np.asarray(model.predict_on_batch(x)) for x in samples.batches(batch_size)])
+
+
+def _two_columns(p: np.ndarray) -> np.ndarray:
+    """Probabilities (n, classes), a binary head's one column p(1) made [p(0), p(1)]."""
+    p = np.asarray(p, np.float32)
     return np.concatenate([1 - p, p], axis=1) if p.shape[1] == 1 else p
 
 

@@ -12,6 +12,7 @@ never imports the controller:
 
 from __future__ import annotations
 
+from ..config import TransferConfig
 from .codegen import KINDS, render
 from .files import export_script
 from .plan import (
@@ -20,8 +21,10 @@ from .plan import (
     LayerCall,
     SnapshotSource,
     as_snapshot,
+    pick_run,
     plan_from_controller,
     plan_from_snapshot,
+    run_config,
 )
 
 
@@ -34,7 +37,8 @@ def export_code(
 ) -> str:
     """The experiment (a snapshot, or a controller's) as "script", "notebook" (JSON text),
     "cell" or "json"; the code trains with the phases of the last run (``run``: another
-    run's number) or, before any run or with ``two_phase``, the config's plan."""
+    run's number) or, before any run or with ``two_phase``, the config's plan. "json" is
+    the config as set (what ``load_config`` restores); :func:`export_config` gives a run's."""
     snapshot = as_snapshot(source)
     if kind == "json":
         return snapshot.config.to_json()
@@ -43,12 +47,22 @@ def export_code(
     return render(plan_from_snapshot(snapshot, two_phase=two_phase, run=run), kind)
 
 
+def export_config(source: ExperimentSnapshot | SnapshotSource, run: int | None = None) -> TransferConfig:
+    """The config that reproduces the last run (``run``: the run with that number): its
+    effective settings written into the config (:func:`~.plan.run_config`); before any
+    run, the config as set."""
+    snapshot = as_snapshot(source)
+    record = pick_run(snapshot.runs, run)
+    return snapshot.config.copy() if record is None else run_config(snapshot.config, record)
+
+
 __all__ = [
     "ExperimentSnapshot",
     "ExportPlan",
     "LayerCall",
     "SnapshotSource",
     "export_code",
+    "export_config",
     "export_script",
     "plan_from_controller",
     "plan_from_snapshot",

@@ -28,10 +28,10 @@ import nbformat
 
 from ..config import FreezePlan, optimizer_class
 from ..data.datasets import DEMO_SOURCES
-from ..model import assemble
+from ..model import assemble, precision
 from ..run_record import PhaseRecord
 from . import standalone
-from .plan import ExportPlan, LayerCall
+from .plan import Construct, ExportPlan, LayerCall
 
 KINDS = ("script", "notebook", "cell")
 OUTPUT_PATH = "fine_tuned.keras"
@@ -79,6 +79,8 @@ def lit(value: object) -> str:
             return f"1 / {n}" if n > 0 else f"-1 / {-n}"
     if value is None or isinstance(value, (bool, int, float)):
         return repr(value)
+    if isinstance(value, Construct):
+        return call(value.func, (), value.kwargs)
     raise TypeError(f"cannot write a {type(value).__name__} as a literal")
 
 
@@ -383,6 +385,14 @@ class _Writer:
         body.append(f'{INDENT}name="head",')
         body.append(")")
         body.append('model = keras.Model(inputs, head(features), name="transfer_model")')
+        if self.plan.run.mixed_precision:
+            self.carry(self.model_helpers, precision.set_mixed_precision)
+            body += [
+                "# Mixed precision, as the session trained: float16 compute, float32 variables,",
+                "# the output layer in float32 (pays off on GPUs only). The loaded base keeps the",
+                "# policy it was saved with, so every layer is set.",
+                "set_mixed_precision(model)",
+            ]
         if self.features:
             body.append("# What feature extraction caches: the frozen base's outputs for each image.")
             body.append('feature_model = keras.Model(inputs, features, name="transfer_model_features")')
@@ -400,11 +410,24 @@ class _Writer:
             loss = "loss"
         else:
             loss = lit(run.loss)
+        if any(isinstance(m, dict) for m in run.metrics):  # metrics set to read logits
+            body.append("metrics = [")
+            for m in run.metrics:
+                if isinstance(m, dict):
+                    func = f"keras.metrics.{m['class_name']}"
+                    call_lines = wrapped("", func, call_parts((), m["config"]), ",", 2)
+                    body += [INDENT + line for line in call_lines]
+                else:
+                    body.append(f"{INDENT}{lit(m)},")
+            body.append("]")
+            metrics = "metrics"
+        else:
+            metrics = lit(list(run.metrics))
         body += [
             "model.compile(",
             f"{INDENT}optimizer=optimizer,",
             f"{INDENT}loss={loss},",
-            f"{INDENT}metrics={lit(list(run.metrics))},",
+            f"{INDENT}metrics={metrics},",
             ")",
         ]
         return _def("compile_model(model, optimizer)", body)
@@ -541,6 +564,8 @@ class _Writer:
         lines = []
         if seed is not None:
             lines.append(f"keras.utils.set_random_seed({lit(seed)})")
+        if self.plan.run.mixed_precision:
+            lines.append('keras.mixed_precision.set_global_policy("mixed_float16")')
         lines += [
             "train_data, validation_data = load_data()",
             f"{parts} = build_model()",

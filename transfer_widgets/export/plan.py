@@ -11,6 +11,7 @@ re-derives them from the config, and nothing here imports the controller.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -75,6 +76,15 @@ def as_snapshot(source: ExperimentSnapshot | SnapshotSource) -> ExperimentSnapsh
     return source if isinstance(source, ExperimentSnapshot) else source.export_snapshot()
 
 
+@dataclass(frozen=True)
+class Construct:
+    """A constructor call as an argument value: ``<func>(**kwargs)`` (a layer's
+    ``keras.regularizers.L2(l2=0.0001)``)."""
+
+    func: str
+    kwargs: dict[str, Any]
+
+
 @dataclass
 class LayerCall:
     """``<cls>(*args, **kwargs, name=name)``; ``package`` is "keras" for
@@ -126,6 +136,11 @@ def layer_call(layer: keras.Layer) -> LayerCall:
         kwargs.pop("offset")
     if cls == "Dense" and kwargs.get("activation") == "linear":
         kwargs.pop("activation")
+    if cls == "Dense" and config.get("kernel_regularizer") is not None:
+        penalty = config["kernel_regularizer"]
+        kwargs["kernel_regularizer"] = Construct(
+            f"keras.regularizers.{penalty['class_name']}", dict(penalty["config"])
+        )
     return LayerCall(cls, layer.name, args, kwargs, package)
 
 
@@ -171,16 +186,8 @@ def plan_from_snapshot(
         fine_tune.unfreeze_from = first_layer_path(snapshot.base_model, fine_tune.unfreeze_from)
     if run is not None and two_phase is not None:
         raise ValueError("pass run= (a run's phases) or two_phase= (the config's plan), not both")
-    if run is not None:
-        found = [r for r in snapshot.runs if r.run == run]
-        if not found:
-            known = ", ".join(str(r.run) for r in snapshot.runs) or "none yet"
-            raise ValueError(f"run must be the number of a fit / fine_tune run (known: {known}), got {run!r}")
-        record = found[0]
-    elif two_phase is None and snapshot.runs:
-        record = snapshot.runs[-1]
-    else:
-        record = planned_run(config, snapshot.label_mode, two_phase=bool(two_phase))
+    picked = pick_run(snapshot.runs, run) if two_phase is None else None
+    record = picked or planned_run(config, snapshot.label_mode, two_phase=bool(two_phase))
     from_run = any(record is r for r in snapshot.runs)
     if from_run:
         record = _with_paths(record, snapshot.base_model)
@@ -200,6 +207,57 @@ def plan_from_snapshot(
         base_file=base_file if config.base.source == "model" else None,
         trained_file=trained_file if from_run else None,
     )
+
+
+def pick_run(runs: list[RunRecord], run: int | None) -> RunRecord | None:
+    """The record of run number ``run``, or the last run's when None (None before any run)."""
+    if run is None:
+        return runs[-1] if runs else None
+    found = [r for r in runs if r.run == run]
+    if not found:
+        known = ", ".join(str(r.run) for r in runs) or "none yet"
+        raise ValueError(f"run must be the number of a fit / fine_tune run (known: {known}), got {run!r}")
+    return found[0]
+
+
+def run_config(config: TransferConfig, record: RunRecord) -> TransferConfig:
+    """``config`` with the settings ``record`` ran with written in, so that the config
+    plans that run: ``fit()`` (a fit run) or ``fine_tune()`` (a fine-tuning run) without
+    arguments runs the same phases. The run's epochs, rates (the fine-tuning phase's as
+    ``lr_mult``), optimizer and arguments, schedule, class weights, callbacks the config
+    can write, batch size, seed, mixed precision and freeze plan (a fit's flags; the
+    fine-tuning phase's ``unfreeze_from`` / ``keep_bn_frozen``); the rest (base, head,
+    data, ...) is ``config``'s. A phase the run never reached keeps the config's values."""
+    c = config.copy()
+    t = c.training
+    first = record.phases[0]
+    t.optimizer, t.optimizer_args, t.learning_rate = (
+        first.optimizer,
+        dict(first.optimizer_args),
+        first.learning_rate,
+    )
+    if first.lr_schedule is None:
+        t.lr_schedule = None
+    else:
+        args = {k: v for k, v in first.lr_schedule["config"].items() if k != "initial_learning_rate"}
+        t.lr_schedule = {"class_name": first.lr_schedule["class_name"], "config": args}
+    t.class_weight = None if record.class_weight is None else dict(record.class_weight)
+    t.callbacks = copy.deepcopy(record.callbacks)
+    t.batch_size, t.seed, t.mixed_precision = record.batch_size, record.seed, record.mixed_precision
+    t.restore_best, t.monitor, t.nan_guard = record.restore_best, record.monitor, record.nan_guard
+    if record.kind != "fine_tune":
+        t.epochs = first.epochs
+        if first.freeze is not None:
+            c.freeze = replace(first.freeze)
+        return c
+    head, tune = record.phases
+    f = t.fine_tune
+    f.head_epochs, f.epochs = head.epochs, tune.epochs
+    f.lr_mult = float(f"{tune.learning_rate / head.learning_rate:.12g}")
+    if tune.freeze is not None and tune.freeze.kind in ("boundary", "all_trainable"):
+        f.unfreeze_from = tune.freeze.boundary if tune.freeze.kind == "boundary" else None
+        f.keep_bn_frozen = tune.freeze.keep_bn_frozen
+    return c
 
 
 def planned_run(config: TransferConfig, label_mode: str, *, two_phase: bool) -> RunRecord:
@@ -248,6 +306,7 @@ def planned_run(config: TransferConfig, label_mode: str, *, two_phase: bool) -> 
         restore_best=t.restore_best,
         monitor=t.monitor,
         nan_guard=t.nan_guard,
+        mixed_precision=t.mixed_precision,
     )
 
 

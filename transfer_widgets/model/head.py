@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any, Final, TypedDict
 
 import keras
+import numpy as np
 
-from ..config import ConfigError, HeadLayerSpec, HeadSpec, Problem, loss_class
+from ..config import ConfigError, HeadLayerSpec, HeadSpec, Problem, logit_metric, loss_class
 
 OUTPUT_LAYER_NAME: Final = "predictions"
 #: Head layers that reduce a 4-D feature map (batch, h, w, c) to a vector.
@@ -61,7 +62,20 @@ def output_units(spec: HeadSpec) -> int:
 
 
 def output_activation(spec: HeadSpec) -> str:
-    return TASK_ACTIVATIONS[spec.task]
+    """The output layer's activation: the task's, or linear when the head outputs logits."""
+    return "linear" if spec.from_logits else TASK_ACTIVATIONS[spec.task]
+
+
+def output_probabilities(outputs: Any, task: str, from_logits: bool) -> np.ndarray:
+    """The head's outputs as probabilities: as they are, or through softmax (multiclass) /
+    sigmoid (binary, multilabel) when the head outputs logits."""
+    v = np.asarray(outputs, np.float64)
+    if not from_logits or task == "regression":
+        return v
+    if task == "multiclass":
+        e = np.exp(v - v.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    return 1.0 / (1.0 + np.exp(-v))
 
 
 def task_loss(task: str, label_mode: str = "sparse") -> str:
@@ -75,26 +89,57 @@ def task_loss(task: str, label_mode: str = "sparse") -> str:
 
 def default_loss(spec: HeadSpec, label_mode: str = "sparse") -> str | dict[str, Any]:
     """The head's loss, or the task's (:func:`task_loss`) when it names none: a name, or with
-    ``loss_args`` the ``{"class_name", "config"}`` of its ``keras.losses`` class."""
+    ``loss_args`` (and ``from_logits=True`` for a head that outputs logits) the
+    ``{"class_name", "config"}`` of its ``keras.losses`` class."""
     name = spec.loss if spec.loss is not None else task_loss(spec.task, label_mode)
-    if not spec.loss_args:
+    args = {**spec.loss_args, "from_logits": True} if spec.from_logits else dict(spec.loss_args)
+    if not args:
         return name
     cls = loss_class(name)
     if cls is None:  # what TransferConfig.problems() says of it
         raise ConfigError(
             [Problem("head.loss", f"must name a keras.losses class to take head.loss_args, got {name!r}")]
         )
-    return {"class_name": cls.__name__, "config": dict(spec.loss_args)}
+    return {"class_name": cls.__name__, "config": args}
 
 
-def default_metrics(spec: HeadSpec) -> list[str]:
-    """The head's metrics, or the task's (:data:`TASK_METRICS`) when it names none."""
-    return list(spec.metrics) if spec.metrics is not None else list(TASK_METRICS[spec.task])
+def default_metrics(spec: HeadSpec) -> list[str | dict[str, Any]]:
+    """The head's metrics, or the task's (:data:`TASK_METRICS`) when it names none; on a
+    head that outputs logits, those that threshold probabilities are set to read logits
+    (``{"class_name", "config"}``, the name kept)."""
+    names = list(spec.metrics) if spec.metrics is not None else list(TASK_METRICS[spec.task])
+    if not spec.from_logits or spec.task == "regression":
+        return list(names)
+    out: list[str | dict[str, Any]] = []
+    for i, name in enumerate(names):
+        metric = logit_metric(name, spec.task)
+        if metric is None:  # what TransferConfig.problems() says of it
+            raise ConfigError([Problem(f"head.metrics[{i}]", f"needs probabilities, got {name!r}")])
+        out.append(metric)
+    return out
+
+
+def compile_metrics(metrics: list[str | dict[str, Any]]) -> list[Any]:
+    """What ``Model.compile`` takes for :func:`default_metrics`: names as they are, fresh
+    metric objects for the ``{"class_name", "config"}`` ones."""
+    return [keras.metrics.get(m) if isinstance(m, dict) else m for m in metrics]
 
 
 def count_weights(weights: Iterable[Any]) -> int:
     """The number of scalars in ``weights`` (Keras variables), without reading their values."""
     return int(sum(math.prod(w.shape) for w in weights))
+
+
+def kernel_regularizer(spec: HeadLayerSpec) -> keras.regularizers.Regularizer | None:
+    """The dense layer's kernel penalty: ``L1``, ``L2`` or ``L1L2`` from its factors, or None."""
+    l1, l2 = spec.kernel_l1, spec.kernel_l2
+    if l1 is None and l2 is None:
+        return None
+    if l2 is None:
+        return keras.regularizers.L1(l1)
+    if l1 is None:
+        return keras.regularizers.L2(l2)
+    return keras.regularizers.L1L2(l1=l1, l2=l2)
 
 
 def _layer(spec: HeadLayerSpec, index: int) -> keras.Layer:
@@ -108,7 +153,9 @@ def _layer(spec: HeadLayerSpec, index: int) -> keras.Layer:
     if spec.type == "dropout":
         return keras.layers.Dropout(spec.rate, name=name)
     if spec.type == "dense":
-        return keras.layers.Dense(spec.units, activation=spec.activation, name=name)
+        return keras.layers.Dense(
+            spec.units, activation=spec.activation, kernel_regularizer=kernel_regularizer(spec), name=name
+        )
     if spec.type == "batch_norm":
         return keras.layers.BatchNormalization(name=name)
     raise ConfigError(

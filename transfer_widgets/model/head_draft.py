@@ -59,7 +59,10 @@ LOSSES: Final[tuple[str, ...]] = (
     "huber",
 )
 #: The fields a head layer of each type has (types not listed have none).
-LAYER_FIELDS: Final[dict[str, tuple[str, ...]]] = {"dense": ("units", "activation"), "dropout": ("rate",)}
+LAYER_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    "dense": ("units", "activation", "kernel_l1", "kernel_l2"),
+    "dropout": ("rate",),
+}
 #: The fields an augmentation layer of each type has.
 AUGMENTATION_FIELDS: Final[dict[str, tuple[str, ...]]] = {
     "random_flip": ("mode",),
@@ -307,7 +310,9 @@ class HeadDraft:
         """The output layer the task makes (units as given), or None when the task cannot say."""
         task, num_classes = self._fields["task"], self._fields["num_classes"]
         try:
-            return OutputLayer(units=_task_units(task, num_classes), activation=TASK_ACTIVATIONS[task])
+            logits = self._config.head.from_logits is True and task != "regression"
+            activation = "linear" if logits else TASK_ACTIVATIONS[task]
+            return OutputLayer(units=_task_units(task, num_classes), activation=activation)
         except (ConfigError, KeyError, TypeError):
             return None
 

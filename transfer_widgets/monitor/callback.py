@@ -9,6 +9,7 @@ import keras
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..model.head import output_probabilities
 from .state import confusion_matrix
 
 if TYPE_CHECKING:
@@ -77,7 +78,8 @@ class ValidationConfusion(keras.callbacks.Callback):
         n = 2 if spec.task == "binary" else int(spec.num_classes or 0)
         if n < 2:
             return
-        pred = c.model.predict(x, batch_size=c.config.training.batch_size, verbose=0)
+        outputs = c.model.predict(x, batch_size=c.config.training.batch_size, verbose=0)
+        pred = output_probabilities(outputs, spec.task, spec.from_logits)
         m = confusion_matrix(class_indices(y, spec.task), class_indices(pred, spec.task), n)
         names = list(spec.class_names) if spec.class_names and len(spec.class_names) == n else None
         c.events.emit("confusion", epoch=epoch, matrix=m.tolist(), class_names=names)

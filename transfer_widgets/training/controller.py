@@ -43,11 +43,11 @@ from ..config import (
 )
 from ..data.adapters import DataInfo, DataKind, describe, fit_arguments, from_spec, kind_of
 from ..data.folders import check_image_folder
-from ..export import ExperimentSnapshot, export_code, export_script
+from ..export import ExperimentSnapshot, export_code, export_config, export_script
 from ..model import freeze as freezing
 from ..model.assemble import assemble, base_input_shape, load_base, preprocessing_layers
 from ..model.freeze_plan import apply_freeze_plan, freeze_plan_from_model
-from ..model.head import build_head, default_loss, default_metrics
+from ..model.head import build_head, compile_metrics, default_loss, default_metrics
 from ..model.inspect import LayerNode, ModelTree, check_model
 from ..run_record import PhaseRecord, RunRecord, phase_schedule
 from . import recipe
@@ -86,6 +86,7 @@ class _FitJob:
     kwargs: dict[str, Any]
     run: RunCallback
     best: BestWeights | None
+    mixed_precision: bool = False  # fit under the mixed_float16 policy (put back after)
 
 
 class _NanLoss(Exception):
@@ -493,11 +494,15 @@ class FineTuneController:
         loss = default_loss(spec, self._label_mode)
         return {
             "loss": keras.losses.get(loss) if isinstance(loss, dict) else loss,
-            "metrics": default_metrics(spec),
+            "metrics": compile_metrics(default_metrics(spec)),
         }
 
     def _ensure_compiled(
-        self, model: keras.Model, learning_rate: float, phase: PhaseRecord | None = None
+        self,
+        model: keras.Model,
+        learning_rate: float,
+        phase: PhaseRecord | None = None,
+        mixed_precision: bool = False,
     ) -> bool:
         """Compile ``model`` with a fresh optimizer (``phase``'s, else the config's) if its
         trainable set or compile settings changed since the last compile; else just set
@@ -513,7 +518,8 @@ class FineTuneController:
             tuple(id(v) for v in model.trainable_weights),
             json.dumps(optimizer, sort_keys=True, default=str),
             json.dumps(default_loss(self._config.head, self._label_mode), sort_keys=True),
-            tuple(args["metrics"]),
+            json.dumps(default_metrics(self._config.head), sort_keys=True),
+            mixed_precision,  # compiled under mixed_float16: a loss-scaling optimizer
         )
         if (
             self._compiled.get(id(model)) != signature
@@ -785,6 +791,7 @@ class FineTuneController:
                 restore_best=t.restore_best,
                 monitor=t.monitor,
                 nan_guard=t.nan_guard,
+                mixed_precision=t.mixed_precision,
             )
         )
 
@@ -831,7 +838,8 @@ class FineTuneController:
                 v = self.validation_data
                 fit_kwargs["validation_data"] = tuple(v) if kind_of(v) == "arrays" else v
         self._set_stage("compiling", phase.name)
-        self._ensure_compiled(model, phase.learning_rate, settings)
+        with recipe.mixed_precision(model, record.mixed_precision):  # Keras wraps the optimizer
+            self._ensure_compiled(model, phase.learning_rate, settings, record.mixed_precision)
         if record.class_weight is not None:
             fit_kwargs["class_weight"] = recipe.fit_class_weight(record.class_weight)
         current = self._current_run or {}
@@ -856,7 +864,7 @@ class FineTuneController:
             verbose=0,
             callbacks=[run, *([best] if best else []), *self.run_callbacks, *callbacks],
         )
-        return _FitJob(model, fit_kwargs, run, best)
+        return _FitJob(model, fit_kwargs, run, best, mixed_precision=record.mixed_precision)
 
     def _phase_done(self, job: _FitJob) -> None:
         """Record where the phase ended; raise :class:`_NanLoss` when the NaN guard ended it."""
@@ -1179,6 +1187,14 @@ class FineTuneController:
         True / False, those the config plans (head-then-fine-tune, or one fit)."""
         return export_code(self.export_snapshot(), kind, two_phase=two_phase, run=run)
 
+    def export_config(self, run: int | None = None) -> TransferConfig:
+        """The config that reproduces the last run (``run``: another run's number): the
+        settings it ran with (epochs, rates, optimizer and arguments, schedule, class
+        weights, callbacks, freeze plan, ...) written into this config, so that ``fit()`` /
+        ``fine_tune()`` without arguments runs it again. Before any run, the config.
+        ``export_code("json")`` (and the export panel's JSON) is the config as set."""
+        return export_config(self.export_snapshot(), run)
+
     def export_script(
         self, path: Any, *, two_phase: bool | None = None, run: int | None = None, overwrite: bool = False
     ) -> Any:
@@ -1222,7 +1238,8 @@ def _train(
             if job is None:
                 continue
             life.control.raise_if_stopped()  # a stop during caching or compiling
-            job.model.fit(**job.kwargs)
+            with recipe.mixed_precision(job.model, job.mixed_precision):
+                job.model.fit(**job.kwargs)
             ctl = owner()
             if ctl is None:
                 break

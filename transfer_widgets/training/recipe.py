@@ -8,14 +8,18 @@ a phase compiles and fits with from the same data the exporter writes out.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import keras
 import numpy as np
 
 from ..config import CALLBACKS, ConfigError, optimizer_class
+from ..model.head import OUTPUT_LAYER_NAME
+from ..model.precision import set_mixed_precision
 
 #: Optimizer config keys that are not constructor arguments the config records.
 _OPTIMIZER_SKIP = ("name", "learning_rate")
@@ -160,3 +164,26 @@ def class_weight_setting(value: Any) -> dict[str, float] | None:
 def fit_class_weight(value: dict[str, float] | None) -> dict[int, float] | None:
     """Class weights as ``Model.fit`` takes them."""
     return None if value is None else {int(k): float(v) for k, v in value.items()}
+
+
+@contextlib.contextmanager
+def mixed_precision(model: keras.Model, on: bool) -> Iterator[None]:
+    """With ``on``: the ``mixed_float16`` policy, globally and on every layer of ``model``
+    (its output layer in float32), for what runs inside; the policies it had are put back
+    after, so the model saved or exported later is as it was built."""
+    if not on:
+        yield
+        return
+    layers = [model, *model._flatten_layers(include_self=False)]
+    saved = [(layer, layer.dtype_policy) for layer in layers]
+    before = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    set_mixed_precision(model, OUTPUT_LAYER_NAME)
+    try:
+        yield
+    finally:
+        for layer, policy in saved:
+            layer.dtype_policy = policy
+        keras.mixed_precision.set_global_policy(before)
+        # functions traced under the policy would go on computing in float16: trace them again
+        model.train_function = model.test_function = model.predict_function = None

@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from ..monitor import MonitorState, RunningEMA, history_to_csv, history_to_dataframe, lttb
 from ..monitor.callback import BatchLossRecorder, ValidationConfusion
-from ..monitor.format import format_learning_rate
+from ..monitor.format import format_learning_rate, recipe_line
 from ..training.events import ACTIVE, Event
 from ._bundle import read_static
 from .monitor_svg import monitor_html
@@ -450,7 +450,9 @@ class TrainingMonitor(StaticFallback, widgets.VBox):
             ]
         )
         self._bars.add_class("tw-tm-progress")
-        self._progress = widgets.VBox([self.status, self._bars, self.stats])
+        self.recipe = widgets.HTML("", layout=widgets.Layout(display="none"))  # the run's recipe, muted
+        self.recipe.add_class("tw-tm-recipe")
+        self._progress = widgets.VBox([self.status, self.recipe, self._bars, self.stats])
 
     def _build_errors(self) -> None:
         self.error_text = widgets.HTML("")
@@ -626,6 +628,8 @@ class TrainingMonitor(StaticFallback, widgets.VBox):
                 self._render_epochs(hold)
             if changed & {"progress", "state", "stage", "batch"}:
                 self._render_progress(hold)
+            if "state" in changed:
+                self._render_recipe()
             if changed & {"state", "lr_find"}:
                 self._render_controls(hold)
             if "lr_find" in changed:
@@ -810,6 +814,16 @@ class TrainingMonitor(StaticFallback, widgets.VBox):
             stats.append(f"{rate:,.0f} samples/s")
         self.stats.value = " · ".join(stats)
         self._render_header(starting)
+
+    def _render_recipe(self) -> None:
+        """The current run's recipe (optimizer and its arguments, schedule, class weights, ...)
+        in one muted line under the status; nothing for the LR finder or before a run."""
+        records = self.controller.run_records
+        line = recipe_line(records[-1]) if records and self._state.task in ("fit", "fine_tune") else ""
+        text = f'<span class="tw-muted">{html.escape(line)}</span>' if line else ""
+        if self.recipe.value != text:
+            self.recipe.value = text
+            self.recipe.layout.display = None if line else "none"
 
     def _render_header(self, starting: bool) -> None:
         s = self._state

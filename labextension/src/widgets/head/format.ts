@@ -81,7 +81,9 @@ export function fieldsOf(type: string): [RowField, string, 'number' | 'activatio
     case 'dense':
       return [
         ['units', 'Units', 'number'],
-        ['activation', 'Activation', 'activation']
+        ['activation', 'Activation', 'activation'],
+        ['kernel_l1', 'L1', 'number'],
+        ['kernel_l2', 'L2', 'number']
       ];
     case 'dropout':
       return [['rate', 'Rate', 'number']];

@@ -11,6 +11,8 @@ export interface Row {
   type: string;
   units?: Value;
   activation?: string | null;
+  kernel_l1?: Value;
+  kernel_l2?: Value;
   rate?: Value;
   factor?: Value;
   mode?: string | null;

@@ -145,7 +145,12 @@ export function renderHeadDesigner({ model, el }: { model: WidgetModel; el: HTML
       const commit = (v: Value) => send({ type: 'set', section, id: row.id, field: fname, value: v });
       let control: HTMLInputElement | HTMLSelectElement;
       if (kind === 'number') {
-        control = textInput(value, t => commit(parseNumber(t)), { inputmode: 'decimal' });
+        // a kernel penalty is optional: blank is none, and the title says what it is
+        const penalty = fname === 'kernel_l1' || fname === 'kernel_l2';
+        const attrs: Record<string, string> = penalty
+          ? { inputmode: 'decimal', placeholder: 'none', title: `${flabel} penalty factor on the kernel` }
+          : { inputmode: 'decimal' };
+        control = textInput(value, t => commit(parseNumber(t)), attrs);
       } else if (kind === 'activation') {
         const opts: [string, string][] = [
           ['', 'none (linear)'],
