@@ -4,7 +4,7 @@ import { renderHeadDesigner } from './head/view';
 import type { WidgetModel } from './shared/dom';
 import { snapshotAware } from './shared/snapshot';
 
-const render = snapshotAware(renderHeadDesigner, 'trait');
+const render = snapshotAware(renderHeadDesigner, 'all');
 
 export default {
   render({ model, el }: { model: WidgetModel; el: HTMLElement }) {

@@ -22,10 +22,13 @@ export function isSnapshot(model: WidgetModel): boolean {
   return typeof manager === 'object' && manager !== null && !('kernel' in manager) && !colab;
 }
 
-/** The model as a snapshot's view sees it: `disabled` reads true, and nothing is sent or saved. */
-export function readOnly(model: WidgetModel): WidgetModel {
+/**
+ * The model as a snapshot's view sees it: nothing is sent or saved, and with
+ * `disabledTrait`, `disabled` reads true (the view's own read-only mode).
+ */
+export function readOnly(model: WidgetModel, disabledTrait: boolean): WidgetModel {
   return {
-    get: name => (name === 'disabled' ? true : model.get(name)),
+    get: name => (disabledTrait && name === 'disabled' ? true : model.get(name)),
     set: () => {},
     save_changes: () => {},
     send: () => {},
@@ -38,8 +41,11 @@ type Render = (args: { model: WidgetModel; el: HTMLElement }) => () => void;
 
 /**
  * `render`, made safe for a snapshot: the view renders from the saved traits with a
- * read-only model, a note above it says what the reader is looking at, and where the view
- * has no `disabled` trait of its own (`controls: 'all'`), every control in it is turned off.
+ * read-only model and a note above it says what the reader is looking at. With
+ * `controls: 'trait'` the view's `disabled` trait reads true (the layer tree: its
+ * kernel-bound controls go off, expanding and filtering still work); with `'all'` every
+ * control in it is turned off (views whose `disabled` means something else, such as the
+ * head designer's "training").
  */
 export function snapshotAware(render: Render, controls: 'trait' | 'all'): Render {
   return ({ model, el }) => {
@@ -51,7 +57,7 @@ export function snapshotAware(render: Render, controls: 'trait' | 'all'): Render
     );
     note.setAttribute('role', 'note');
     el.append(note);
-    const cleanup = render({ model: readOnly(model), el });
+    const cleanup = render({ model: readOnly(model, controls === 'trait'), el });
     if (controls === 'all') {
       for (const c of el.querySelectorAll<
         HTMLButtonElement | HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement
