@@ -95,6 +95,26 @@ describe('layer tree view', () => {
     expect(v.rows().length).toBe(v.p.nodes.length);
   });
 
+  it('shows the flags of the `flags` trait, as a page rendered from saved state has them', () => {
+    const summary = { total: 160, trainable: 140, non_trainable: 20 };
+    const flags = {
+      state: [2, 1, 0, 1, 1, 1, 1, 1, 1],
+      trainable_params: [140, 20, 0, 20, 20, 20, 20, 20, 20],
+      summary
+    };
+    const v = mount(flatSpec(), { flags });
+    expect(must(v.box('d1')).checked).toBe(false); // the tree trait says trainable; flags say frozen
+    expect(must(v.row('flat')).getAttribute('aria-checked')).toBe('mixed');
+    v.model.set('flags', { state: [0, 0, 0, 0, 0, 0, 0, 0, 0], trainable_params: Array(9).fill(0), summary });
+    expect(must(v.box('d0')).checked).toBe(false);
+    expect(must(v.row('flat')).getAttribute('aria-checked')).toBe('false');
+  });
+
+  it('ignores a `flags` trait that describes another structure', () => {
+    const v = mount(flatSpec(), { flags: { state: [0, 0], trainable_params: [0, 0] } });
+    expect(must(v.box('d1')).checked).toBe(true);
+  });
+
   it('clicking a checkbox sends toggle and leaves the value to the kernel', () => {
     const v = mount(flatSpec());
     const d1 = must(v.box('d1'));

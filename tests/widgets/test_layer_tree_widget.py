@@ -52,6 +52,21 @@ def test_initial_payload_describes_every_node_once(tree):
     assert payload["state"] == [0 if i in inputs else 1 for i in range(n)]
 
 
+def test_flags_trait_holds_the_current_flags_for_saved_state():
+    """Saved widget state holds synced traits only: a tree shown after freeze_all()
+    must embed every layer frozen, not the flags it was built with."""
+    model = BUILDERS["small_cnn_in_functional"]()
+    widget = LayerTree(model)
+    n = len(widget.tree["columns"]["name"])
+    assert widget.flags["state"] == widget.tree["state"] and len(widget.flags["state"]) == n
+    freeze_all(model)
+    state = widget.get_state()["flags"]
+    assert set(state["state"]) == {0} and state["summary"]["trainable"] == 0
+    assert state["trainable_params"] == [0] * n
+    widget.unfreeze_all()
+    assert widget.get_state()["flags"]["summary"]["trainable"] == trainable_count(model) > 0
+
+
 def test_hello_answers_with_full_flags(tree):
     msg = tree.click(type="hello")
     assert msg["type"] == "flags" and msg["full"]

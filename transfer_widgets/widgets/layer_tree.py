@@ -2,9 +2,11 @@
 
 A thin view over :mod:`transfer_widgets.model`: the tree structure is sent once
 in the ``tree`` trait; every flag change afterwards travels as a small ``flags``
-message holding only the rows that changed. The front end sends intents
-(toggle, set a range, move the boundary, freeze / unfreeze all); the kernel
-applies them to the Keras model and answers with the resulting changes.
+message holding only the rows that changed, and the ``flags`` trait keeps every
+row's current flag so that saved widget state (a static page) shows them as they
+are. The front end sends intents (toggle, set a range, move the boundary, freeze /
+unfreeze all); the kernel applies them to the Keras model and answers with the
+resulting changes.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from ..model import freeze
 from ..model.inspect import LayerNode, ModelTree, format_shape
 from ..training.events import ACTIVE, Event, has_event, last_state
 from ._bundle import BundledWidget, Controller, is_controller
-from .protocol import ErrorMessage, FlagCode, FlagsMessage, Summary, TreePayload
+from .protocol import ErrorMessage, FlagCode, FlagsMessage, Summary, TreeFlags, TreePayload
 from .static_html import StaticFallback, tree_html
 
 
@@ -47,6 +49,9 @@ class LayerTree(StaticFallback, BundledWidget):
     disabled = traitlets.Bool(False, help="Read-only: as asked, or while the controller trains").tag(
         sync=True
     )
+    flags = traitlets.Dict(
+        help="Every node's current flag and trainable count: what a page rendered from saved state shows"
+    ).tag(sync=True)
     keep_bn_frozen = traitlets.Bool(
         True, help="Bulk unfreezing (a block, everything, the boundary) keeps BatchNorm layers frozen"
     ).tag(sync=True)
@@ -58,13 +63,12 @@ class LayerTree(StaticFallback, BundledWidget):
         )  # checked before any widget
         self._editing = False  # our own edit is under way: it sends its changes itself
         super().__init__(keep_bn_frozen=keep_bn_frozen, disabled=disabled, **kwargs)
-        self._sent_state = self._flag_columns()
-        self.tree = dict(self._tree_payload())  # the trait holds a plain dict
+        self._show(self._tree)
         self.on_msg(self._on_front_end_msg)
         self._read_only = disabled  # as asked, whatever the controller does
         if self.controller is not None:
             self.disabled = disabled or self.controller.running
-        self._follow(self.controller, self._controller_events, self._flags_changed)
+        self._follow(self.controller, self._controller_events, self._model_flags_changed)
 
     # -- public API ------------------------------------------------------------------
 
@@ -127,7 +131,7 @@ class LayerTree(StaticFallback, BundledWidget):
 
     # -- told of changes ------------------------------------------------------------------
 
-    def _flags_changed(self, tree: ModelTree) -> None:
+    def _model_flags_changed(self, tree: ModelTree) -> None:
         """Without a controller, after any freezing operation: show it if it touched this model."""
         if any(node.layer is tree.model for node in self._tree.nodes if node.kind == "model"):
             self._reread_flags()
@@ -163,6 +167,7 @@ class LayerTree(StaticFallback, BundledWidget):
         self._tree = tree
         self._sent_state = self._flag_columns()
         self.tree = dict(self._tree_payload())  # the trait holds a plain dict
+        self._sync_flags()
 
     def _edit(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Run a freezing operation on the shown tree (through the controller, which
@@ -227,7 +232,17 @@ class LayerTree(StaticFallback, BundledWidget):
         old_state, old_tp = self._sent_state
         self._sent_state = new_state, new_tp = self._flag_columns()
         changed = [i for i in range(len(new_state)) if new_state[i] != old_state[i] or new_tp[i] != old_tp[i]]
+        self._sync_flags()
         self.send(self._flags_message(changed, full=False))
+
+    def _sync_flags(self) -> None:
+        state, trainable_params = self._sent_state
+        flags: TreeFlags = {
+            "state": list(state),
+            "trainable_params": list(trainable_params),
+            "summary": self.summary,
+        }
+        self.flags = dict(flags)  # the trait holds a plain dict
 
     def _on_front_end_msg(self, _widget: object, msg: dict[str, Any], _buffers: object) -> None:
         try:

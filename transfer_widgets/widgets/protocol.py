@@ -69,6 +69,7 @@ __all__ = [
     "ThumbsMessage",
     "ThumbsRequest",
     "TreeBoundaryMessage",
+    "TreeFlags",
     "TreeFreezeAllMessage",
     "TreeKernelMessage",
     "TreePayload",
@@ -142,6 +143,18 @@ class TreePayload(TypedDict):
 
     model_name: str
     columns: NodeColumns
+    state: list[FlagCode]
+    trainable_params: list[int]
+    summary: Summary
+
+
+class TreeFlags(TypedDict):
+    """The layer tree's ``flags`` trait: every node's current flag and trainable count.
+
+    Synced (not only sent as ``flags`` messages) so that saved widget state, what a
+    static page renders from, holds the flags as they are, not as they were first shown.
+    """
+
     state: list[FlagCode]
     trainable_params: list[int]
     summary: Summary

@@ -2,9 +2,12 @@
 import './export_panel.css';
 import { renderExportPanel } from './export/view';
 import type { WidgetModel } from './shared/dom';
+import { snapshotAware } from './shared/snapshot';
+
+const render = snapshotAware(renderExportPanel, 'all');
 
 export default {
   render({ model, el }: { model: WidgetModel; el: HTMLElement }) {
-    return renderExportPanel({ model, el });
+    return render({ model, el });
   }
 };

@@ -50,6 +50,13 @@ export interface TreePayload {
   summary: Summary;
 }
 
+/** The layer tree's `flags` trait: every node's current flag and trainable count. */
+export interface TreeFlags {
+  state: FlagCode[];
+  trainable_params: number[];
+  summary: Summary;
+}
+
 export interface TreeToggleMessage {
   type: 'toggle';
   id: number;

@@ -8,6 +8,7 @@ import type {
   NodeColumns,
   NodeKind,
   Summary,
+  TreeFlags,
   TreeKernelMessage,
   TreePayload,
   TreeViewMessage
@@ -15,7 +16,7 @@ import type {
 
 export type { ErrorMessage } from '../shared/contract';
 export { FlagCode } from '../shared/contract';
-export type { FlagsMessage, NodeColumns, NodeKind, Summary, TreePayload };
+export type { FlagsMessage, NodeColumns, NodeKind, Summary, TreeFlags, TreePayload };
 /** What the kernel sends the view. */
 export type KernelMessage = TreeKernelMessage;
 /** Intents the view sends the kernel. */

@@ -11,7 +11,14 @@ import { ariaChecked, classLabel, formatInt, percent, summaryText } from './form
 import { type KeyAction, keyAction } from './keyboard';
 import { rangeMessage } from './range';
 import { TreeState } from './state';
-import { FlagCode, type KernelMessage, type TreePayload, type ViewMessage } from './types';
+import {
+  FlagCode,
+  type FlagsMessage,
+  type KernelMessage,
+  type TreeFlags,
+  type TreePayload,
+  type ViewMessage
+} from './types';
 import { computeFilter, computeVisible, Expansion, idAt, nearestVisible, rowOf, type VisibleRows } from './visible';
 
 export const ROW_HEIGHT = 26;
@@ -46,7 +53,7 @@ interface RowParts {
 
 export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLElement }): () => void {
   const n = ++uid;
-  let tree = new TreeState(emptyPayload(model.get('tree')));
+  let tree = treeFrom(model);
   let expansion = new Expansion(tree);
   let rows: VisibleRows = computeVisible(tree, expansion);
   let filterText = '';
@@ -526,19 +533,26 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
   };
 
   // ---- model events --------------------------------------------------------------------
+  const showFlags = (msg: FlagsMessage) => {
+    const changed = tree.applyFlags(msg);
+    for (const id of changed) {
+      const parts = rendered.get(id);
+      if (parts) syncFlags(parts);
+    }
+    renderSummary();
+    renderBoundary();
+    setText(status, '');
+    status.hidden = true;
+  };
+  const onFlags = () => {
+    const msg = flagsFrom(model, tree);
+    if (msg) showFlags(msg);
+  };
   const onMsg = (content: unknown) => {
     const msg = asMessage<KernelMessage>(content);
     if (!msg) return;
     if (msg.type === 'flags') {
-      const changed = tree.applyFlags(msg);
-      for (const id of changed) {
-        const parts = rendered.get(id);
-        if (parts) syncFlags(parts);
-      }
-      renderSummary();
-      renderBoundary();
-      setText(status, '');
-      status.hidden = true;
+      showFlags(msg);
     } else if (msg.type === 'error') {
       setText(status, String(msg.message ?? 'Error'));
       status.hidden = false;
@@ -546,7 +560,7 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
   };
   const onTree = () => {
     const oldFocus = tree.nodes[focusedId]?.path;
-    tree = new TreeState(emptyPayload(model.get('tree')));
+    tree = treeFrom(model);
     expansion = new Expansion(tree);
     expansion.setFilter(computeFilter(tree, filterText));
     const same = tree.nodes.findIndex(nd => nd.path === oldFocus);
@@ -588,6 +602,7 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
   for (const [t, type, fn] of listen) t.addEventListener(type, fn);
   model.on('msg:custom', onMsg);
   model.on('change:tree', onTree);
+  model.on('change:flags', onFlags);
   model.on('change:disabled', onDisabled);
   model.on('change:keep_bn_frozen', onKeepBn);
   send({ type: 'hello' });
@@ -598,9 +613,33 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
     stopAutoScroll();
     model.off('msg:custom', onMsg);
     model.off('change:tree', onTree);
+    model.off('change:flags', onFlags);
     model.off('change:disabled', onDisabled);
     model.off('change:keep_bn_frozen', onKeepBn);
     root.remove();
+  };
+}
+
+/** The `tree` trait's structure with the `flags` trait's current flags (all a saved state has). */
+function treeFrom(model: WidgetModel): TreeState {
+  const tree = new TreeState(emptyPayload(model.get('tree')));
+  const msg = flagsFrom(model, tree);
+  if (msg) tree.applyFlags(msg);
+  return tree;
+}
+
+/** The `flags` trait as a full `flags` message for `tree`; null while it describes another structure. */
+function flagsFrom(model: WidgetModel, tree: TreeState): FlagsMessage | null {
+  const flags = model.get('flags') as Partial<TreeFlags> | undefined;
+  const state = flags?.state;
+  if (!state || state.length !== tree.size) return null;
+  return {
+    type: 'flags',
+    full: true,
+    ids: state.map((_, i) => i),
+    state,
+    trainable_params: flags.trainable_params ?? [],
+    summary: flags.summary ?? tree.summary
   };
 }
 
