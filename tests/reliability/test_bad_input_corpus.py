@@ -555,12 +555,10 @@ CASES += [
         "head.class_names",
     ),
     Case("setting: set('head.layers')", lambda tmp_path: ctl().set("head.layers", []), "load_config"),
-    Case(
+    Case(  # a serialised optimizer takes effect whole: its class and its rate (issue 15)
         "setting: optimizer as a dict",
-        lambda tmp_path: ctl().set(
-            "training.optimizer", {"class_name": "SGD", "config": {"learning_rate": 5.0}}
-        ),
-        "training.optimizer",
+        lambda tmp_path: _optimizer_dict(),
+        documented=lambda t: (t.optimizer, t.learning_rate) == ("SGD", 5.0),
     ),
     Case(
         "setting: cache_dir not writable",
@@ -644,6 +642,12 @@ def _truncated(path):
     """A JPEG cut in half: its header (and Pillow's verify()) read fine, only a full decode fails."""
     image = tf.io.encode_jpeg(np.random.default_rng(0).integers(0, 255, (32, 32, 3), "uint8")).numpy()
     path.write_bytes(image[: len(image) // 2])
+
+
+def _optimizer_dict():
+    c = ctl()
+    c.set("training.optimizer", {"class_name": "SGD", "config": {"learning_rate": 5.0}})
+    return c.config.training
 
 
 def _file(tmp_path):

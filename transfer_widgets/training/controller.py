@@ -628,13 +628,13 @@ class FineTuneController:
         t = self._config.training
         epochs_arg = epochs
         epochs = t.epochs if epochs is None else epochs
+        _check_callbacks(callbacks)  # before anything reads them
         settings = self._run_settings(optimizer, class_weight, callbacks, learning_rate)
         lr = settings["learning_rate"]
         _check_run_args(
             **{"epochs" if epochs_arg is not None else "training.epochs": epochs},
             **{"learning_rate" if learning_rate is not None else "training.learning_rate": lr},
         )
-        _check_callbacks(callbacks)
         features = self._config.mode == "feature_extraction"
         self._start("fit", [_Phase("fit", epochs, lr, features=features)], callbacks, block, settings)
 
@@ -663,12 +663,12 @@ class FineTuneController:
         head_epochs = f.head_epochs if head_epochs is None else head_epochs
         epochs = f.epochs if epochs is None else epochs
         unfreeze_from = f.unfreeze_from if unfreeze_from is None else unfreeze_from
+        _check_callbacks(callbacks)  # before anything reads them
         settings = self._run_settings(optimizer, class_weight, callbacks, learning_rate)
         lr = settings["learning_rate"]
         lr_mult = f.lr_mult if lr_mult is None else lr_mult
         keep_bn = f.keep_bn_frozen if keep_bn_frozen is None else keep_bn_frozen
         _check_run_args(epochs=epochs, head_epochs=head_epochs, learning_rate=lr, lr_mult=lr_mult)
-        _check_callbacks(callbacks)
         if unfreeze_from is not None:
             ModelTree(self.base_model).find(unfreeze_from)  # unknown names fail now, not mid-run
         base = self.base_model  # the phases hold the base, not the controller (see _train)
