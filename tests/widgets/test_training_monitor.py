@@ -152,6 +152,17 @@ def test_the_live_batch_chart_moves_its_axes_rarely_and_always_covers_the_data(d
         assert chart.y.min <= smooth.min() and smooth.max() <= chart.y.max
     assert updates == 150
     assert changes["x"] <= 15 and changes["y"] <= 20, changes
+    # Once the run has ended, the x axis fits what it drew (no empty stretch on the right).
+    rec.steps.extend(range(3001, 3101))
+    rec.losses.extend([0.3] * 100)
+    ctl.events.emit("batch", epoch=0, batch=3099, steps=3100, epochs=1, logs={"loss": 1.0})
+    ctl.events.flush()
+    m.flush()
+    ahead = chart.x.max
+    ctl.events.emit("state", state="finished")
+    ctl.events.flush()
+    m.flush()
+    assert ahead > 3500 and 3100 <= chart.x.max <= 3100 * 1.04, (ahead, chart.x.max)
 
 
 def test_figures_join_the_page_one_per_pass_and_all_of_them_soon(digits):

@@ -662,12 +662,14 @@ class TrainingMonitor(StaticFallback, widgets.VBox):
         x = np.asarray(steps[:n], dtype=np.float64)
         raw.x, raw.y = lttb(x, losses[:n], self.max_points)
         smooth.x, smooth.y = lttb(x, self._ema.values[:n], self.max_points)
-        self.batch_chart.fit_x(float(x[0]), float(x[-1]), live=True)
+        # While a run grows the axes run ahead of it; once it has ended they fit what it drew.
+        live = self._state.state not in ("finished", "failed")
+        self.batch_chart.fit_x(float(x[0]), float(x[-1]), live=live)
         # The y range follows the smoothed line and most raw points (a few spikes do not flatten it).
         y = np.asarray(raw.y, dtype=np.float64)
         y = y[np.isfinite(y)]
         hi = float(np.quantile(y, 0.98)) if y.size > 20 else None
-        self.batch_chart.fit_y(smooth.y, y[y <= hi] if hi is not None else y, live=True)
+        self.batch_chart.fit_y(smooth.y, y[y <= hi] if hi is not None else y, live=live)
 
     def _batch_series(self) -> tuple[list[int], list[float]]:
         """Every batch's loss (the recorder), or for runs before this monitor existed the
