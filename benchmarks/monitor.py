@@ -19,7 +19,7 @@ The "live comm" is ipywidgets' own comm path with a comm whose ``publish_msg``
 serialises each message as the kernel would (JSON + binary buffers) and counts the
 bytes: everything up to the socket. The model is a small CNN on the offline digits
 (steps of a few milliseconds). Needs ``pip install transfer-widgets[bench]``.
-Usage: ``python benchmarks/monitor.py [--steps 1500] [--rounds 25] [--long-steps 20000]``.
+Usage: ``python benchmarks/monitor.py [--steps 3000] [--rounds 20] [--long-steps 20000]``.
 """
 
 from __future__ import annotations
@@ -105,8 +105,8 @@ def median_interval(values: list[float], resamples: int = 2000) -> list[float]:
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--steps", type=int, default=1500)
-    p.add_argument("--rounds", type=int, default=25)
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--rounds", type=int, default=20)
     p.add_argument("--long-steps", type=int, default=20000)
     p.add_argument("--batch-size", type=int, default=8)
     args = p.parse_args()
