@@ -49,6 +49,15 @@ def test_toggle_edit_train_stop_export(open_nb, artifacts_dir, console_log):
     expect(header).to_contain_text("1,400 train")
     expect(header).to_contain_text("397 validation")
     expect(header).to_contain_text("Fine-tune")
+    # Live: the snapshot guards show nothing, take no space, and leave the controls on.
+    expect(widget.get_by_role("note")).to_have_count(0)
+    expect(widget.locator(".tw-snapshot-guard").first).to_be_attached()
+    gap = widget.evaluate(
+        "(el) => el.querySelector('.tw-studio-toolbar').getBoundingClientRect().top"
+        " - el.querySelector('.tw-studio-header').getBoundingClientRect().bottom"
+    )
+    assert gap == widget.evaluate("(el) => parseFloat(getComputedStyle(el).rowGap)"), gap
+    expect(widget.get_by_role("button", name="Train head")).to_be_enabled()
 
     # Layers: freeze one convolution of the backbone.
     tree = widget.get_by_role("tree", name=re.compile("^Layers of "))

@@ -29,12 +29,10 @@ function ancestorWithClass(el: Element, cls: string): Element | null {
 }
 
 export function renderSnapshotGuard({ model, el }: { model: WidgetModel; el: HTMLElement }): () => void {
-  if (!isSnapshot(model)) {
-    el.style.display = 'none'; // no box, so no gap in the composite's flex layout either
-    return () => {
-      el.style.display = '';
-    };
-  }
+  // Live it renders nothing: snapshot_guard.css hides an empty guard, so it leaves no gap
+  // in the composite's flex layout (an inline style would not last: ipywidgets' layout
+  // view rewrites the element's style after this render).
+  if (!isSnapshot(model)) return () => {};
   const rootClass = String(model.get('root') ?? '');
   const note = snapshotNote();
   el.append(note);
