@@ -9,7 +9,8 @@
  *   from outside any notebook cell), and calls `preventDefault()` on the event so
  *   the widget knows it was inserted;
  * - adds the command "Insert layer tree cell" to the command palette;
- * - adds "New fine-tuning notebook" (launcher card and palette): a notebook that opens
+ * - adds "New fine-tuning notebook" (launcher card, palette, and the file browser's
+ *   context menu in a folder, which is how Notebook 7 reaches it): a notebook that opens
  *   the studio on the offline demo data;
  * - adds "Fine-tune in a new notebook" to the file browser's context menu on `.keras` /
  *   `.h5` files: a notebook beside the file that loads it with `safe_mode=True`.
@@ -131,6 +132,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     palette?.addItem({ command: CommandIDs.newNotebook, category: 'Transfer widgets' });
     launcher?.add({ command: CommandIDs.newNotebook, category: 'Notebook', rank: 100 });
+    // Right-click in a folder's listing, beside "New Folder" / "New File": Notebook 7 has no
+    // launcher and its "New" menu takes no extensions, so this is its way in (Lab's too).
+    app.contextMenu.addItem({ command: CommandIDs.newNotebook, selector: '.jp-DirListing-content', rank: 1 });
 
     /** The model file selected in the file browser, if one is. */
     const selectedModelFile = (): string | null => {
