@@ -98,6 +98,36 @@ def test_shift_click_sets_a_range(open_nb):
         expect(box).to_be_checked() if checked else expect(box).not_to_be_checked()
 
 
+def test_a_reloaded_page_shows_the_flags_as_they_are(open_nb, console_log):
+    """The flags live in the ``flags`` trait: after a reload, the view rebuilt from the
+    kernel's widget state shows the flags of now, not those the tree was first shown with."""
+    nb = open_nb(FLAT_CELLS)
+    nb.run_all()
+    tree = layer_tree(nb, "flat")
+    tree.get_by_role("checkbox", name="d1", exact=True).click()  # from the view
+    nb.wait_for_python("flags()", "TFTTTTTT")
+    nb.add_and_run_cell("model.get_layer('d5').trainable = False\ntree.refresh()")  # from Python
+    expect(tree.get_by_role("checkbox", name="d5", exact=True)).not_to_be_checked()
+    nb.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    nb.page.reload(wait_until="domcontentloaded")
+    nb._wait_for(
+        "(path) => { const w = window.jupyterapp?.shell?.currentWidget;"
+        " return !!(w && w.context && w.context.path === path && w.content?.model && w.sessionContext); }",
+        nb.path,
+        120_000,
+        "JupyterLab to open the notebook again",
+    )
+    nb.wait_idle()
+    tree = layer_tree(nb, "flat")
+    for name in ("d0", "d1", "d2", "d5"):
+        box = tree.get_by_role("checkbox", name=name, exact=True)
+        expect(box).not_to_be_checked() if name in ("d1", "d5") else expect(box).to_be_checked()
+    tree.get_by_role("checkbox", name="d2", exact=True).click()  # and it still answers
+    nb.wait_for_python("flags()", "TFFTTFTT")
+    expect(tree.get_by_role("checkbox", name="d2", exact=True)).not_to_be_checked()
+    assert console_log.errors == []
+
+
 def test_drag_the_freeze_boundary(open_nb, artifacts_dir):
     nb = open_nb(FLAT_CELLS)
     nb.run_all()

@@ -31,6 +31,8 @@ CELLS = [
     "ctl = FineTuneController(base, num_classes=3, head=[{'type': 'global_average_pooling'},\n"
     "                         {'type': 'dense', 'units': 16}])\nHeadDesigner(ctl)",
     "tree",
+    "from transfer_widgets import TrainingMonitor, TransferStudio\nTransferStudio(ctl)",
+    "TrainingMonitor(ctl)",
 ]
 
 
@@ -76,14 +78,14 @@ def test_static_page_renders_widgets_offline(browser, site, artifacts_dir):
     context, page, blocked, errors, dialogs = open_offline(browser, site / "hostile.html", javascript=True)
     try:
         trees = page.get_by_role("tree")
-        expect(trees).to_have_count(2)
+        expect(trees).to_have_count(3)  # two trees, and the studio's Layers tab
         shown_after_freeze = trees.nth(1)
         for name in ("conv_a", HOSTILE):
             box = shown_after_freeze.get_by_role("checkbox", name=name, exact=True)
             expect(box).to_be_disabled()  # a snapshot: nothing would answer a click
             expect(box).not_to_be_checked()  # frozen, as the kernel left it
         expect(trees.nth(0).get_by_text(HOSTILE, exact=True)).to_be_visible()
-        head = page.get_by_role("list", name="Head layers")
+        head = page.get_by_role("list", name="Head layers").first
         expect(head.get_by_role("listitem")).to_have_count(2)
         expect(head.get_by_role("listitem").nth(1)).to_contain_text("Dense")
         expect(head.get_by_role("button", name=re.compile("^Remove")).first).to_be_disabled()
@@ -92,6 +94,36 @@ def test_static_page_renders_widgets_offline(browser, site, artifacts_dir):
         expect(page.locator(".tw-static-fallback").first).to_be_hidden()  # the view replaced it
         expect(page.locator("img[src='x']")).to_have_count(0)
         page.screenshot(path=str(artifacts_dir / "static-docs-page.png"), full_page=True)
+        assert blocked == [] and dialogs == []
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_static_page_turns_the_ipywidgets_controls_off(browser, site, artifacts_dir):
+    """The studio's toolbar and the monitor's controls are plain ipywidgets: their guard
+    says "Snapshot" and keeps them off, also in the studio's tabs rendered later."""
+    context, page, blocked, errors, dialogs = open_offline(browser, site / "hostile.html", javascript=True)
+    try:
+        studio = page.locator(".tw-studio")
+        expect(studio.get_by_role("button", name="Train head")).to_be_disabled()
+        for name in ("Fine-tune", "Find LR", "Stop", "Export"):
+            expect(studio.get_by_role("button", name=name, exact=True).first).to_be_disabled()
+        notes = studio.get_by_role("note")
+        expect(notes).to_have_count(1)  # once for the studio, not again in each panel
+        expect(notes).to_contain_text("Snapshot: saved with this page, no kernel connected")
+        studio.get_by_role("tab", name="Training").click()  # tabs are the page's own: they still switch
+        expect(studio.get_by_role("button", name="Train", exact=True)).to_be_disabled()
+        expect(studio.get_by_role("note")).to_have_count(1)
+        page.screenshot(path=str(artifacts_dir / "static-docs-studio.png"), full_page=True)
+
+        monitor = page.locator(".tw-training-monitor:not(.tw-studio .tw-training-monitor)")
+        expect(monitor).to_have_count(1)
+        expect(monitor.get_by_role("note")).to_contain_text("Snapshot")
+        for name in ("Train", "Fine-tune", "Stop", "Pause", "Find LR", "Apply suggested LR"):
+            expect(monitor.get_by_role("button", name=name, exact=True)).to_be_disabled()
+        monitor.scroll_into_view_if_needed()
+        monitor.screenshot(path=str(artifacts_dir / "static-docs-monitor.png"))
         assert blocked == [] and dialogs == []
         assert errors == []
     finally:
@@ -107,6 +139,8 @@ def test_static_page_without_javascript_shows_fallbacks(browser, site, artifacts
         expect(fallbacks.first).to_contain_text(HOSTILE)  # as text
         expect(fallbacks.nth(1)).to_contain_text("head_1_dense")  # the head, as a list with shapes
         expect(fallbacks.nth(2)).to_contain_text("frozen")  # the tree re-shown after freeze_all()
+        expect(fallbacks).to_have_count(5)  # and the studio's, and the monitor's
+        expect(fallbacks.nth(3)).not_to_contain_text("Snapshot")  # the guards add nothing here
         expect(page.locator("img[src='x']")).to_have_count(0)
         page.screenshot(path=str(artifacts_dir / "static-docs-page-no-js.png"), full_page=True)
         assert blocked == [] and dialogs == []

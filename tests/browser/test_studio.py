@@ -49,6 +49,15 @@ def test_toggle_edit_train_stop_export(open_nb, artifacts_dir, console_log):
     expect(header).to_contain_text("1,400 train")
     expect(header).to_contain_text("397 validation")
     expect(header).to_contain_text("Fine-tune")
+    # Live: the snapshot guards show nothing, take no space, and leave the controls on.
+    expect(widget.get_by_role("note")).to_have_count(0)
+    expect(widget.locator(".tw-snapshot-guard").first).to_be_attached()
+    gap = widget.evaluate(
+        "(el) => el.querySelector('.tw-studio-toolbar').getBoundingClientRect().top"
+        " - el.querySelector('.tw-studio-header').getBoundingClientRect().bottom"
+    )
+    assert gap == widget.evaluate("(el) => parseFloat(getComputedStyle(el).rowGap)"), gap
+    expect(widget.get_by_role("button", name="Train head")).to_be_enabled()
 
     # Layers: freeze one convolution of the backbone.
     tree = widget.get_by_role("tree", name=re.compile("^Layers of "))
@@ -217,4 +226,31 @@ def test_900_px_with_the_file_browser_open(open_nb, artifacts_dir, console_log):
             assert not boxes_overlap(units.bounding_box(), b.bounding_box()), button
     assert no_horizontal_scroll(widget)
     widget.screenshot(path=str(artifacts_dir / "studio-head-light-900-sidebar.png"))
+    assert console_log.errors == []
+
+
+def test_snapshot_mode_in_light_and_dark_at_900_px(open_nb, artifacts_dir, console_log):
+    """The studio as a page with no kernel shows it (the embedder's flag, here set on Lab's
+    own page so the look follows Lab's light and dark themes): one note above the toolbar,
+    the workflow buttons and the monitor's controls off, no horizontal scroll at 900 px."""
+    nb = open_nb(CELLS)
+    nb.page.evaluate("() => { document.documentElement.dataset.twStatic = 'true'; }")
+    nb.run_all()
+    widget = studio_of(nb)
+    note = widget.get_by_role("note")
+    expect(note).to_have_count(1)
+    expect(note).to_contain_text("Snapshot: saved with this page, no kernel connected")
+    expect(widget.get_by_role("button", name="Train head")).to_be_disabled()
+    nb.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+    nb.page.set_viewport_size({"width": 900, "height": 1100})
+    for theme in ("light", "dark"):
+        nb.set_theme(theme)
+        for name in ("Layers", "Training"):
+            tab(widget, name).click()
+            nb.page.wait_for_timeout(600)
+            widget.scroll_into_view_if_needed()
+            widget.screenshot(path=str(artifacts_dir / f"studio-snapshot-{name.lower()}-{theme}-900.png"))
+            assert no_horizontal_scroll(widget), f"horizontal scroll at 900 px, {theme}, {name}"
+    expect(widget.get_by_role("button", name="Train", exact=True)).to_be_disabled()
+    expect(widget.get_by_role("note")).to_have_count(1)
     assert console_log.errors == []

@@ -1,6 +1,13 @@
 /** Test helpers: tree payloads built from a compact spec, and a fake anywidget model. */
 import type { WidgetModel } from '@tw/widgets/shared/dom';
-import { FlagCode, type NodeColumns, type TreeNode, type TreePayload } from '@tw/widgets/tree/types';
+import {
+  FlagCode,
+  type NodeColumns,
+  type Summary,
+  type TreeFlags,
+  type TreeNode,
+  type TreePayload
+} from '@tw/widgets/tree/types';
 
 /** `value`, or a failed test when it is null or undefined (an element that is not there). */
 export function must<T>(value: T | null | undefined, what = 'a value'): T {
@@ -194,14 +201,22 @@ export class FakeModel implements WidgetModel {
   }
 }
 
-/** A full flags message from a payload (what the kernel answers `hello` with). */
-export function fullFlags(p: TestPayload) {
-  return {
-    type: 'flags',
-    full: true,
-    ids: p.nodes.map(n => n.id),
-    state: p.state,
-    trainable_params: p.trainable_params,
-    summary: p.summary
-  };
+/**
+ * What the kernel does after an intent: sets the `flags` trait, every row as it was (the
+ * trait's last value, else the payload's) except the rows in `ids`, which take `state` and
+ * `trainable_params`.
+ */
+export function setFlags(
+  model: FakeModel,
+  p: TestPayload,
+  change: { ids: number[]; state: FlagCode[]; trainable_params: number[]; summary?: Summary }
+): void {
+  const last = model.get('flags') as TreeFlags | undefined;
+  const state = [...(last?.state ?? p.state)];
+  const trainable_params = [...(last?.trainable_params ?? p.trainable_params)];
+  change.ids.forEach((id, k) => {
+    state[id] = must(change.state[k]);
+    trainable_params[id] = must(change.trainable_params[k]);
+  });
+  model.set('flags', { state, trainable_params, summary: change.summary ?? last?.summary ?? p.summary });
 }

@@ -4,7 +4,7 @@ import widget from '@tw/widgets/layer_tree';
 import { FlagCode } from '@tw/widgets/tree/types';
 import { ROW_HEIGHT } from '@tw/widgets/tree/view';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bigSpec, FakeModel, flatSpec, fullFlags, must, nestedSpec, payload, type Spec } from './fixtures';
+import { bigSpec, FakeModel, flatSpec, must, nestedSpec, payload, type Spec, setFlags } from './fixtures';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -46,9 +46,9 @@ const pointer = (type: string, clientY: number) =>
   new Pointer(type, { bubbles: true, cancelable: true, clientY, button: 0 });
 
 describe('layer tree view', () => {
-  it('renders the tree with roles, names and numbers, and says hello', () => {
+  it('renders the tree with roles, names and numbers from its traits alone', () => {
     const v = mount(nestedSpec());
-    expect(v.model.sent).toEqual([{ type: 'hello' }]);
+    expect(v.model.sent).toEqual([]); // the flags come in the `flags` trait: nothing to ask for
     expect(v.tree.getAttribute('aria-label')).toBe('Layers of transfer');
     expect(v.rowNames()).toEqual([
       'transfer',
@@ -121,9 +121,7 @@ describe('layer tree view', () => {
     d1.click();
     expect(v.model.last()).toEqual({ type: 'toggle', id: 2 });
     expect(d1.checked).toBe(true); // unchanged until flags arrive
-    v.model.receive({
-      type: 'flags',
-      full: false,
+    setFlags(v.model, v.p, {
       ids: [0, 2],
       state: [2, 0],
       trainable_params: [140, 0],
@@ -138,9 +136,7 @@ describe('layer tree view', () => {
   it('shift-click sets the visible range to the anchor value', () => {
     const v = mount(flatSpec());
     must(v.box('d1')).click();
-    v.model.receive({
-      type: 'flags',
-      full: false,
+    setFlags(v.model, v.p, {
       ids: [2],
       state: [0],
       trainable_params: [0],
@@ -222,7 +218,7 @@ describe('layer tree view', () => {
     expect(box.style.visibility).toBe('hidden');
     image.click();
     box.click();
-    expect(v.model.sent).toEqual([{ type: 'hello' }]); // nothing to toggle
+    expect(v.model.sent).toEqual([]); // nothing to toggle
     expect(v.separator().dataset.gap).toBe('2'); // above conv: the input row is not "trainable"
   });
 
@@ -271,7 +267,7 @@ describe('layer tree view', () => {
     v.key(v.separator(), 'ArrowDown');
     v.separator().dispatchEvent(pointer('pointerdown', ROW_HEIGHT));
     document.dispatchEvent(pointer('pointerup', 5 * ROW_HEIGHT));
-    expect(v.model.sent).toEqual([{ type: 'hello' }]);
+    expect(v.model.sent).toEqual([]);
     v.key(must(v.row('flat')), 'Enter');
     expect(must(v.row('flat')).getAttribute('aria-expanded')).toBe('false');
     v.model.set('disabled', false);
@@ -319,12 +315,12 @@ describe('layer tree view', () => {
     expect(alert.textContent).toBe('<b>boom</b>');
     expect(alert.hidden).toBe(false);
     expect(v.el.querySelector('b')).toBeNull();
-    v.model.receive(fullFlags(v.p));
+    setFlags(v.model, v.p, { ids: [0], state: [FlagCode.FROZEN], trainable_params: [0] }); // the next change
     expect(alert.hidden).toBe(true);
     expect(alert.textContent).toBe('');
   });
 
-  it('a flags delta updates only the changed rows, in place', async () => {
+  it('a change of the flags trait redraws only the rows that changed, in place', async () => {
     const v = mount(flatSpec());
     const before = new Map(v.rows().map(r => [r.dataset.id, r]));
     const touched = new Set<string>();
@@ -337,9 +333,7 @@ describe('layer tree view', () => {
       }
     });
     observer.observe(v.tree, { subtree: true, attributes: true, childList: true, characterData: true });
-    v.model.receive({
-      type: 'flags',
-      full: false,
+    setFlags(v.model, v.p, {
       ids: [0, 4],
       state: [2, 0],
       trainable_params: [140, 0],
@@ -373,9 +367,7 @@ describe('layer tree view', () => {
     expect(ghost.hidden).toBe(true);
     expect(v.model.last()).toEqual({ type: 'boundary', id: 4 }); // d3
     // the kernel answers: d0..d2 frozen
-    v.model.receive({
-      type: 'flags',
-      full: false,
+    setFlags(v.model, v.p, {
       ids: [0, 1, 2, 3],
       state: [2, 0, 0, 0],
       trainable_params: [100, 0, 0, 0],
@@ -412,9 +404,7 @@ describe('layer tree view', () => {
     const el2 = document.createElement('div');
     document.body.append(el2);
     const cleanup2 = widget.render({ model: a.model, el: el2 });
-    a.model.receive({
-      type: 'flags',
-      full: false,
+    setFlags(a.model, a.p, {
       ids: [1],
       state: [0],
       trainable_params: [0],

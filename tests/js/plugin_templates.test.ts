@@ -1,5 +1,5 @@
 /** The notebooks the plugin creates: which files get the entry, and paths that stay Python string literals. */
-import { folderOf, isModelFile, modelFileNotebook, studioNotebook } from '@tw/plugin/templates';
+import { folderOf, isModelFile, modelFileNotebook, notebookContent, studioNotebook } from '@tw/plugin/templates';
 import { describe, expect, it } from 'vitest';
 
 describe('plugin templates', () => {
@@ -30,5 +30,20 @@ describe('plugin templates', () => {
   it('finds the folder a new notebook goes in', () => {
     expect(folderOf('a/b/model.keras')).toBe('a/b');
     expect(folderOf('model.keras')).toBe('');
+  });
+
+  it('writes the whole notebook (nbformat 4.5, Python 3 kernel) before it is opened', () => {
+    const cells = modelFileNotebook('m.keras');
+    const nb = notebookContent(cells);
+    expect([nb.nbformat, nb.nbformat_minor]).toEqual([4, 5]);
+    expect(nb.metadata.kernelspec).toMatchObject({ name: 'python3', language: 'python' });
+    expect(nb.cells.map(c => [c.cell_type, c.source])).toEqual(cells.map(c => [c.cell_type, c.source]));
+    expect(new Set(nb.cells.map(c => c.id)).size).toBe(cells.length);
+    expect(nb.cells.every(c => /^[a-zA-Z0-9-_]{1,64}$/.test(c.id))).toBe(true); // nbformat's id rule
+    const code = nb.cells.filter(c => c.cell_type === 'code');
+    expect(code.every(c => Array.isArray(c.outputs) && c.outputs.length === 0 && c.execution_count === null)).toBe(
+      true
+    );
+    expect(nb.cells.filter(c => c.cell_type === 'markdown').every(c => !('outputs' in c))).toBe(true);
   });
 });

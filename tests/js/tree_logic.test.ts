@@ -11,6 +11,7 @@ import { ariaChecked, classLabel, formatInt, summaryText } from '@tw/widgets/tre
 import { keyAction } from '@tw/widgets/tree/keyboard';
 import { rangeIds, rangeMessage } from '@tw/widgets/tree/range';
 import { TreeState } from '@tw/widgets/tree/state';
+import type { FlagCode } from '@tw/widgets/tree/types';
 import { computeFilter, computeVisible, Expansion, idAt, nearestVisible, rowOf } from '@tw/widgets/tree/visible';
 import { describe, expect, it } from 'vitest';
 import { flatSpec, must, nestedSpec, payload } from './fixtures';
@@ -45,20 +46,21 @@ describe('TreeState', () => {
     expect(tree.end[0]).toBe(tree.size - 1);
   });
 
-  it('applies a flags delta and reports only real changes', () => {
+  it('applies the flags trait and reports only the rows that changed', () => {
     const { tree } = nested();
+    const state = Array.from(tree.state) as FlagCode[];
+    const trainable_params = Array.from(tree.trainableParams);
+    state[2] = 0; // frozen now
+    trainable_params[3] = (trainable_params[3] ?? 0) + 5; // same state, another count
     const changed = tree.applyFlags({
-      type: 'flags',
-      full: false,
-      ids: [2, 3, 99],
-      state: [0, 1, 0],
-      trainable_params: [0, 0, 0],
+      state: [...state, 0], // an entry past the tree is ignored
+      trainable_params,
       summary: { total: 1, trainable: 0, non_trainable: 1 }
     });
-    // node 3 keeps state 1 but its trainable count changes; 99 is out of range
     expect(changed).toEqual([2, 3]);
     expect(tree.state[2]).toBe(0);
     expect(tree.summary.total).toBe(1);
+    expect(tree.applyFlags({ state, trainable_params, summary: tree.summary })).toEqual([]); // nothing new
   });
 
   it('decodes depth and children from parent columns', () => {

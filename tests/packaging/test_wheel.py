@@ -19,7 +19,7 @@ def test_wheel_ships_bundles_and_prebuilt_labextension(tmp_path):
     (wheel,) = tmp_path.glob("transfer_widgets-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     data = "transfer_widgets-0.1.0.data/data/share/jupyter/labextensions/transfer-widgets"
-    for widget in ("layer_tree", "head_designer"):
+    for widget in ("layer_tree", "head_designer", "snapshot_guard"):
         assert f"transfer_widgets/static/{widget}.js" in names
         assert f"transfer_widgets/static/{widget}.css" in names
     assert "transfer_widgets/static/training_monitor.css" in names  # the monitor's style, theme inlined

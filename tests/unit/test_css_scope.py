@@ -19,6 +19,7 @@ OWN_ROOT = {
     WIDGETS / "export_panel.css": ".tw-export-panel",
     ROOT / "transfer_widgets/widgets/studio.css": ".tw-studio",
     WIDGETS / "training_monitor.css": ".tw-training-monitor",
+    WIDGETS / "snapshot_guard.css": ".tw-snapshot-guard",
 }
 THEME = WIDGETS / "shared/theme.css"
 

@@ -14,13 +14,28 @@ from .front_end import FrontEnd
 
 
 class Recorder(FrontEnd):
-    """The layer tree's front end, with look-ups into the sent structure."""
+    """The layer tree's front end, with look-ups into the sent structure, and the synced
+    traits that reached it (``synced``: trait names, in order)."""
+
+    def __init__(self, widget):
+        super().__init__(widget)
+        self.synced: list[str] = []
+        widget.observe(lambda change: self.synced.append(change.name), names=list(widget.keys))
 
     def node(self, name: str) -> dict:
         """One node of the sent structure, as a dict of its columns' entries."""
         columns = self.widget.tree["columns"]
         i = columns["name"].index(name)
         return {"id": i, **{key: values[i] for key, values in columns.items()}}
+
+    def state(self, name: str) -> int:
+        """The flag the ``flags`` trait shows for ``name`` (0 frozen, 1 trainable, 2 mixed)."""
+        return self.widget.flags["state"][self.node(name)["id"]]
+
+    def intent(self, **msg) -> None:
+        """Send an intent the kernel applies: it answers in the ``flags`` trait, never a message."""
+        self.widget._on_front_end_msg(self.widget, msg, [])
+        assert self.sent == [], self.sent
 
 
 @pytest.fixture
@@ -67,79 +82,100 @@ def test_flags_trait_holds_the_current_flags_for_saved_state():
     assert widget.get_state()["flags"]["summary"]["trainable"] == trainable_count(model) > 0
 
 
-def test_hello_answers_with_full_flags(tree):
-    msg = tree.click(type="hello")
-    assert msg["type"] == "flags" and msg["full"]
-    assert msg["ids"] == list(range(len(tree.widget.tree["columns"]["name"])))
-
-
-def test_toggle_changes_the_model_and_sends_only_changed_rows(tree):
-    model = tree.widget.model
+def test_the_flags_trait_is_the_one_channel_of_the_flags(tree):
+    """An intent changes the model and the ``flags`` trait, nothing else: no custom message
+    repeats it (saved state, reloads and live views all read the trait)."""
     head = tree.node("head")
-    msg = tree.click(type="toggle", id=head["id"])
-    assert model.get_layer("head").trainable is False
-    assert set(msg["ids"]) == {head["id"], 0}  # the row and the (now mixed) root
-    assert msg["state"][msg["ids"].index(head["id"])] == 0
-    assert msg["summary"]["trainable"] == trainable_count(model)
+    before = list(tree.widget.flags["state"])
+    tree.intent(type="toggle", id=head["id"])
+    assert tree.synced == ["flags"]
+    assert tree.widget.model.get_layer("head").trainable is False
+    changed = [i for i, (a, b) in enumerate(zip(before, tree.widget.flags["state"], strict=True)) if a != b]
+    assert changed == [0, head["id"]]  # the row and the (now mixed) root
+    assert tree.state("head") == 0 and tree.widget.flags["state"][0] == 2
+    assert tree.widget.flags["summary"]["trainable"] == trainable_count(tree.widget.model)
+
+
+def test_an_intent_that_changes_nothing_sends_nothing(tree):
+    tree.intent(type="freeze_all")
+    count = len(tree.synced)
+    tree.intent(type="freeze_all")
+    assert len(tree.synced) == count
+
+
+def test_a_new_structure_and_its_flags_reach_the_view_together():
+    """``tree`` and ``flags`` in one update: the view never holds a structure with the
+    flags of another."""
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    widget = LayerTree(model)
+    updates: list[set[str]] = []
+    widget.send_state = lambda key=None: updates.append(set(key) if isinstance(key, list | set) else {key})
+    model.add(keras.layers.Dense(4))
+    model.layers[-1].trainable = False
+    widget.refresh()
+    assert updates == [{"tree", "flags"}]
+    assert len(widget.flags["state"]) == len(widget.tree["columns"]["name"])
+    assert widget.flags["state"][-1] == 0
 
 
 def test_mixed_block_with_only_bn_frozen_toggles_to_frozen(tree):
     block = tree.node("block_2")
-    tree.click(type="freeze_all")
-    msg = tree.click(type="toggle", id=block["id"])  # unfreeze: BatchNorm kept frozen
-    assert msg["state"][msg["ids"].index(block["id"])] == 2
-    msg = tree.click(type="toggle", id=block["id"])  # clicking the mixed block freezes it
-    assert msg["state"][msg["ids"].index(block["id"])] == 0
+    tree.intent(type="freeze_all")
+    tree.intent(type="toggle", id=block["id"])  # unfreeze: BatchNorm kept frozen
+    assert tree.state("block_2") == 2
+    tree.intent(type="toggle", id=block["id"])  # clicking the mixed block freezes it
+    assert tree.state("block_2") == 0
 
 
 def test_range_sets_every_row_and_bn_rows_named_explicitly(tree):
-    tree.click(type="freeze_all")
+    tree.intent(type="freeze_all")
     ids = [tree.node(n)["id"] for n in ("block_1_conv", "block_1_bn", "block_1_relu")]
-    tree.click(type="set", ids=ids, value=True)
+    tree.intent(type="set", ids=ids, value=True)
     model = tree.widget.model
     backbone = model.get_layer("backbone")
     assert [backbone.get_layer(n).trainable for n in ("block_1_conv", "block_1_bn", "block_1_relu")] == [
         True
     ] * 3
     assert backbone.trainable is True and model.trainable is True
+    assert [tree.state(n) for n in ("block_1_conv", "block_1_bn", "block_1_relu")] == [1, 1, 1]
 
 
 def test_boundary_freezes_everything_before_the_row(tree):
-    msg = tree.click(type="boundary", id=tree.node("block_3")["id"])
+    tree.intent(type="boundary", id=tree.node("block_3")["id"])
     backbone = tree.widget.model.get_layer("backbone")
     flags = {layer.name: layer.trainable for layer in backbone.layers}
     assert not any(flags[f"block_{b}_{k}"] for b in (1, 2) for k in ("conv", "bn", "relu"))
     assert flags["block_3_conv"] and flags["block_3_relu"] and not flags["block_3_bn"]
-    assert msg["summary"]["trainable"] == trainable_count(tree.widget.model)
+    assert tree.widget.flags["summary"]["trainable"] == trainable_count(tree.widget.model)
 
 
 def test_keep_bn_frozen_off_unfreezes_batchnorm(tree):
     tree.widget.keep_bn_frozen = False
-    tree.click(type="freeze_all")
-    tree.click(type="unfreeze_all")
+    tree.intent(type="freeze_all")
+    tree.intent(type="unfreeze_all")
     assert tree.widget.model.get_layer("backbone").get_layer("block_1_bn").trainable is True
 
 
 def test_freezing_api_updates_displayed_trees_by_itself(tree):
     backbone = tree.widget.model.get_layer("backbone")
     freeze_all(backbone)  # a sub-model of the shown model, from another cell
-    msg = tree.sent[-1]
-    assert msg["type"] == "flags"
-    assert msg["summary"]["trainable"] == trainable_count(tree.widget.model) > 0
+    assert tree.synced == ["flags"]
+    assert tree.state("backbone") == 0
+    assert tree.widget.flags["summary"]["trainable"] == trainable_count(tree.widget.model) > 0
     other = LayerTree(BUILDERS["sequential_mlp"]())
-    count = len(tree.sent)
     freeze_all(other.model)  # another model: this tree stays quiet
-    assert len(tree.sent) == count
+    assert tree.synced == ["flags"]
 
 
 def test_python_changes_show_after_refresh(tree):
     for layer in tree.widget.model.layers:
         layer.trainable = False
     tree.widget.refresh()
-    msg = tree.sent[-1]
-    assert msg["type"] == "flags" and not msg["full"]
-    assert set(msg["state"]) == {0}
-    assert msg["summary"]["trainable"] == 0
+    assert tree.synced == ["flags"] and tree.sent == []
+    assert set(tree.widget.flags["state"]) == {0}
+    assert tree.widget.flags["summary"]["trainable"] == 0
 
 
 def test_refresh_resends_structure_when_layers_change(tree):
@@ -184,7 +220,10 @@ def test_untrusted_names_travel_as_plain_data():
     json.dumps(widget.tree)  # plain JSON, rendered with textContent in the browser
 
 
-def test_toggle_delta_is_small_compared_with_the_tree(tree):
+def test_a_toggle_sends_the_flags_a_fraction_of_the_tree(tree):
+    """Each change resends every row's flag and count (two numbers a row), never the
+    structure (names, paths, classes, shapes)."""
     size = len(json.dumps(tree.widget.tree))
-    msg = tree.click(type="toggle", id=tree.node("block_1_conv")["id"])
-    assert len(json.dumps(msg)) < size / 5
+    tree.intent(type="toggle", id=tree.node("block_1_conv")["id"])
+    assert tree.synced == ["flags"]
+    assert len(json.dumps(tree.widget.flags)) < size / 4

@@ -87,14 +87,13 @@ def test_a_tree_without_a_controller_follows_the_freezing_api_until_closed():
 
     assert listening()
     freeze_all(model)
-    message = front.sent[-1]
-    assert message["type"] == "flags"
-    assert message["ids"]
-    assert set(message["state"]) == {0}
+    assert set(tree.flags["state"]) == {0}
+    shown = tree.flags
     tree.close()
     assert not listening()
     freeze.unfreeze_all(model)
-    assert front.sent[-1] is message  # a closed tree hears nothing more
+    assert tree.flags is shown  # a closed tree hears nothing more
+    assert front.sent == []  # the flags travel in the trait, never as a message
 
 
 def test_exporting_changes_nothing_on_the_controller(ctl):

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from transfer_widgets import FineTuneController, TransferStudio
 from transfer_widgets.data.summary import summarize
+from transfer_widgets.widgets.snapshot_guard import SnapshotGuard
 from transfer_widgets.widgets.studio import TABS
 
 from .small_models import backbone, data
@@ -40,6 +41,30 @@ def test_every_panel_follows_the_one_controller(studio):
     assert list(studio.tabs.children) == [studio.tree, studio.head, studio.monitor, studio.export]
     assert studio.tree.controller is c and studio.head.controller is c
     assert studio.monitor.controller is c and studio.export.controller is c
+
+
+def test_the_studio_and_its_monitor_each_carry_a_snapshot_guard_for_their_own_root(studio):
+    """On a page with no kernel the toolbar and the monitor's controls (plain ipywidgets,
+    no snapshot mode of their own) are turned off by a guard that names its composite's
+    root class; the static fallbacks say nothing of it."""
+    assert studio.guard in studio.children
+    assert studio.guard.root == "tw-studio" and "tw-studio" in studio._dom_classes
+    monitor = studio.monitor
+    guards = [w for w in monitor.children if isinstance(w, SnapshotGuard)]
+    assert [g.root for g in guards] == ["tw-training-monitor"]
+    assert "tw-training-monitor" in monitor._dom_classes
+    for guard in (studio.guard, *guards):
+        assert "tw-snapshot-guard" in guard._dom_classes
+        assert "tw-snapshot-note" in guard._esm  # the built bundle, which draws the note
+    bundle = studio._repr_mimebundle_()
+    assert bundle["text/plain"].startswith("TransferStudio: ")
+    assert "snapshot" not in bundle["text/html"].lower()
+
+
+@pytest.mark.parametrize("root", ["", ".tw-studio", "tw-studio tw-other", "a>b", None])
+def test_a_guard_takes_one_class_name(root):
+    with pytest.raises(ValueError, match="one CSS class name"):
+        SnapshotGuard(root)
 
 
 def test_header_names_the_model_the_data_and_the_mode(studio):

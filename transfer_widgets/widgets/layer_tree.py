@@ -1,12 +1,12 @@
 """LayerTree: the model as a collapsible tree with a trainable toggle on every row.
 
 A thin view over :mod:`transfer_widgets.model`: the tree structure is sent once
-in the ``tree`` trait; every flag change afterwards travels as a small ``flags``
-message holding only the rows that changed, and the ``flags`` trait keeps every
-row's current flag so that saved widget state (a static page) shows them as they
-are. The front end sends intents (toggle, set a range, move the boundary, freeze /
-unfreeze all); the kernel applies them to the Keras model and answers with the
-resulting changes.
+in the ``tree`` trait; the flags travel in one channel, the ``flags`` trait (every
+row's flag and trainable count, a few bytes a row), which the view follows and
+which saved widget state holds, so a static page, a re-opened notebook or a
+reloaded page shows the flags as they are. The front end sends intents (toggle,
+set a range, move the boundary, freeze / unfreeze all); the kernel applies them to
+the Keras model and updates ``flags``, or answers with an ``error`` message.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ..model import freeze
 from ..model.inspect import LayerNode, ModelTree, format_shape
 from ..training.events import ACTIVE, Event, has_event, last_state
 from ._bundle import BundledWidget, Controller, is_controller
-from .protocol import ErrorMessage, FlagCode, FlagsMessage, Summary, TreeFlags, TreePayload
+from .protocol import ErrorMessage, FlagCode, Summary, TreeFlags, TreePayload
 from .static_html import StaticFallback, tree_html
 
 
@@ -111,7 +111,7 @@ class LayerTree(StaticFallback, BundledWidget):
             self._show(tree)
             return
         self._tree.refresh()
-        self._send_changes()
+        self._sync_flags()
 
     def set_trainable(self, path: str, flag: bool) -> None:
         """Set one layer, block or sub-model trainable or frozen."""
@@ -148,9 +148,9 @@ class LayerTree(StaticFallback, BundledWidget):
     def _reread_flags(self) -> None:
         """Freezing changes flags, never layers: skip refresh()'s structure check."""
         if self._editing:
-            return  # our own edit: `_edit` sends the changes
+            return  # our own edit: `_edit` shows the changes
         self._tree.refresh()
-        self._send_changes()
+        self._sync_flags()
 
     def _follow_controller(self) -> None:
         """Show the controller's model again if it rebuilt it (new head, loaded config)."""
@@ -165,13 +165,13 @@ class LayerTree(StaticFallback, BundledWidget):
     def _show(self, tree: ModelTree) -> None:
         """Send ``tree`` whole (another structure): the front end renders it afresh."""
         self._tree = tree
-        self._sent_state = self._flag_columns()
-        self.tree = dict(self._tree_payload())  # the trait holds a plain dict
-        self._sync_flags()
+        with self.hold_sync():  # structure and flags in one message: never one without the other
+            self.tree = dict(self._tree_payload())  # the trait holds a plain dict
+            self._sync_flags()
 
     def _edit(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Run a freezing operation on the shown tree (through the controller, which
-        refuses it during a run, when there is one) and send what changed."""
+        refuses it during a run, when there is one) and show the flags it left."""
         if self.disabled:
             raise RuntimeError(
                 "This layer tree is read-only (disabled); set tree.disabled = False to edit it."
@@ -184,7 +184,7 @@ class LayerTree(StaticFallback, BundledWidget):
                 operation(self._tree, *args, **kwargs)
         finally:
             self._editing = False
-        self._send_changes()
+        self._sync_flags()
 
     def _tree_payload(self) -> TreePayload:
         """The structure as parallel columns, one entry per node in pre-order.
@@ -193,7 +193,7 @@ class LayerTree(StaticFallback, BundledWidget):
         a dozen lists instead of a thousand dicts when it sends the state.
         """
         nodes = self._tree.nodes
-        state, trainable_params = self._sent_state
+        state, trainable_params = self._flag_columns()
         return {
             "model_name": self._tree.model.name,
             "columns": {
@@ -216,27 +216,9 @@ class LayerTree(StaticFallback, BundledWidget):
         nodes = self._tree.nodes
         return [_state_code(n.trainable) for n in nodes], [n.trainable_params for n in nodes]
 
-    def _flags_message(self, ids: list[int], full: bool) -> FlagsMessage:
-        state, trainable_params = self._sent_state
-        return {
-            "type": "flags",
-            "full": full,
-            "ids": ids,
-            "state": [state[i] for i in ids],
-            "trainable_params": [trainable_params[i] for i in ids],
-            "summary": self.summary,
-        }
-
-    def _send_changes(self) -> None:
-        """Send the rows whose state or trainable count changed since the last message."""
-        old_state, old_tp = self._sent_state
-        self._sent_state = new_state, new_tp = self._flag_columns()
-        changed = [i for i in range(len(new_state)) if new_state[i] != old_state[i] or new_tp[i] != old_tp[i]]
-        self._sync_flags()
-        self.send(self._flags_message(changed, full=False))
-
     def _sync_flags(self) -> None:
-        state, trainable_params = self._sent_state
+        """Put every row's current flag into the ``flags`` trait (sent only if it changed)."""
+        state, trainable_params = self._flag_columns()
         flags: TreeFlags = {
             "state": list(state),
             "trainable_params": list(trainable_params),
@@ -254,9 +236,6 @@ class LayerTree(StaticFallback, BundledWidget):
 
     def _handle(self, msg: dict[str, Any]) -> None:
         kind = msg.get("type")
-        if kind == "hello":
-            self.send(self._flags_message(list(range(len(self._tree.nodes))), full=True))
-            return
         if kind == "toggle":
             self._edit(freeze.toggle, self._node(msg["id"]), keep_bn_frozen=self.keep_bn_frozen)
         elif kind == "set":

@@ -32,7 +32,6 @@ __all__ = [
     "ExportKernelMessage",
     "ExportViewMessage",
     "FlagCode",
-    "FlagsMessage",
     "FolderProblem",
     "GalleryItem",
     "GalleryMessage",
@@ -151,8 +150,9 @@ class TreePayload(TypedDict):
 class TreeFlags(TypedDict):
     """The layer tree's ``flags`` trait: every node's current flag and trainable count.
 
-    Synced (not only sent as ``flags`` messages) so that saved widget state, what a
-    static page renders from, holds the flags as they are, not as they were first shown.
+    The one channel the flags travel in, updated after every change: the view follows
+    it, and saved widget state (a static page, a re-opened notebook) holds it, so the
+    flags show as they are, not as they were first shown.
     """
 
     state: list[FlagCode]
@@ -189,27 +189,12 @@ class TreeUnfreezeAllMessage(TypedDict):
 
 
 TreeViewMessage: TypeAlias = (
-    HelloMessage
-    | TreeToggleMessage
-    | TreeSetMessage
-    | TreeBoundaryMessage
-    | TreeFreezeAllMessage
-    | TreeUnfreezeAllMessage
+    TreeToggleMessage | TreeSetMessage | TreeBoundaryMessage | TreeFreezeAllMessage | TreeUnfreezeAllMessage
 )
 
 
-class FlagsMessage(TypedDict):
-    """The rows whose state or trainable count changed (every row when ``full``)."""
-
-    type: Literal["flags"]
-    full: bool
-    ids: list[int]
-    state: list[FlagCode]  # parallel to ids
-    trainable_params: list[int]  # parallel to ids
-    summary: Summary
-
-
-TreeKernelMessage: TypeAlias = FlagsMessage | ErrorMessage
+#: The flags come in the ``flags`` trait; a message only says an intent was refused.
+TreeKernelMessage: TypeAlias = ErrorMessage
 
 # -- head designer ------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from ._bundle import is_controller
 from .export_panel import ExportPanel
 from .head_designer import HeadDesigner
 from .layer_tree import LayerTree
+from .snapshot_guard import SnapshotGuard
 from .static_html import StaticFallback
 from .training_monitor import TrainingMonitor
 
@@ -109,7 +110,10 @@ class TransferStudio(StaticFallback, widgets.VBox):
         self._data = self._summaries()
         style = widgets.HTML(f"<style>{_CSS}</style>")
         style.add_class("tw-studio-style")
-        super().__init__(children=[style, self.header, self._toolbar, self.status, self.tabs], **kwargs)
+        self.guard = SnapshotGuard("tw-studio")  # static pages: the note, and the toolbar off
+        super().__init__(
+            children=[style, self.header, self.guard, self._toolbar, self.status, self.tabs], **kwargs
+        )
         self.add_class("tw-studio")
         self._lock = threading.Lock()
         self._unsubscribe = c.events.subscribe(self._on_events)

@@ -32,6 +32,7 @@ from ..monitor.format import format_learning_rate, recipe_line
 from ..training.events import ACTIVE, Event
 from ._bundle import read_static
 from .monitor_svg import monitor_html
+from .snapshot_guard import SnapshotGuard
 from .static_html import StaticFallback
 
 if TYPE_CHECKING:
@@ -365,6 +366,7 @@ class TrainingMonitor(StaticFallback, widgets.VBox):
             children=[
                 self._style,
                 self.header,
+                SnapshotGuard("tw-training-monitor"),  # static pages: the note, and the controls off
                 self._controls,
                 self._progress,
                 self._errors,

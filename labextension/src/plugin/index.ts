@@ -9,7 +9,8 @@
  *   from outside any notebook cell), and calls `preventDefault()` on the event so
  *   the widget knows it was inserted;
  * - adds the command "Insert layer tree cell" to the command palette;
- * - adds "New fine-tuning notebook" (launcher card and palette): a notebook that opens
+ * - adds "New fine-tuning notebook" (launcher card, palette, and the file browser's
+ *   context menu in a folder, which is how Notebook 7 reaches it): a notebook that opens
  *   the studio on the offline demo data;
  * - adds "Fine-tune in a new notebook" to the file browser's context menu on `.keras` /
  *   `.h5` files: a notebook beside the file that loads it with `safe_mode=True`.
@@ -25,7 +26,14 @@ import { INotebookTracker, type Notebook, type NotebookPanel } from '@jupyterlab
 import { notebookIcon } from '@jupyterlab/ui-components';
 import { INSERT_EVENT, type InsertCellDetail, type TransferWidgetsGlobal } from '../widgets/shared/protocol';
 import { eventOrigin, locateCell } from './locate';
-import { type CellTemplate, folderOf, isModelFile, modelFileNotebook, studioNotebook } from './templates';
+import {
+  type CellTemplate,
+  folderOf,
+  isModelFile,
+  modelFileNotebook,
+  notebookContent,
+  studioNotebook
+} from './templates';
 
 export { INSERT_EVENT, type TransferWidgetsGlobal };
 export const PLUGIN_ID = 'transfer-widgets:plugin';
@@ -36,24 +44,6 @@ export namespace CommandIDs {
   export const insertLayerTree = 'transfer-widgets:insert-layer-tree';
   export const newNotebook = 'transfer-widgets:new-notebook';
   export const fineTuneFile = 'transfer-widgets:fine-tune-file';
-}
-
-/** Replace a new notebook's cells with `cells`. */
-export function fillNotebook(panel: NotebookPanel, cells: CellTemplate[]): void {
-  const shared = panel.content.model?.sharedModel;
-  if (!shared) return;
-  shared.transact(() => {
-    shared.deleteCellRange(0, shared.cells.length);
-    shared.insertCells(
-      0,
-      cells.map(c => ({
-        cell_type: c.cell_type,
-        source: c.source,
-        metadata: c.cell_type === 'code' ? { trusted: true } : {}
-      }))
-    );
-  });
-  panel.content.activeCellIndex = 0;
 }
 
 /** Insert `code` as a code cell at `index` of `notebook`, make it active and show it. */
@@ -119,16 +109,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     palette?.addItem({ command: CommandIDs.insertLayerTree, category: 'Transfer widgets' });
 
-    /** A new notebook in `cwd` with `cells`, opened and ready to run. */
-    const newNotebook = async (cwd: string, cells: CellTemplate[]): Promise<NotebookPanel> => {
-      const panel = (await app.commands.execute('notebook:create-new', {
-        cwd,
-        kernelName: 'python3'
-      })) as NotebookPanel;
-      await panel.context.ready;
-      fillNotebook(panel, cells);
-      await panel.context.save();
-      return panel;
+    /**
+     * A new notebook in `cwd` holding `cells`, written first and then opened: Lab opens it
+     * in its main area, Notebook 7's file browser in a new browser tab (so a notebook made
+     * in this page and filled here would reach the other tab empty).
+     */
+    const newNotebook = async (cwd: string, cells: CellTemplate[]): Promise<unknown> => {
+      const contents = app.serviceManager.contents;
+      const file = await contents.newUntitled({ path: cwd, type: 'notebook' });
+      await contents.save(file.path, { type: 'notebook', format: 'json', content: notebookContent(cells) });
+      return app.commands.execute('docmanager:open', { path: file.path, factory: 'Notebook' });
     };
 
     app.commands.addCommand(CommandIDs.newNotebook, {
@@ -142,6 +132,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     palette?.addItem({ command: CommandIDs.newNotebook, category: 'Transfer widgets' });
     launcher?.add({ command: CommandIDs.newNotebook, category: 'Notebook', rank: 100 });
+    // Right-click in a folder's listing, beside "New Folder" / "New File": Notebook 7 has no
+    // launcher and its "New" menu takes no extensions, so this is its way in (Lab's too).
+    app.contextMenu.addItem({ command: CommandIDs.newNotebook, selector: '.jp-DirListing-content', rank: 1 });
 
     /** The model file selected in the file browser, if one is. */
     const selectedModelFile = (): string | null => {

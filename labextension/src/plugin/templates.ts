@@ -126,3 +126,41 @@ export function folderOf(path: string): string {
   const i = path.lastIndexOf('/');
   return i < 0 ? '' : path.slice(0, i);
 }
+
+/** A notebook file's content (nbformat 4.5), as the contents API saves it. */
+export interface NotebookContent {
+  nbformat: 4;
+  nbformat_minor: 5;
+  metadata: Record<string, unknown>;
+  cells: {
+    id: string;
+    cell_type: CellTemplate['cell_type'];
+    source: string;
+    metadata: Record<string, unknown>;
+    outputs?: never[];
+    execution_count?: null;
+  }[];
+}
+
+/**
+ * `cells` as a whole notebook for the Python 3 kernel. The plugin writes it to a file
+ * before opening it, so the notebook is complete wherever the front end opens it: in
+ * Lab's main area, or in a new browser tab (Notebook 7's file browser).
+ */
+export function notebookContent(cells: CellTemplate[]): NotebookContent {
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {
+      kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' },
+      language_info: { name: 'python' }
+    },
+    cells: cells.map((c, i) => ({
+      id: `transfer-widgets-${i}`,
+      cell_type: c.cell_type,
+      source: c.source,
+      metadata: {},
+      ...(c.cell_type === 'code' ? { outputs: [], execution_count: null } : {})
+    }))
+  };
+}

@@ -84,24 +84,13 @@ export interface TreeUnfreezeAllMessage {
 }
 
 export type TreeViewMessage =
-  | HelloMessage
   | TreeToggleMessage
   | TreeSetMessage
   | TreeBoundaryMessage
   | TreeFreezeAllMessage
   | TreeUnfreezeAllMessage;
 
-/** The rows whose state or trainable count changed (every row when `full`). */
-export interface FlagsMessage {
-  type: 'flags';
-  full: boolean;
-  ids: number[];
-  state: FlagCode[];
-  trainable_params: number[];
-  summary: Summary;
-}
-
-export type TreeKernelMessage = FlagsMessage | ErrorMessage;
+export type TreeKernelMessage = ErrorMessage;
 
 export type Value = number | string | null;
 

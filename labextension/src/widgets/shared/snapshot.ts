@@ -37,6 +37,20 @@ export function readOnly(model: WidgetModel, disabledTrait: boolean): WidgetMode
   };
 }
 
+/** Every element a reader could press or type into. */
+export const CONTROLS = 'button, input, select, textarea';
+export type FormControl = HTMLButtonElement | HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+
+/** The note a snapshot shows above its controls (`role="note"`, styled by theme.css). */
+export function snapshotNote(): HTMLDivElement {
+  return h(
+    'div',
+    'tw-snapshot-note',
+    'Snapshot: saved with this page, no kernel connected. Run the notebook to use the controls.',
+    { role: 'note' }
+  );
+}
+
 type Render = (args: { model: WidgetModel; el: HTMLElement }) => () => void;
 
 /**
@@ -50,20 +64,11 @@ type Render = (args: { model: WidgetModel; el: HTMLElement }) => () => void;
 export function snapshotAware(render: Render, controls: 'trait' | 'all'): Render {
   return ({ model, el }) => {
     if (!isSnapshot(model)) return render({ model, el });
-    const note = h(
-      'div',
-      'tw-snapshot-note',
-      'Snapshot: saved with this page, no kernel connected. Run the notebook to use the controls.'
-    );
-    note.setAttribute('role', 'note');
+    const note = snapshotNote();
     el.append(note);
     const cleanup = render({ model: readOnly(model, controls === 'trait'), el });
     if (controls === 'all') {
-      for (const c of el.querySelectorAll<
-        HTMLButtonElement | HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement
-      >('button, input, select, textarea')) {
-        c.disabled = true;
-      }
+      for (const c of el.querySelectorAll<FormControl>(CONTROLS)) c.disabled = true;
     }
     return () => {
       cleanup();

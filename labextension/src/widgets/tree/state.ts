@@ -3,7 +3,7 @@
  * other module needs (subtree ends, leaf order). Pure data, no DOM.
  */
 import { at } from '../shared/array';
-import type { FlagsMessage, Summary, TreeNode, TreePayload } from './types';
+import type { Summary, TreeFlags, TreeNode, TreePayload } from './types';
 import { decodeNodes, FlagCode } from './types';
 
 export class TreeState {
@@ -89,25 +89,25 @@ export class TreeState {
   }
 
   /**
-   * Apply a `flags` message; returns the ids whose state or trainable count
-   * actually changed (ids outside the tree are ignored).
+   * Take every node's flag from the `flags` trait; returns the ids whose state or
+   * trainable count actually changed (so only those rows are redrawn). Entries past
+   * the tree's size are ignored.
    */
-  applyFlags(msg: FlagsMessage): number[] {
+  applyFlags(flags: TreeFlags): number[] {
     const changed: number[] = [];
-    const ids = msg.ids ?? [];
-    ids.forEach((id, k) => {
-      if (!(id >= 0 && id < this.size)) return;
+    const n = Math.min(this.size, flags.state?.length ?? 0);
+    for (let id = 0; id < n; id++) {
       const oldState = at(this.state, id);
       const oldParams = at(this.trainableParams, id);
-      const s = msg.state?.[k] ?? oldState;
-      const tp = msg.trainable_params?.[k] ?? oldParams;
+      const s = flags.state[id] ?? oldState;
+      const tp = flags.trainable_params?.[id] ?? oldParams;
       if (oldState !== s || oldParams !== tp) {
         this.state[id] = s;
         this.trainableParams[id] = tp;
         changed.push(id);
       }
-    });
-    if (msg.summary) this.summary = { ...msg.summary };
+    }
+    if (flags.summary) this.summary = { ...flags.summary };
     return changed;
   }
 }

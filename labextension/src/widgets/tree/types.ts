@@ -4,7 +4,6 @@
  */
 import { at } from '../shared/array';
 import type {
-  FlagsMessage,
   NodeColumns,
   NodeKind,
   Summary,
@@ -16,8 +15,8 @@ import type {
 
 export type { ErrorMessage } from '../shared/contract';
 export { FlagCode } from '../shared/contract';
-export type { FlagsMessage, NodeColumns, NodeKind, Summary, TreeFlags, TreePayload };
-/** What the kernel sends the view. */
+export type { NodeColumns, NodeKind, Summary, TreeFlags, TreePayload };
+/** What the kernel sends the view besides its traits: a refused intent. */
 export type KernelMessage = TreeKernelMessage;
 /** Intents the view sends the kernel. */
 export type ViewMessage = TreeViewMessage;

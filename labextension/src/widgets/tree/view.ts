@@ -11,14 +11,7 @@ import { ariaChecked, classLabel, formatInt, percent, summaryText } from './form
 import { type KeyAction, keyAction } from './keyboard';
 import { rangeMessage } from './range';
 import { TreeState } from './state';
-import {
-  FlagCode,
-  type FlagsMessage,
-  type KernelMessage,
-  type TreeFlags,
-  type TreePayload,
-  type ViewMessage
-} from './types';
+import { FlagCode, type KernelMessage, type TreeFlags, type TreePayload, type ViewMessage } from './types';
 import { computeFilter, computeVisible, Expansion, idAt, nearestVisible, rowOf, type VisibleRows } from './visible';
 
 export const ROW_HEIGHT = 26;
@@ -533,8 +526,8 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
   };
 
   // ---- model events --------------------------------------------------------------------
-  const showFlags = (msg: FlagsMessage) => {
-    const changed = tree.applyFlags(msg);
+  const showFlags = (flags: TreeFlags) => {
+    const changed = tree.applyFlags(flags);
     for (const id of changed) {
       const parts = rendered.get(id);
       if (parts) syncFlags(parts);
@@ -545,15 +538,12 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
     status.hidden = true;
   };
   const onFlags = () => {
-    const msg = flagsFrom(model, tree);
-    if (msg) showFlags(msg);
+    const flags = flagsFrom(model, tree);
+    if (flags) showFlags(flags);
   };
   const onMsg = (content: unknown) => {
     const msg = asMessage<KernelMessage>(content);
-    if (!msg) return;
-    if (msg.type === 'flags') {
-      showFlags(msg);
-    } else if (msg.type === 'error') {
+    if (msg?.type === 'error') {
       setText(status, String(msg.message ?? 'Error'));
       status.hidden = false;
     }
@@ -605,7 +595,6 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
   model.on('change:flags', onFlags);
   model.on('change:disabled', onDisabled);
   model.on('change:keep_bn_frozen', onKeepBn);
-  send({ type: 'hello' });
 
   return () => {
     for (const [t, type, fn] of listen) t.removeEventListener(type, fn);
@@ -620,27 +609,20 @@ export function renderLayerTree({ model, el }: { model: WidgetModel; el: HTMLEle
   };
 }
 
-/** The `tree` trait's structure with the `flags` trait's current flags (all a saved state has). */
+/** The `tree` trait's structure with the `flags` trait's current flags. */
 function treeFrom(model: WidgetModel): TreeState {
   const tree = new TreeState(emptyPayload(model.get('tree')));
-  const msg = flagsFrom(model, tree);
-  if (msg) tree.applyFlags(msg);
+  const flags = flagsFrom(model, tree);
+  if (flags) tree.applyFlags(flags);
   return tree;
 }
 
-/** The `flags` trait as a full `flags` message for `tree`; null while it describes another structure. */
-function flagsFrom(model: WidgetModel, tree: TreeState): FlagsMessage | null {
+/** The `flags` trait, for `tree`; null while it describes another structure. */
+function flagsFrom(model: WidgetModel, tree: TreeState): TreeFlags | null {
   const flags = model.get('flags') as Partial<TreeFlags> | undefined;
   const state = flags?.state;
   if (!state || state.length !== tree.size) return null;
-  return {
-    type: 'flags',
-    full: true,
-    ids: state.map((_, i) => i),
-    state,
-    trainable_params: flags.trainable_params ?? [],
-    summary: flags.summary ?? tree.summary
-  };
+  return { state, trainable_params: flags.trainable_params ?? [], summary: flags.summary ?? tree.summary };
 }
 
 function emptyPayload(value: unknown): TreePayload {
