@@ -8,8 +8,12 @@ For NASNetLarge and EfficientNetB7 (weights=None), prints JSON with:
   message in to the ``flags`` trait updated (goal < 5 ms), median of repeats; the
   worse of a click on the block nearest 100 layers and a 100-row shift-click range;
 - bytes_per_toggle_vs_tree: JSON bytes a toggle sends (the ``flags`` trait, the one
-  channel of the flags: every row's flag and trainable count) divided by the JSON
-  bytes of the initial tree state (goal <= 0.05).
+  channel of the flags: a digit per row and the trainable counts those digits do not
+  imply), the larger of the two states the repeats alternate between, divided by the
+  JSON bytes of the initial tree state (goal <= 0.05).
+
+Before it reports, it checks that the counts the view works out from the ``flags``
+trait equal the kernel's for every row, after each toggle and after freeze / unfreeze all.
 
 Run: .venv/bin/python benchmarks/tree.py
 """
@@ -29,6 +33,7 @@ import keras
 
 from transfer_widgets import LayerTree
 from transfer_widgets.model import ModelTree
+from transfer_widgets.widgets.layer_tree import decode_trainable_params
 
 
 def median_time(fn, repeats: int) -> float:
@@ -85,7 +90,20 @@ def message_cost(widget: LayerTree, message: dict) -> tuple[float, int]:
     handle()  # warm-up
     seconds = median_time(handle, 21)
     assert sent == [], sent  # refused intents answer with a message; this one must not be refused
-    return seconds, len(json.dumps(widget.flags))
+    check_exact(widget)
+    size = len(json.dumps(widget.flags))
+    handle()  # the other state of the two the repeats alternate between (a toggle's: frozen / mixed)
+    check_exact(widget)
+    return seconds, max(size, len(json.dumps(widget.flags)))
+
+
+def check_exact(widget: LayerTree) -> None:
+    """The trainable counts the view works out from what travels are the kernel's, every row."""
+    flags = json.loads(json.dumps(widget.flags))
+    full = widget.tree["columns"]["full_trainable"]
+    shown = decode_trainable_params(flags, full)
+    counted = [n.trainable_params for n in widget._tree.nodes]
+    assert shown == counted, [i for i, (a, b) in enumerate(zip(shown, counted, strict=True)) if a != b]
 
 
 def toggle_cost(model) -> dict:
@@ -98,6 +116,10 @@ def toggle_cost(model) -> dict:
     ids = [leaf.id for leaf in leaves[start : start + 100]]
     widget.freeze_all()
     range_s, range_bytes = message_cost(widget, {"type": "set", "ids": ids, "value": True})
+    widget.unfreeze_all()  # BatchNorm kept frozen: mixed blocks
+    check_exact(widget)
+    widget.freeze_all()
+    check_exact(widget)
     tree_bytes = len(json.dumps(widget.tree))
     widget.close()
     toggle_bytes = max(block_bytes, range_bytes)

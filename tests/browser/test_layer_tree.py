@@ -122,6 +122,11 @@ def test_a_reloaded_page_shows_the_flags_as_they_are(open_nb, console_log):
     for name in ("d0", "d1", "d2", "d5"):
         box = tree.get_by_role("checkbox", name=name, exact=True)
         expect(box).not_to_be_checked() if name in ("d1", "d5") else expect(box).to_be_checked()
+    # the counts too (Dense(4) on 4 inputs: 20 each): the mixed model's travels listed,
+    # a row's that its state implies does not
+    expect(row(tree, "flat").locator(".tw-tp")).to_have_text("120")
+    expect(row(tree, "d1").locator(".tw-tp")).to_have_text("0")
+    expect(row(tree, "d0").locator(".tw-tp")).to_have_text("20")
     tree.get_by_role("checkbox", name="d2", exact=True).click()  # and it still answers
     nb.wait_for_python("flags()", "TFFTTFTT")
     expect(tree.get_by_role("checkbox", name="d2", exact=True)).not_to_be_checked()

@@ -84,6 +84,11 @@ def test_static_page_renders_widgets_offline(browser, site, artifacts_dir):
             box = shown_after_freeze.get_by_role("checkbox", name=name, exact=True)
             expect(box).to_be_disabled()  # a snapshot: nothing would answer a click
             expect(box).not_to_be_checked()  # frozen, as the kernel left it
+            # `has=` is resolved inside each row: its locator starts from the page
+            row = shown_after_freeze.get_by_role("treeitem").filter(
+                has=page.get_by_role("checkbox", name=name, exact=True)
+            )
+            expect(row.locator(".tw-tp")).to_have_text("0")  # its count, from the compact flags too
         expect(trees.nth(0).get_by_text(HOSTILE, exact=True)).to_be_visible()
         head = page.get_by_role("list", name="Head layers").first
         expect(head.get_by_role("listitem")).to_have_count(2)

@@ -18,7 +18,8 @@ export function must<T>(value: T | null | undefined, what = 'a value'): T {
 /** What the kernel sends, plus the decoded `nodes` the tests look names up in. */
 export type TestPayload = TreePayload & { nodes: TreeNode[] };
 
-export function columnsOf(nodes: TreeNode[]): NodeColumns {
+/** `full`: each node's trainable count while trainable throughout (the `full_trainable` column). */
+export function columnsOf(nodes: TreeNode[], full: number[]): NodeColumns {
   return {
     parent: nodes.map(n => n.parent),
     path: nodes.map(n => n.path),
@@ -28,7 +29,8 @@ export function columnsOf(nodes: TreeNode[]): NodeColumns {
     shape: nodes.map(n => n.shape),
     params: nodes.map(n => n.params),
     bn: nodes.map(n => n.bn),
-    input: nodes.map(n => n.input)
+    input: nodes.map(n => n.input),
+    full_trainable: full
   };
 }
 
@@ -48,6 +50,7 @@ export function payload(spec: Spec): TestPayload {
   const nodes: TreeNode[] = [];
   const state: FlagCode[] = [];
   const tp: number[] = [];
+  const full: number[] = [];
   /** Add `s` and its subtree; returns its node, state and trainable parameter count. */
   const walk = (
     s: Spec,
@@ -75,6 +78,7 @@ export function payload(spec: Spec): TestPayload {
     nodes.push(node);
     state.push(FlagCode.FROZEN);
     tp.push(0);
+    full.push(0);
     let own: FlagCode;
     let ownTp: number;
     if (s.children) {
@@ -82,12 +86,14 @@ export function payload(spec: Spec): TestPayload {
       node.children = kids.map(k => k.node.id);
       node.params = kids.reduce((a, k) => a + k.node.params, 0);
       ownTp = kids.reduce((a, k) => a + k.tp, 0);
+      full[id] = kids.reduce((a, k) => a + (full[k.node.id] ?? 0), 0);
       const [first, ...rest] = kids.map(k => k.state);
       own = first !== undefined && rest.every(x => x === first) ? first : FlagCode.MIXED;
     } else {
       node.params = s.params ?? 20;
       own = s.state ?? FlagCode.TRAINABLE;
       ownTp = own ? node.params : 0;
+      full[id] = node.params;
     }
     state[id] = own;
     tp[id] = ownTp;
@@ -97,7 +103,7 @@ export function payload(spec: Spec): TestPayload {
   const total = root.node.params;
   return {
     model_name: spec.name,
-    columns: columnsOf(nodes),
+    columns: columnsOf(nodes, full),
     nodes,
     state,
     trainable_params: tp,
@@ -202,21 +208,39 @@ export class FakeModel implements WidgetModel {
 }
 
 /**
- * What the kernel does after an intent: sets the `flags` trait, every row as it was (the
- * trait's last value, else the payload's) except the rows in `ids`, which take `state` and
- * `trainable_params`.
+ * The `flags` trait as the kernel writes it for these rows: a digit per row, and the
+ * trainable counts the state does not imply (FROZEN: 0, TRAINABLE: `full_trainable`).
+ */
+export function compactFlags(p: TreePayload, state: FlagCode[], tp: number[], summary: Summary): TreeFlags {
+  const listed: Record<string, number> = {};
+  state.forEach((s, i) => {
+    const implied = s === FlagCode.FROZEN ? 0 : s === FlagCode.TRAINABLE ? p.columns.full_trainable[i] : undefined;
+    if (implied !== tp[i]) listed[String(i)] = must(tp[i]);
+  });
+  return { state: state.join(''), trainable_params: listed, summary };
+}
+
+/** Every row's flag and trainable count, last set by `setFlags` (the payload's before). */
+const expanded = new WeakMap<FakeModel, { state: FlagCode[]; tp: number[]; summary: Summary }>();
+
+/**
+ * What the kernel does after an intent: sets the `flags` trait, every row as it was (as
+ * `setFlags` last left it, else the payload's) except the rows in `ids`, which take
+ * `state` and `trainable_params`.
  */
 export function setFlags(
   model: FakeModel,
   p: TestPayload,
   change: { ids: number[]; state: FlagCode[]; trainable_params: number[]; summary?: Summary }
 ): void {
-  const last = model.get('flags') as TreeFlags | undefined;
-  const state = [...(last?.state ?? p.state)];
-  const trainable_params = [...(last?.trainable_params ?? p.trainable_params)];
+  const last = expanded.get(model) ?? { state: p.state, tp: p.trainable_params, summary: p.summary };
+  const state = [...last.state];
+  const tp = [...last.tp];
   change.ids.forEach((id, k) => {
     state[id] = must(change.state[k]);
-    trainable_params[id] = must(change.trainable_params[k]);
+    tp[id] = must(change.trainable_params[k]);
   });
-  model.set('flags', { state, trainable_params, summary: change.summary ?? last?.summary ?? p.summary });
+  const summary = change.summary ?? last.summary;
+  expanded.set(model, { state, tp, summary });
+  model.set('flags', compactFlags(p, state, tp, summary));
 }

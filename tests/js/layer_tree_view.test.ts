@@ -97,21 +97,22 @@ describe('layer tree view', () => {
 
   it('shows the flags of the `flags` trait, as a page rendered from saved state has them', () => {
     const summary = { total: 160, trainable: 140, non_trainable: 20 };
-    const flags = {
-      state: [2, 1, 0, 1, 1, 1, 1, 1, 1],
-      trainable_params: [140, 20, 0, 20, 20, 20, 20, 20, 20],
-      summary
-    };
+    // as the kernel writes it: a digit per row; the mixed root's count and d2's
+    // (trainable, but a variable of it set apart) listed, the rest implied by the state
+    const flags = { state: '210111111', trainable_params: { '0': 128, '3': 8 }, summary };
     const v = mount(flatSpec(), { flags });
     expect(must(v.box('d1')).checked).toBe(false); // the tree trait says trainable; flags say frozen
     expect(must(v.row('flat')).getAttribute('aria-checked')).toBe('mixed');
-    v.model.set('flags', { state: [0, 0, 0, 0, 0, 0, 0, 0, 0], trainable_params: Array(9).fill(0), summary });
+    const counts = () => v.rows().map(r => must(r.querySelector('.tw-tp')).textContent);
+    expect(counts()).toEqual(['128', '20', '0', '8', '20', '20', '20', '20', '20']);
+    v.model.set('flags', { state: '000000000', trainable_params: {}, summary });
     expect(must(v.box('d0')).checked).toBe(false);
     expect(must(v.row('flat')).getAttribute('aria-checked')).toBe('false');
+    expect(counts()).toEqual(Array(9).fill('0'));
   });
 
   it('ignores a `flags` trait that describes another structure', () => {
-    const v = mount(flatSpec(), { flags: { state: [0, 0], trainable_params: [0, 0] } });
+    const v = mount(flatSpec(), { flags: { state: '00', trainable_params: {} } });
     expect(must(v.box('d1')).checked).toBe(true);
   });
 

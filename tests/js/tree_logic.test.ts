@@ -14,7 +14,7 @@ import { TreeState } from '@tw/widgets/tree/state';
 import type { FlagCode } from '@tw/widgets/tree/types';
 import { computeFilter, computeVisible, Expansion, idAt, nearestVisible, rowOf } from '@tw/widgets/tree/visible';
 import { describe, expect, it } from 'vitest';
-import { flatSpec, must, nestedSpec, payload } from './fixtures';
+import { compactFlags, flatSpec, must, nestedSpec, payload } from './fixtures';
 
 const names = (t: TreeState, ids: ArrayLike<number>) => Array.from(ids, i => t.node(i).name);
 
@@ -51,16 +51,31 @@ describe('TreeState', () => {
     const state = Array.from(tree.state) as FlagCode[];
     const trainable_params = Array.from(tree.trainableParams);
     state[2] = 0; // frozen now
+    trainable_params[2] = 0;
     trainable_params[3] = (trainable_params[3] ?? 0) + 5; // same state, another count
-    const changed = tree.applyFlags({
-      state: [...state, 0], // an entry past the tree is ignored
-      trainable_params,
-      summary: { total: 1, trainable: 0, non_trainable: 1 }
-    });
+    const summary = { total: 1, trainable: 0, non_trainable: 1 };
+    const flags = compactFlags(payload(nestedSpec()), state, trainable_params, summary);
+    expect(flags.trainable_params['3']).toBe(trainable_params[3]); // not what its state implies: listed
+    expect(flags.trainable_params['2']).toBeUndefined(); // frozen: 0, implied
+    const changed = tree.applyFlags({ ...flags, state: `${flags.state}0` }); // an entry past the tree is ignored
     expect(changed).toEqual([2, 3]);
     expect(tree.state[2]).toBe(0);
+    expect(Array.from(tree.trainableParams)).toEqual(trainable_params);
     expect(tree.summary.total).toBe(1);
-    expect(tree.applyFlags({ state, trainable_params, summary: tree.summary })).toEqual([]); // nothing new
+    expect(tree.applyFlags(flags)).toEqual([]); // nothing new
+  });
+
+  it('takes a count from the flags trait, else the one the state implies', () => {
+    const tree = new TreeState(payload(flatSpec(2))); // flat (model) -> d0, d1; 20 parameters each
+    const summary = { total: 40, trainable: 20, non_trainable: 20 };
+    expect(tree.applyFlags({ state: '201', trainable_params: { '0': 20 }, summary })).toEqual([0, 1]);
+    expect(Array.from(tree.trainableParams)).toEqual([20, 0, 20]);
+    // a trainable layer with a variable of its own set apart: listed, and the listed count wins
+    expect(tree.applyFlags({ state: '211', trainable_params: { '0': 32, '2': 12 }, summary })).toEqual([0, 1, 2]);
+    expect(Array.from(tree.trainableParams)).toEqual([32, 20, 12]);
+    // a frozen layer with a variable left trainable
+    tree.applyFlags({ state: '000', trainable_params: { '0': 3, '1': 3 }, summary });
+    expect(Array.from(tree.trainableParams)).toEqual([3, 3, 0]);
   });
 
   it('decodes depth and children from parent columns', () => {

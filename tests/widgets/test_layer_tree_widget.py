@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import math
 
+import keras
 import pytest
 
 from transfer_widgets import LayerTree, freeze_all
+from transfer_widgets.model import ModelTree
+from transfer_widgets.widgets.layer_tree import decode_trainable_params
 
 from ..unit.model_corpus import BUILDERS
 from .front_end import FrontEnd
@@ -30,7 +33,7 @@ class Recorder(FrontEnd):
 
     def state(self, name: str) -> int:
         """The flag the ``flags`` trait shows for ``name`` (0 frozen, 1 trainable, 2 mixed)."""
-        return self.widget.flags["state"][self.node(name)["id"]]
+        return int(self.widget.flags["state"][self.node(name)["id"]])
 
     def intent(self, **msg) -> None:
         """Send an intent the kernel applies: it answers in the ``flags`` trait, never a message."""
@@ -73,11 +76,13 @@ def test_flags_trait_holds_the_current_flags_for_saved_state():
     model = BUILDERS["small_cnn_in_functional"]()
     widget = LayerTree(model)
     n = len(widget.tree["columns"]["name"])
-    assert widget.flags["state"] == widget.tree["state"] and len(widget.flags["state"]) == n
+    assert widget.flags["state"] == "".join(map(str, widget.tree["state"]))  # a digit a row
+    assert len(widget.flags["state"]) == n
     freeze_all(model)
     state = widget.get_state()["flags"]
-    assert set(state["state"]) == {0} and state["summary"]["trainable"] == 0
-    assert state["trainable_params"] == [0] * n
+    assert set(state["state"]) == {"0"} and state["summary"]["trainable"] == 0
+    assert state["trainable_params"] == {}  # every count is the 0 that "frozen" implies
+    assert decode_trainable_params(state, widget.tree["columns"]["full_trainable"]) == [0] * n
     widget.unfreeze_all()
     assert widget.get_state()["flags"]["summary"]["trainable"] == trainable_count(model) > 0
 
@@ -92,7 +97,7 @@ def test_the_flags_trait_is_the_one_channel_of_the_flags(tree):
     assert tree.widget.model.get_layer("head").trainable is False
     changed = [i for i, (a, b) in enumerate(zip(before, tree.widget.flags["state"], strict=True)) if a != b]
     assert changed == [0, head["id"]]  # the row and the (now mixed) root
-    assert tree.state("head") == 0 and tree.widget.flags["state"][0] == 2
+    assert tree.state("head") == 0 and tree.widget.flags["state"][0] == "2"
     assert tree.widget.flags["summary"]["trainable"] == trainable_count(tree.widget.model)
 
 
@@ -117,7 +122,7 @@ def test_a_new_structure_and_its_flags_reach_the_view_together():
     widget.refresh()
     assert updates == [{"tree", "flags"}]
     assert len(widget.flags["state"]) == len(widget.tree["columns"]["name"])
-    assert widget.flags["state"][-1] == 0
+    assert widget.flags["state"][-1] == "0"
 
 
 def test_mixed_block_with_only_bn_frozen_toggles_to_frozen(tree):
@@ -174,7 +179,7 @@ def test_python_changes_show_after_refresh(tree):
         layer.trainable = False
     tree.widget.refresh()
     assert tree.synced == ["flags"] and tree.sent == []
-    assert set(tree.widget.flags["state"]) == {0}
+    assert set(tree.widget.flags["state"]) == {"0"}
     assert tree.widget.flags["summary"]["trainable"] == 0
 
 
@@ -221,9 +226,107 @@ def test_untrusted_names_travel_as_plain_data():
 
 
 def test_a_toggle_sends_the_flags_a_fraction_of_the_tree(tree):
-    """Each change resends every row's flag and count (two numbers a row), never the
-    structure (names, paths, classes, shapes)."""
+    """Each change resends every row's flag (a digit a row) and the few counts the flags
+    do not imply, never the structure (names, paths, classes, shapes)."""
     size = len(json.dumps(tree.widget.tree))
     tree.intent(type="toggle", id=tree.node("block_1_conv")["id"])
     assert tree.synced == ["flags"]
-    assert len(json.dumps(tree.widget.flags)) < size / 4
+    assert len(json.dumps(tree.widget.flags)) < size / 10
+
+
+def shown_counts(widget: LayerTree) -> list[int]:
+    """Every row's trainable count as the view works it out from what travels (JSON)."""
+    flags = json.loads(json.dumps(widget.get_state()["flags"]))
+    full = json.loads(json.dumps(widget.tree))["columns"]["full_trainable"]
+    return decode_trainable_params(flags, full)
+
+
+def assert_counts_exact(widget: LayerTree) -> None:
+    """What the view shows is what the kernel counts from Keras, row by row."""
+    counted = [n.trainable_params for n in ModelTree(widget.model).nodes]  # read afresh
+    assert shown_counts(widget) == counted
+    assert counted[0] == trainable_count(widget.model)
+    assert widget.flags["summary"]["trainable"] == counted[0]
+
+
+def bn_kept_frozen():
+    """A backbone whose BatchNorm layers were frozen on their own, the rest trainable."""
+    model = BUILDERS["small_cnn_in_functional"]()
+    for layer in model.get_layer("backbone").layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+    return model
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        BUILDERS["mobilenet_in_functional"],
+        BUILDERS["small_cnn_in_functional"],
+        BUILDERS["sequential_in_sequential"],
+        BUILDERS["three_levels"],
+        BUILDERS["layer_shared_between_submodels"],
+        BUILDERS["subclassed_own_weight"],
+        bn_kept_frozen,
+    ],
+    ids=lambda f: f.__name__,
+)
+def test_the_compact_flags_give_every_row_its_exact_count(build):
+    """The ``flags`` trait lists only the counts the state does not imply: whatever was
+    changed, and however, the counts the view works out equal the kernel's, row by row."""
+    widget = LayerTree(build())
+    tree = widget._tree
+    containers = [n for n in tree.nodes if n.children and n.parent is not None]
+    leaves = [n for n in tree.leaves if not n.is_input]
+    assert_counts_exact(widget)
+    widget.freeze_all()
+    assert_counts_exact(widget)
+    widget.unfreeze_all()  # BatchNorm kept frozen: mixed containers
+    assert_counts_exact(widget)
+    widget.keep_bn_frozen = False
+    widget.freeze_all()
+    widget.unfreeze_all()
+    assert_counts_exact(widget)
+    widget.freeze_all()
+    half = [n.id for n in leaves[: len(leaves) // 2]]
+    widget._on_front_end_msg(widget, {"type": "set", "ids": half, "value": True}, [])
+    assert_counts_exact(widget)
+    widget._on_front_end_msg(widget, {"type": "boundary", "id": leaves[len(leaves) // 3].id}, [])
+    assert_counts_exact(widget)
+    for node in containers[:3]:
+        widget._on_front_end_msg(widget, {"type": "toggle", "id": node.id}, [])
+        assert_counts_exact(widget)
+    # a variable's own flag set apart from its layer's: trainable layers then train less,
+    # a frozen one more, than their state implies; the kernel lists them
+    with_weights = [n for n in leaves if n.layer is not None and n.layer.weights and not n.shared]
+    first = with_weights[0]
+    widget.set_trainable(first.path, True)
+    first.layer.weights[0].trainable = False
+    widget.refresh()
+    assert_counts_exact(widget)
+    assert str(first.id) in widget.flags["trainable_params"]  # trainable, yet not all of it
+    last = with_weights[-1]
+    widget.set_trainable(last.path, False)
+    last.layer.weights[0].trainable = True
+    widget.refresh()
+    assert_counts_exact(widget)
+    if widget.model.trainable:  # (a model of one such layer is frozen at the root: nothing trains)
+        assert str(last.id) in widget.flags["trainable_params"]  # frozen, yet a variable trains
+    widget.model.trainable = False  # the whole model frozen at the root
+    widget.refresh()
+    assert_counts_exact(widget)
+
+
+@pytest.mark.parametrize("build", [BUILDERS["mobilenet_in_functional"], BUILDERS["sequential_in_sequential"]])
+def test_no_count_travels_where_every_row_is_frozen_or_trainable(build):
+    """``full_trainable`` knows what trains once a layer is on, even for a tree built
+    while everything was frozen (BatchNorm's moving statistics never train): a fully
+    trainable or fully frozen model sends a digit a row and no count."""
+    model = build()
+    freeze_all(model)
+    widget = LayerTree(model, keep_bn_frozen=False)
+    assert widget.flags["trainable_params"] == {}
+    widget.unfreeze_all()
+    assert set(widget.flags["state"]) <= {"0", "1"}  # (an InputLayer reads frozen)
+    assert widget.flags["trainable_params"] == {}
+    assert_counts_exact(widget)

@@ -87,7 +87,7 @@ def test_a_tree_without_a_controller_follows_the_freezing_api_until_closed():
 
     assert listening()
     freeze_all(model)
-    assert set(tree.flags["state"]) == {0}
+    assert set(tree.flags["state"]) == {"0"}
     shown = tree.flags
     tree.close()
     assert not listening()

@@ -53,6 +53,11 @@ class LayerNode:
     trainable_params: int = 0
     non_trainable_params: int = 0
     trainable: bool | None = False
+    #: Parameters that train while this node is trainable throughout: every variable
+    #: that ``layer.trainable = True`` makes (or leaves) trainable, under it. Fixed for
+    #: a structure; ``trainable_params`` equals it whenever ``trainable`` is True unless
+    #: a variable's own flag was set apart from its layer's.
+    full_trainable_params: int = 0
     children: list[LayerNode] = field(default_factory=list)
     layer: keras.Layer | None = field(default=None, repr=False)
     is_batch_norm: bool = False
@@ -111,6 +116,17 @@ def check_model(model: Any) -> keras.Model:
     return model
 
 
+def _switchable_variables(layer: keras.Layer | None) -> set[int]:
+    """Ids of the variables that ``layer.trainable = True`` makes trainable (its own and
+    its sub-layers'); empty where this Keras keeps no such list."""
+    if layer is None:
+        return set()
+    try:
+        return {id(v) for sub in layer._flatten_layers(include_self=True) for v in sub._trainable_variables}
+    except AttributeError:  # another Keras: only the flags set now count
+        return set()
+
+
 def _output_shape(layer: keras.Layer) -> OutputShape:
     try:
         output = layer.output
@@ -161,6 +177,7 @@ class ModelTree:
         for node in self.nodes:
             self._by_name.setdefault(node.name, []).append(node)
         self._var_lists = [self._own_vars.get(id(n), []) for n in self.nodes]
+        self._count_full_trainable()
         self.refresh()
 
     # -- building --------------------------------------------------------------
@@ -246,6 +263,28 @@ class ModelTree:
                 self._seen_vars.add(id(v))
                 claimed.append((v, _size(v)))
         return claimed
+
+    def _count_full_trainable(self) -> None:
+        """Set every node's ``full_trainable_params``: what trains once it is trainable.
+
+        A variable trains then if its flag is set now or if its layer's ``trainable``
+        setter would set it (Keras keeps those in each layer's ``_trainable_variables``;
+        BatchNorm's moving statistics are not among them).
+        """
+        for node, var_list in zip(reversed(self.nodes), reversed(self._var_lists), strict=True):
+            full = 0
+            switchable: set[int] | None = None
+            for v, size in var_list:
+                if v.trainable:
+                    full += size
+                    continue
+                if switchable is None:
+                    switchable = _switchable_variables(node.layer)
+                if id(v) in switchable:
+                    full += size
+            for child in node.children:
+                full += child.full_trainable_params
+            node.full_trainable_params = full
 
     # -- reading flags -------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 A thin view over :mod:`transfer_widgets.model`: the tree structure is sent once
 in the ``tree`` trait; the flags travel in one channel, the ``flags`` trait (every
-row's flag and trainable count, a few bytes a row), which the view follows and
+row's flag as one digit, plus the few trainable counts that flag does not imply;
+see :class:`~transfer_widgets.widgets.protocol.TreeFlags`), which the view follows and
 which saved widget state holds, so a static page, a re-opened notebook or a
 reloaded page shows the flags as they are. The front end sends intents (toggle,
 set a range, move the boundary, freeze / unfreeze all); the kernel applies them to
@@ -29,6 +30,54 @@ def _state_code(trainable: bool | None) -> FlagCode:
     return FlagCode.of(trainable)  # an IntEnum: JSON carries the plain number
 
 
+#: The ``flags`` trait's digits (FlagCode values as text).
+_FROZEN, _TRAINABLE, _MIXED = (str(int(c)) for c in (FlagCode.FROZEN, FlagCode.TRAINABLE, FlagCode.MIXED))
+
+
+def implied_trainable_params(code: FlagCode | int, full: int) -> int | None:
+    """The trainable count a node's state implies: 0 frozen, ``full`` trainable, none mixed."""
+    if code == FlagCode.FROZEN:
+        return 0
+    if code == FlagCode.TRAINABLE:
+        return full
+    return None
+
+
+def encode_flags(tree: ModelTree) -> tuple[str, dict[str, int]]:
+    """The ``flags`` trait's ``state`` and ``trainable_params`` for ``tree``: one digit
+    per node, and the counts (by node id) that the state does not imply."""
+    digits: list[str] = []
+    listed: dict[str, int] = {}
+    # implied_trainable_params, inlined: this runs on every toggle, over every node
+    for node in tree.nodes:
+        trainable, count = node.trainable, node.trainable_params
+        if trainable is None:
+            digits.append(_MIXED)
+            listed[str(node.id)] = count
+        elif trainable:
+            digits.append(_TRAINABLE)
+            if count != node.full_trainable_params:
+                listed[str(node.id)] = count
+        else:
+            digits.append(_FROZEN)
+            if count != 0:
+                listed[str(node.id)] = count
+    return "".join(digits), listed
+
+
+def decode_trainable_params(flags: TreeFlags, full_trainable: list[int]) -> list[int]:
+    """Every node's trainable count from the ``flags`` trait, as the view reads it
+    (``labextension/src/widgets/tree/state.ts``); raises if a count is missing."""
+    listed = flags["trainable_params"]
+    counts: list[int] = []
+    for i, (digit, full) in enumerate(zip(flags["state"], full_trainable, strict=True)):
+        count = listed.get(str(i), implied_trainable_params(int(digit), full))
+        if count is None:
+            raise ValueError(f"node {i} is mixed but its trainable count is not listed")
+        counts.append(count)
+    return counts
+
+
 class LayerTree(StaticFallback, BundledWidget):
     """See a Keras model as a tree and choose which layers train.
 
@@ -50,7 +99,8 @@ class LayerTree(StaticFallback, BundledWidget):
         sync=True
     )
     flags = traitlets.Dict(
-        help="Every node's current flag and trainable count: what a page rendered from saved state shows"
+        help="Every node's current flag and trainable count, compactly (see protocol.TreeFlags): "
+        "what a page rendered from saved state shows"
     ).tag(sync=True)
     keep_bn_frozen = traitlets.Bool(
         True, help="Bulk unfreezing (a block, everything, the boundary) keeps BatchNorm layers frozen"
@@ -206,6 +256,7 @@ class LayerTree(StaticFallback, BundledWidget):
                 "params": [n.params for n in nodes],
                 "bn": [n.is_batch_norm for n in nodes],
                 "input": [n.is_input for n in nodes],
+                "full_trainable": [n.full_trainable_params for n in nodes],
             },
             "state": list(state),
             "trainable_params": list(trainable_params),
@@ -217,13 +268,10 @@ class LayerTree(StaticFallback, BundledWidget):
         return [_state_code(n.trainable) for n in nodes], [n.trainable_params for n in nodes]
 
     def _sync_flags(self) -> None:
-        """Put every row's current flag into the ``flags`` trait (sent only if it changed)."""
-        state, trainable_params = self._flag_columns()
-        flags: TreeFlags = {
-            "state": list(state),
-            "trainable_params": list(trainable_params),
-            "summary": self.summary,
-        }
+        """Put every row's current flag into the ``flags`` trait (sent only if it changed),
+        compactly: a digit per row, and only the trainable counts its state does not imply."""
+        state, trainable_params = encode_flags(self._tree)
+        flags: TreeFlags = {"state": state, "trainable_params": trainable_params, "summary": self.summary}
         self.flags = dict(flags)  # the trait holds a plain dict
 
     def _on_front_end_msg(self, _widget: object, msg: dict[str, Any], _buffers: object) -> None:

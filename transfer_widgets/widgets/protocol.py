@@ -135,6 +135,9 @@ class NodeColumns(TypedDict):
     params: list[int]
     bn: list[bool]
     input: list[bool]  # the model's InputLayer: no flag, shown without a checkbox
+    #: Trainable parameters while the node is trainable throughout: the count a
+    #: TRAINABLE state implies (FROZEN implies 0) unless ``TreeFlags`` lists another.
+    full_trainable: list[int]
 
 
 class TreePayload(TypedDict):
@@ -152,11 +155,15 @@ class TreeFlags(TypedDict):
 
     The one channel the flags travel in, updated after every change: the view follows
     it, and saved widget state (a static page, a re-opened notebook) holds it, so the
-    flags show as they are, not as they were first shown.
+    flags show as they are, not as they were first shown. Compact, since every change
+    sends it whole: ``state`` has one digit (a FlagCode) per node, and a node's
+    trainable count is what its state implies (FROZEN: 0, TRAINABLE: the ``tree``
+    trait's ``full_trainable``) unless ``trainable_params`` lists it, by node id; a
+    MIXED node is always listed. The kernel counts them all from Keras.
     """
 
-    state: list[FlagCode]
-    trainable_params: list[int]
+    state: str
+    trainable_params: dict[str, int]
     summary: Summary
 
 

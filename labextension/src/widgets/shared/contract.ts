@@ -39,6 +39,7 @@ export interface NodeColumns {
   params: number[];
   bn: boolean[];
   input: boolean[];
+  full_trainable: number[];
 }
 
 /** The layer tree's `tree` trait. */
@@ -52,8 +53,8 @@ export interface TreePayload {
 
 /** The layer tree's `flags` trait: every node's current flag and trainable count. */
 export interface TreeFlags {
-  state: FlagCode[];
-  trainable_params: number[];
+  state: string;
+  trainable_params: Record<string, number>;
   summary: Summary;
 }
 

@@ -12,6 +12,8 @@ export class TreeState {
   /** Flag state per node: a FlagCode (frozen, trainable, mixed). */
   readonly state: Uint8Array;
   readonly trainableParams: Float64Array;
+  /** `fullTrainable[i]`: node i's trainable count while trainable throughout (what TRAINABLE implies). */
+  readonly fullTrainable: Float64Array;
   summary: Summary;
   /** `end[i]`: the last id in i's subtree (nodes are in pre-order). */
   readonly end: Int32Array;
@@ -29,9 +31,11 @@ export class TreeState {
     this.nodes = nodes;
     this.state = new Uint8Array(n);
     this.trainableParams = new Float64Array(n);
+    this.fullTrainable = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       this.state[i] = payload.state?.[i] ?? FlagCode.TRAINABLE;
       this.trainableParams[i] = payload.trainable_params?.[i] ?? 0;
+      this.fullTrainable[i] = payload.columns?.full_trainable?.[i] ?? 0;
     }
     this.summary = { ...(payload.summary ?? { total: 0, trainable: 0, non_trainable: 0 }) };
     this.end = new Int32Array(n);
@@ -88,19 +92,30 @@ export class TreeState {
     return at(this.state, id, 'node') !== FlagCode.FROZEN;
   }
 
+  /** The trainable count state `code` implies for node `id` (none for a mixed node). */
+  impliedTrainable(id: number, code: number): number | undefined {
+    if (code === FlagCode.FROZEN) return 0;
+    if (code === FlagCode.TRAINABLE) return at(this.fullTrainable, id, 'node');
+    return undefined;
+  }
+
   /**
    * Take every node's flag from the `flags` trait; returns the ids whose state or
-   * trainable count actually changed (so only those rows are redrawn). Entries past
-   * the tree's size are ignored.
+   * trainable count actually changed (so only those rows are redrawn). `state` has a
+   * digit per node (entries past the tree's size are ignored); a node's trainable count
+   * is the one `trainable_params` lists for it, else the one its state implies (the
+   * kernel lists every other; the view never works one out).
    */
   applyFlags(flags: TreeFlags): number[] {
     const changed: number[] = [];
+    const listed = flags.trainable_params ?? {};
     const n = Math.min(this.size, flags.state?.length ?? 0);
     for (let id = 0; id < n; id++) {
       const oldState = at(this.state, id);
       const oldParams = at(this.trainableParams, id);
-      const s = flags.state[id] ?? oldState;
-      const tp = flags.trainable_params?.[id] ?? oldParams;
+      const code = Number(flags.state[id]);
+      const s = Number.isInteger(code) && code >= 0 && code <= FlagCode.MIXED ? code : oldState;
+      const tp = listed[id] ?? this.impliedTrainable(id, s) ?? oldParams;
       if (oldState !== s || oldParams !== tp) {
         this.state[id] = s;
         this.trainableParams[id] = tp;

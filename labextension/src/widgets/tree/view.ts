@@ -622,7 +622,7 @@ function flagsFrom(model: WidgetModel, tree: TreeState): TreeFlags | null {
   const flags = model.get('flags') as Partial<TreeFlags> | undefined;
   const state = flags?.state;
   if (!state || state.length !== tree.size) return null;
-  return { state, trainable_params: flags.trainable_params ?? [], summary: flags.summary ?? tree.summary };
+  return { state, trainable_params: flags.trainable_params ?? {}, summary: flags.summary ?? tree.summary };
 }
 
 function emptyPayload(value: unknown): TreePayload {
@@ -638,7 +638,8 @@ function emptyPayload(value: unknown): TreePayload {
       shape: [],
       params: [],
       bn: [],
-      input: []
+      input: [],
+      full_trainable: []
     },
     state: v.state ?? [],
     trainable_params: v.trainable_params ?? [],
