@@ -60,7 +60,7 @@ _CHART_HEIGHT = "210px"
 _NOT_METRICS = frozenset({"run", "run_epoch", "partial", "batches", "steps", "seconds"})
 #: Rendering may take at most this share of wall time: after a render that took r
 #: seconds the next waits at least r / _RENDER_BUDGET (and _MIN_GAP_S, at most _MAX_GAP_S).
-_RENDER_BUDGET = 0.01
+_RENDER_BUDGET = 0.005
 _MIN_GAP_S = 0.1
 _MAX_GAP_S = 2.0
 #: Seconds between two figures joining the page (each one's first draw is costly).
@@ -319,8 +319,9 @@ class TrainingMonitor(StaticFallback, widgets.VBox):
     per-epoch validation confusion matrix (classification with validation data).
 
     Cost: drawing runs on the training thread, so it is budgeted: after a render that
-    took ``r`` seconds the next one waits at least ``r / render_budget`` (1% of wall
-    time by default); state changes, errors and the LR finder's result draw at once.
+    took ``r`` seconds the next one waits at least ``r / render_budget`` (0.5% of wall
+    time by default: a render of a few ms, once or twice a second); state changes,
+    errors and the LR finder's result draw at once.
     ``flush()`` draws whatever is pending now.
     """
 
