@@ -205,7 +205,7 @@ def main() -> None:
     cpu_ratios = {k: [t / p for t, p in zip(cpu[k], cpu["plain"], strict=True)] for k in runs if k != "plain"}
     best = {k: min(v) for k, v in times.items()}
 
-    # (b) bytes per update at step ~1,000 vs ~20,000: a long run on a fresh controller,
+    # (b) bytes per update early (steps 1,000-3,000) vs late: a long run on a fresh controller,
     # one monitor, each render's bytes recorded with the step it drew.
     long_ctl = make_controller(args.batch_size)
     long_monitor = TrainingMonitor(long_ctl)
