@@ -65,16 +65,16 @@ class TransferStudio(StaticFallback, widgets.VBox):
         mode: str | None = None,
         **kwargs: Any,
     ) -> None:
+        given = {
+            "train_data": train_data,
+            "validation_data": validation_data,
+            "num_classes": num_classes,
+            "head": head,
+            "task": task,
+            "config": config,
+            "mode": mode,
+        }
         if is_controller(base_model):
-            given = {
-                "train_data": train_data,
-                "validation_data": validation_data,
-                "num_classes": num_classes,
-                "head": head,
-                "task": task,
-                "config": config,
-                "mode": mode,
-            }
             extra = sorted(k for k, v in given.items() if v is not None)
             if extra:
                 raise TypeError(
@@ -85,16 +85,7 @@ class TransferStudio(StaticFallback, widgets.VBox):
         else:
             from ..training.controller import FineTuneController
 
-            self.controller = FineTuneController(
-                base_model,
-                num_classes=num_classes,
-                head=head,
-                task=task,
-                train_data=train_data,
-                validation_data=validation_data,
-                config=config,
-                mode=mode,
-            )
+            self.controller = FineTuneController(base_model, **given)
         c = self.controller
         self.tree = LayerTree(c)
         self.head = HeadDesigner(c)
