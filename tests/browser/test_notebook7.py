@@ -3,6 +3,8 @@ inserts a cell that runs there and rebuilds the same model."""
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 import pytest
 from playwright.sync_api import expect
@@ -84,26 +86,63 @@ def test_studio_trains_and_its_inserted_cell_runs_in_notebook_7(browser, noteboo
         notebook_server.shutdown_kernels()
 
 
-def open_in_new_tab(context, entry, server, tab_console: harness.ConsoleLog):
-    """Click a menu entry that makes a notebook; Notebook 7 opens it in a new browser tab.
-    Returns that tab and the notebook in it, once its cells and kernel are ready."""
-    with context.expect_page(timeout=60_000) as new_tab:
-        entry.click()
-    opened = new_tab.value
-    tab_console.attach(opened)
-    opened.wait_for_load_state("domcontentloaded")
-    nb = harness.Notebook(opened, server, "")
-    nb._wait_for(
-        "() => { const w = window.jupyterapp?.shell?.currentWidget;"
-        " return !!(w && w.context && w.content?.model && w.sessionContext?.isReady"
-        " && w.content.model.sharedModel.cells.length > 1); }",
-        None,
-        120_000,
-        "Notebook 7 to open the new notebook",
-    )
-    nb.path = opened.evaluate("() => window.jupyterapp.shell.currentWidget.context.path")
-    nb.wait_idle()
-    return opened, nb
+class TreePage:
+    """Notebook 7's tree page in a fresh browser context, and the tab a menu entry opens
+    from it (Notebook 7 opens documents in a new browser tab)."""
+
+    def __init__(self, browser, server) -> None:
+        self.server = server
+        self.console, self.tab_console = harness.ConsoleLog(), harness.ConsoleLog()
+        self.context = browser.new_context(viewport=harness.VIEWPORT)
+        self.context.set_default_timeout(60_000)
+        self.page = self.context.new_page()
+        self.console.attach(self.page)
+        self.opened = None  # the new tab, once a menu entry opened one
+
+    def open_in_new_tab(self, entry):
+        """Click a menu entry that makes a notebook; returns the new tab and the notebook in
+        it, once its cells and kernel are ready."""
+        with self.context.expect_page(timeout=60_000) as new_tab:
+            entry.click()
+        opened = self.opened = new_tab.value
+        self.tab_console.attach(opened)
+        opened.wait_for_load_state("domcontentloaded")
+        nb = harness.Notebook(opened, self.server, "")
+        nb._wait_for(
+            "() => { const w = window.jupyterapp?.shell?.currentWidget;"
+            " return !!(w && w.context && w.content?.model && w.sessionContext?.isReady"
+            " && w.content.model.sharedModel.cells.length > 1); }",
+            None,
+            120_000,
+            "Notebook 7 to open the new notebook",
+        )
+        nb.path = opened.evaluate("() => window.jupyterapp.shell.currentWidget.context.path")
+        nb.wait_idle()
+        return opened, nb
+
+    def assert_no_console_errors(self) -> None:
+        """None but Notebook 7's own: at start-up, and the tree page's when it opens a tab."""
+        tree_errors = [e for e in self.console.errors if not e.startswith(NOTEBOOK7_OPEN_ERROR)]
+        assert [e for e in tree_errors if e != NOTEBOOK7_OWN_ERROR] == []
+        assert [e for e in self.tab_console.errors if e != NOTEBOOK7_OWN_ERROR] == []
+
+
+@contextlib.contextmanager
+def tree_page(browser, server, artifacts_dir, name: str):
+    """A :class:`TreePage`; on failure both tabs leave their artifacts (``FAILED-<name>``)."""
+    tree = TreePage(browser, server)
+    try:
+        yield tree
+    except BaseException:
+        harness.save_failure_artifacts(tree.page, tree.console, artifacts_dir, f"FAILED-{name}")
+        if tree.opened is not None:
+            harness.save_failure_artifacts(
+                tree.opened, tree.tab_console, artifacts_dir, f"FAILED-{name}-new-tab"
+            )
+        raise
+    finally:
+        tree.context.close()
+        server.shutdown_kernels()
 
 
 def test_new_fine_tuning_notebook_from_the_tree_page_in_notebook_7(browser, notebook_server, artifacts_dir):
@@ -113,13 +152,8 @@ def test_new_fine_tuning_notebook_from_the_tree_page_in_notebook_7(browser, note
     folder = notebook_server.root_dir / "experiments"
     folder.mkdir(exist_ok=True)
     (folder / "readme.txt").write_text("a folder with something in it")
-    console, tab_console = harness.ConsoleLog(), harness.ConsoleLog()
-    context = browser.new_context(viewport=harness.VIEWPORT)
-    context.set_default_timeout(60_000)
-    page = context.new_page()
-    console.attach(page)
-    opened = page
-    try:
+    with tree_page(browser, notebook_server, artifacts_dir, "notebook7-new-notebook") as tree:
+        page = tree.page
         page.goto(f"{notebook_server.url}/tree/experiments", wait_until="domcontentloaded")
         listing = page.locator(".jp-DirListing-content")
         expect(listing.locator(".jp-DirListing-item", has_text="readme.txt")).to_be_visible(timeout=120_000)
@@ -130,7 +164,7 @@ def test_new_fine_tuning_notebook_from_the_tree_page_in_notebook_7(browser, note
         entry = page.get_by_role("menuitem", name="New fine-tuning notebook")
         expect(entry).to_be_visible()
         page.screenshot(path=str(artifacts_dir / "plugin-new-notebook-menu-notebook7.png"))
-        opened, nb = open_in_new_tab(context, entry, notebook_server, tab_console)
+        opened, nb = tree.open_in_new_tab(entry)
         assert nb.path.startswith("experiments/") and nb.path.endswith(".ipynb"), nb.path
         nb.run_all()
         studio = opened.locator(".tw-studio")
@@ -138,17 +172,7 @@ def test_new_fine_tuning_notebook_from_the_tree_page_in_notebook_7(browser, note
         expect(studio.get_by_role("button", name="Train head")).to_be_enabled()
         expect(studio.locator(".tw-studio-summary")).to_contain_text("train")
         opened.screenshot(path=str(artifacts_dir / "plugin-new-notebook-notebook7.png"))
-        tree_errors = [e for e in console.errors if not e.startswith(NOTEBOOK7_OPEN_ERROR)]
-        assert [e for e in tree_errors if e != NOTEBOOK7_OWN_ERROR] == []
-        assert [e for e in tab_console.errors if e != NOTEBOOK7_OWN_ERROR] == []
-    except BaseException:
-        harness.save_failure_artifacts(page, console, artifacts_dir, "FAILED-notebook7-new-notebook")
-        if opened is not page:
-            harness.save_failure_artifacts(opened, tab_console, artifacts_dir, "FAILED-notebook7-new-tab")
-        raise
-    finally:
-        context.close()
-        notebook_server.shutdown_kernels()
+        tree.assert_no_console_errors()
 
 
 def test_file_browser_fine_tunes_a_keras_file_in_notebook_7(browser, notebook_server, artifacts_dir):
@@ -162,13 +186,8 @@ def test_file_browser_fine_tunes_a_keras_file_in_notebook_7(browser, notebook_se
         folder / "my model.keras"
     )
     (folder / "notes.txt").write_text("not a model")
-    console, tab_console = harness.ConsoleLog(), harness.ConsoleLog()
-    context = browser.new_context(viewport=harness.VIEWPORT)
-    context.set_default_timeout(60_000)
-    page = context.new_page()
-    console.attach(page)
-    opened = page
-    try:
+    with tree_page(browser, notebook_server, artifacts_dir, "notebook7-file-browser") as tree:
+        page = tree.page
         page.goto(f"{notebook_server.url}/tree/models", wait_until="domcontentloaded")
         listing = page.locator(".jp-DirListing-item")
         notes = listing.filter(has_text="notes.txt")
@@ -182,7 +201,7 @@ def test_file_browser_fine_tunes_a_keras_file_in_notebook_7(browser, notebook_se
         listing.filter(has_text="my model.keras").click(button="right")
         expect(entry).to_be_visible()
         page.screenshot(path=str(artifacts_dir / "plugin-file-menu-notebook7.png"))
-        opened, nb = open_in_new_tab(context, entry, notebook_server, tab_console)
+        opened, nb = tree.open_in_new_tab(entry)
         assert nb.path.startswith("models/") and nb.path.endswith(".ipynb"), nb.path
         source = "".join(harness._source(c) for c in nb.cells())
         assert 'path = "my model.keras"' in source and "safe_mode=True" in source
@@ -192,14 +211,4 @@ def test_file_browser_fine_tunes_a_keras_file_in_notebook_7(browser, notebook_se
         expect(studio.locator(".tw-studio-summary")).to_contain_text("mine + head")
         studio.scroll_into_view_if_needed()
         opened.screenshot(path=str(artifacts_dir / "plugin-file-notebook7.png"))
-        tree_errors = [e for e in console.errors if not e.startswith(NOTEBOOK7_OPEN_ERROR)]
-        assert [e for e in tree_errors if e != NOTEBOOK7_OWN_ERROR] == []
-        assert [e for e in tab_console.errors if e != NOTEBOOK7_OWN_ERROR] == []
-    except BaseException:
-        harness.save_failure_artifacts(page, console, artifacts_dir, "FAILED-notebook7-file-browser")
-        if opened is not page:
-            harness.save_failure_artifacts(opened, tab_console, artifacts_dir, "FAILED-notebook7-new-tab")
-        raise
-    finally:
-        context.close()
-        notebook_server.shutdown_kernels()
+        tree.assert_no_console_errors()
